@@ -1,0 +1,14 @@
+/* atomic_file.h: write a whole file or nothing.
+ *
+ * The data goes to a temporary file beside the target, is flushed to disk
+ * and renamed over the target, so a reader never sees half a profile and an
+ * existing file survives a failed write. */
+#ifndef PYRO_ATOMIC_FILE_H
+#define PYRO_ATOMIC_FILE_H
+
+#include <stddef.h>
+
+/* Returns 0, or -1 with errno set and nothing left behind. */
+int pyro_write_atomic(const char *path, const void *data, size_t len);
+
+#endif

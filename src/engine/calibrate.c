@@ -1,0 +1,199 @@
+/* calibrate.c: measure what the profiler itself costs per event, so that
+ * the cost can be taken off the clock (overhead compensation).
+ *
+ * A loop calls an empty Python function (and, with built-ins, len()) n
+ * times, alternately without and with the hooks.  The difference per call
+ * is the whole cost of one call's events.  Of that cost, the part that
+ * falls between the enter and the leave clock reads is what the profiler
+ * measured for the empty function itself: it is charged at enter, the rest
+ * at leave.  Minimum over interleaved repetitions: the least disturbed. */
+#include "profiler.h"
+
+#define CAL_CALLS 4000
+#define CAL_REPS 9
+
+static const char cal_source[] =
+    "def _pyro_empty():\n"
+    "    pass\n"
+    "def _pyro_loop_py(n, f=_pyro_empty):\n"
+    "    for _ in range(n):\n"
+    "        f()\n"
+    "def _pyro_loop_c(n, f=len, x=()):\n"
+    "    for _ in range(n):\n"
+    "        f(x)\n"
+    "def _pyro_loop_none(n, f=len, x=()):\n"
+    "    for _ in range(n):\n"
+    "        f, x\n";
+
+static PyObject *cal_namespace;   /* compiled once per process */
+
+static PyObject *get(const char *name)
+{
+    return PyDict_GetItemString(cal_namespace, name);   /* borrowed */
+}
+
+static int load_namespace(void)
+{
+    if (cal_namespace != NULL)
+        return 0;
+    PyObject *code = Py_CompileString(cal_source, "<pyrometer-calibration>", Py_file_input);
+    if (code == NULL)
+        return -1;
+    PyObject *ns = PyDict_New();
+    PyObject *builtins = PyEval_GetBuiltins();
+    if (ns == NULL || PyDict_SetItemString(ns, "__builtins__", builtins) < 0) {
+        Py_XDECREF(ns);
+        Py_DECREF(code);
+        return -1;
+    }
+    PyObject *r = PyEval_EvalCode(code, ns, ns);
+    Py_DECREF(code);
+    if (r == NULL) {
+        Py_DECREF(ns);
+        return -1;
+    }
+    Py_DECREF(r);
+    cal_namespace = ns;
+    return 0;
+}
+
+/* Ticks for one call of loop(n), with or without the hooks. */
+static int64_t time_loop(pyro_profiler *p, PyObject *loop, PyObject *n, int hooked)
+{
+    if (hooked && pyro_events_start(p) < 0)
+        return -1;
+    int64_t t0 = pyro_clock_now();
+    PyObject *r = PyObject_CallOneArg(loop, n);
+    int64_t t1 = pyro_clock_now();
+    if (hooked) {
+        pyro_events_stop(p);
+        pyro_flush_all(&p->st);
+    }
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return t1 - t0;
+}
+
+typedef struct {
+    const void *key;
+    int64_t self_time;
+    uint64_t calls;
+} find_arg;
+
+static int find_node(pyro_node *node, void *arg)
+{
+    find_arg *fa = arg;
+    if (node->key == fa->key && node->fold_to == NULL) {
+        fa->self_time += node->self_time;
+        fa->calls += node->calls;
+    }
+    return 0;
+}
+
+/* Calibrate one kind of call.  `key` is what the hooks record for the
+ * called function.  `body_ticks` is the function's own cost without the
+ * profiler per call, kept out of the enter cost. */
+static int calibrate_kind(pyro_profiler *p, int kind, PyObject *loop,
+                          const void *key, int64_t body_ticks)
+{
+    PyObject *n = PyLong_FromLong(CAL_CALLS);
+    if (n == NULL)
+        return -1;
+    int64_t best_off = INT64_MAX, best_on = INT64_MAX;
+    for (int rep = 0; rep < CAL_REPS; rep++) {
+        int64_t off = time_loop(p, loop, n, 0);
+        int64_t on = time_loop(p, loop, n, 1);
+        if (off < 0 || on < 0) {
+            Py_DECREF(n);
+            return -1;
+        }
+        if (off < best_off)
+            best_off = off;
+        if (on < best_on)
+            best_on = on;
+    }
+    Py_DECREF(n);
+
+    find_arg fa = {key, 0, 0};
+    pyro_for_each_node(&p->st, find_node, &fa);
+    int64_t per_call = (best_on - best_off) / CAL_CALLS;
+    int64_t inner = fa.calls ? fa.self_time / (int64_t)fa.calls - body_ticks : 0;
+    if (per_call < 0)
+        per_call = 0;
+    if (inner < 0)
+        inner = 0;
+    if (inner > per_call)
+        inner = per_call;
+    p->measured_enter[kind] = inner;
+    p->measured_leave[kind] = per_call - inner;
+    pyro_state_clear(&p->st);
+    return 0;
+}
+
+int pyro_calibrate(pyro_profiler *p)
+{
+    if (load_namespace() < 0)
+        return -1;
+    PyObject *loop_py = get("_pyro_loop_py");
+    PyObject *loop_c = get("_pyro_loop_c");
+    PyObject *loop_none = get("_pyro_loop_none");
+    PyObject *empty = get("_pyro_empty");
+    if (!loop_py || !loop_c || !loop_none || !empty) {
+        PyErr_SetString(PyExc_RuntimeError, "pyrometer: calibration code is broken");
+        return -1;
+    }
+    /* Warm up: let the adaptive interpreter specialise the loops. */
+    PyObject *warm = PyLong_FromLong(CAL_CALLS);
+    if (warm == NULL)
+        return -1;
+    PyObject *loops[] = {loop_py, loop_c, loop_none};
+    for (int i = 0; i < 3; i++) {
+        PyObject *r = PyObject_CallOneArg(loops[i], warm);
+        if (r == NULL) {
+            Py_DECREF(warm);
+            return -1;
+        }
+        Py_DECREF(r);
+    }
+    Py_DECREF(warm);
+
+    int64_t saved_enter[2], saved_leave[2];
+    memcpy(saved_enter, p->st.cost_enter, sizeof(saved_enter));
+    memcpy(saved_leave, p->st.cost_leave, sizeof(saved_leave));
+    memset(p->st.cost_enter, 0, sizeof(saved_enter));
+    memset(p->st.cost_leave, 0, sizeof(saved_leave));
+    pyro_state_clear(&p->st);
+
+    PyObject *code = PyFunction_GetCode(empty);
+    int rc = calibrate_kind(p, PYRO_PY, loop_py, code, 0);
+    if (rc == 0 && p->builtins) {
+        /* len()'s own work: the len loop less a loop that only loads. */
+        PyObject *n = PyLong_FromLong(CAL_CALLS);
+        int64_t with = INT64_MAX, without = INT64_MAX;
+        for (int rep = 0; n != NULL && rep < CAL_REPS; rep++) {
+            int64_t a = time_loop(p, loop_c, n, 0);
+            int64_t b = time_loop(p, loop_none, n, 0);
+            if (a >= 0 && a < with)
+                with = a;
+            if (b >= 0 && b < without)
+                without = b;
+        }
+        Py_XDECREF(n);
+        int64_t body = (with != INT64_MAX && without != INT64_MAX && with > without)
+            ? (with - without) / CAL_CALLS : 0;
+        PyObject *len = PyDict_GetItemString(PyEval_GetBuiltins(), "len");
+        if (len == NULL || !PyCFunction_Check(len)) {
+            PyErr_SetString(PyExc_RuntimeError, "pyrometer: no built-in len()");
+            rc = -1;
+        }
+        else
+            rc = calibrate_kind(p, PYRO_C, loop_c,
+                                ((PyCFunctionObject *)len)->m_ml, body);
+    }
+    memcpy(p->st.cost_enter, saved_enter, sizeof(saved_enter));
+    memcpy(p->st.cost_leave, saved_leave, sizeof(saved_leave));
+    if (rc == 0)
+        p->calibrated = 1;
+    return rc;
+}

@@ -1,0 +1,78 @@
+/* clock.c: clock selection and TSC calibration. */
+#define _POSIX_C_SOURCE 200809L
+#include "clock.h"
+
+#include <string.h>
+#if PYRO_HAVE_TSC
+#include <cpuid.h>
+#endif
+
+pyro_clock_kind pyro_clock_mode = PYRO_CLOCK_MONOTONIC;
+
+/* A (tsc, monotonic ns) pair taken when the TSC was chosen. */
+static int64_t anchor_tsc, anchor_ns;
+
+/* Shortest interval for a TSC/ns ratio good to better than 1e-4. */
+#define PYRO_CALIBRATION_NS 20000000
+
+static int tsc_is_invariant(void)
+{
+#if PYRO_HAVE_TSC
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(0x80000000, &a, &b, &c, &d) || a < 0x80000007)
+        return 0;
+    __get_cpuid(0x80000007, &a, &b, &c, &d);
+    return (d >> 8) & 1;
+#else
+    return 0;
+#endif
+}
+
+int pyro_clock_select(const char *name)
+{
+    if (name == NULL || strcmp(name, "wall") == 0) {
+        if (tsc_is_invariant()) {
+            if (pyro_clock_mode != PYRO_CLOCK_TSC || anchor_ns == 0) {
+                anchor_ns = pyro_clock_ns(CLOCK_MONOTONIC);
+#if PYRO_HAVE_TSC
+                anchor_tsc = (int64_t)__rdtsc();
+#endif
+            }
+            pyro_clock_mode = PYRO_CLOCK_TSC;
+        }
+        else {
+            pyro_clock_mode = PYRO_CLOCK_MONOTONIC;
+        }
+        return 0;
+    }
+    if (strcmp(name, "cpu") == 0) {
+        pyro_clock_mode = PYRO_CLOCK_CPU;
+        return 0;
+    }
+    return -1;
+}
+
+const char *pyro_clock_name(void)
+{
+    switch (pyro_clock_mode) {
+    case PYRO_CLOCK_TSC: return "tsc";
+    case PYRO_CLOCK_CPU: return "cpu";
+    default: return "monotonic";
+    }
+}
+
+double pyro_clock_seconds_per_tick(void)
+{
+    if (pyro_clock_mode != PYRO_CLOCK_TSC)
+        return 1e-9;
+#if PYRO_HAVE_TSC
+    int64_t ns, tsc;
+    do {
+        ns = pyro_clock_ns(CLOCK_MONOTONIC);
+        tsc = (int64_t)__rdtsc();
+    } while (ns - anchor_ns < PYRO_CALIBRATION_NS);
+    return (double)(ns - anchor_ns) * 1e-9 / (double)(tsc - anchor_tsc);
+#else
+    return 1e-9;
+#endif
+}

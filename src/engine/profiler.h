@@ -1,0 +1,37 @@
+/* profiler.h: the Profiler object that owns a call tree and its hooks. */
+#ifndef PYRO_PROFILER_H
+#define PYRO_PROFILER_H
+
+#include "calltree.h"
+
+typedef struct {
+    PyObject_HEAD
+    pyro_state st;
+    uint8_t enabled;
+    uint8_t builtins;       /* record built-in (C) functions */
+    uint8_t compensate;     /* subtract the measured cost per event */
+    uint8_t calibrated;
+    int tool_id;            /* sys.monitoring tool, 3.12+; -1 when none */
+    PyObject *missing;      /* sys.monitoring.MISSING, 3.12+ */
+    char clock[16];         /* "wall" or "cpu" */
+    int64_t measured_enter[2];  /* calibration results, ticks */
+    int64_t measured_leave[2];
+    PyObject *weakreflist;
+} pyro_profiler;
+
+extern PyTypeObject pyro_ProfilerType;
+
+/* The one profiler whose hooks are installed, or NULL. */
+extern pyro_profiler *pyro_active;
+
+/* Event sources: one implementation per interpreter family. */
+int pyro_events_start(pyro_profiler *p);
+void pyro_events_stop(pyro_profiler *p);
+
+/* Measure the profiler's cost per event (calibrate.c). */
+int pyro_calibrate(pyro_profiler *p);
+
+/* Export the tree as a pstats dict (pstats_export.c). */
+PyObject *pyro_export_pstats(pyro_profiler *p);
+
+#endif

@@ -1,0 +1,5 @@
+import pyrometer
+
+
+def test_import():
+    assert pyrometer.Profiler
