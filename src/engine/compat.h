@@ -80,6 +80,18 @@ static inline PyCodeObject *pyro_frame_code(PyFrameObject *frame)
 #endif
 }
 
+/* New reference to a type's own dict (3.12 keeps the dicts of static
+ * built-in types out of tp_dict). */
+static inline PyObject *pyro_type_dict(PyTypeObject *type)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyType_GetDict(type);
+#else
+    Py_XINCREF(type->tp_dict);
+    return type->tp_dict;
+#endif
+}
+
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
 static inline PyObject *Py_XNewRef(PyObject *o) { Py_XINCREF(o); return o; }

@@ -144,22 +144,21 @@ static int builtin_grow(pyro_functable *t)
 }
 
 /* Look up `name` along the MRO of `type`, as attribute lookup on the
- * type would, without invoking descriptors. Borrowed or NULL. */
+ * type would, without invoking descriptors. New reference or NULL. */
 static PyObject *mro_lookup(PyTypeObject *type, PyObject *name)
 {
     PyObject *mro = type->tp_mro;
     if (mro == NULL || !PyTuple_Check(mro))
         return NULL;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(mro); i++) {
-        PyObject *base = PyTuple_GET_ITEM(mro, i);
-        PyObject *dict = ((PyTypeObject *)base)->tp_dict;
+        PyObject *dict = pyro_type_dict((PyTypeObject *)PyTuple_GET_ITEM(mro, i));
         if (dict == NULL)
             continue;
         PyObject *found = PyDict_GetItemWithError(dict, name);
-        if (found != NULL)
+        Py_XINCREF(found);
+        Py_DECREF(dict);
+        if (found != NULL || PyErr_Occurred())
             return found;
-        if (PyErr_Occurred())
-            return NULL;
     }
     return NULL;
 }
@@ -180,6 +179,7 @@ PyObject *pyro_builtin_name(PyObject *cfunc)
             Py_DECREF(attr);
             if (descr != NULL) {
                 PyObject *repr = PyObject_Repr(descr);
+                Py_DECREF(descr);
                 if (repr != NULL)
                     return repr;
             }
@@ -211,6 +211,29 @@ PyObject *pyro_builtin_name(PyObject *cfunc)
     return PyUnicode_FromFormat("<built-in method %s>", name);
 }
 
+/* Drop " at 0x..." from a repr: names must not change from run to run, or
+ * merged and compared profiles would not match up. */
+static PyObject *without_address(PyObject *name)
+{
+    if (name == NULL)
+        return NULL;
+    const char *s = PyUnicode_AsUTF8(name);
+    const char *at = s ? strstr(s, " at 0x") : NULL;
+    if (at == NULL) {
+        PyErr_Clear();
+        return name;
+    }
+    const char *end = at + 6;
+    while ((*end >= '0' && *end <= '9') || (*end >= 'a' && *end <= 'f')
+           || (*end >= 'A' && *end <= 'F'))
+        end++;
+    PyObject *head = PyUnicode_FromStringAndSize(s, at - s);
+    PyObject *res = head ? PyUnicode_FromFormat("%U%s", head, end) : NULL;
+    Py_XDECREF(head);
+    Py_DECREF(name);
+    return res;
+}
+
 static PyObject *builtin_label(PyObject *callable, PyObject *self_arg)
 {
     PyObject *bound = NULL, *name;
@@ -228,7 +251,7 @@ static PyObject *builtin_label(PyObject *callable, PyObject *self_arg)
         }
         callable = bound;
     }
-    name = pyro_builtin_name(callable);
+    name = without_address(pyro_builtin_name(callable));
 done:
     Py_XDECREF(bound);
     if (name == NULL)

@@ -239,7 +239,7 @@ static PyMethodDef profiler_methods[] = {
     {"__enter__", (PyCFunction)profiler_enter, METH_NOARGS, NULL},
     {"__exit__", (PyCFunction)profiler_exit, METH_VARARGS, NULL},
     {"clear", (PyCFunction)profiler_clear, METH_NOARGS, "Drop all recorded data."},
-    {"stats", (PyCFunction)profiler_stats, METH_NOARGS,
+    {"get_stats", (PyCFunction)profiler_stats, METH_NOARGS,
      "The statistics as a pstats dict: {(file, line, name): (cc, nc, tt, ct, callers)}."},
     {"dump", (PyCFunction)profiler_dump, METH_VARARGS,
      "Write the statistics to a .prof file (pstats format), atomically."},

@@ -1,0 +1,168 @@
+"""The Python API: Profiler, the profile decorator, run() and load()."""
+import functools
+import os
+import random
+import sys
+import tempfile
+import threading
+from datetime import datetime
+
+from . import _engine
+
+FormatError = getattr(_engine, "FormatError", ValueError)
+
+
+class Profiler(_engine.Profiler):
+    """Deterministic function profiler (all threads), pstats-compatible.
+
+    Profiler(builtins=True, clock="wall", compensate=True)
+
+    - builtins: record built-in (C) functions such as len() or list.append.
+    - clock: "wall" (the CPU's time-stamp counter, else CLOCK_MONOTONIC) or
+      "cpu" (per-thread CPU time).
+    - compensate: subtract the profiler's own measured cost per event.
+
+    Use enable()/disable() or a with-block, then print_report(), dump(path)
+    or pstats.Stats(profiler).
+    """
+
+    def create_stats(self):
+        """Freeze the statistics into self.stats (what pstats.Stats reads)."""
+        self.disable()
+        self.stats = self.get_stats()
+
+    def report(self, sort="cumulative", limit=None, callers=False, callees=False):
+        """The report as pstats prints it, as a string."""
+        self.disable()
+        return format_report(self.get_stats(), sort=sort, limit=limit,
+                             callers=callers, callees=callees, notes=notes_for(self))
+
+    def print_report(self, sort="cumulative", limit=None, callers=False,
+                     callees=False, file=None):
+        """Print the report to `file` (default sys.stdout)."""
+        out = file if file is not None else sys.stdout
+        out.write(self.report(sort=sort, limit=limit, callers=callers, callees=callees))
+
+    # pstats-style name, for code written for cProfile
+    def print_stats(self, sort="cumulative"):
+        self.print_report(sort=sort)
+
+    def dump_stats(self, path):
+        self.dump(path)
+
+
+def notes_for(profiler):
+    """Lines that tell the reader where the numbers are incomplete."""
+    info = profiler.info()
+    notes = []
+    if info["out_of_memory"]:
+        notes.append("pyrometer: memory ran out while profiling; "
+                     "profiling stopped early and these statistics are partial")
+    if info["folded_calls"]:
+        notes.append(f"pyrometer: {info['folded_calls']} recursive calls were folded "
+                     "onto their ancestors in the call tree (function statistics are exact)")
+    return notes
+
+
+def sort_keys(sort):
+    if isinstance(sort, str):
+        return tuple(s.strip() for s in sort.split(",") if s.strip())
+    return tuple(sort)
+
+
+def format_report(stats, sort="cumulative", limit=None, callers=False,
+                  callees=False, files=(), notes=()):
+    """pstats' print_stats (and print_callers/print_callees) layout."""
+    keys = sort_keys(sort)
+    parts = [_engine.format_report(stats, sort=keys, limit=limit, files=tuple(files),
+                                   mode="stats")]
+    if callers:
+        parts.append(_engine.format_report(stats, sort=keys, limit=limit, mode="callers"))
+    if callees:
+        parts.append(_engine.format_report(stats, sort=keys, limit=limit, mode="callees"))
+    text = "".join(parts)
+    if notes:
+        text += "".join(n + "\n" for n in notes)
+    return text
+
+
+def load(path):
+    """Read a .prof file (ours or cProfile's) as a pstats dict."""
+    return _engine.load_stats(os.fspath(path))
+
+
+def run(statement, filename=None, sort="cumulative", globals=None, locals=None):
+    """Like cProfile.run: profile `statement`, print or save the result."""
+    if globals is None:
+        import __main__
+        globals = __main__.__dict__
+    if locals is None:
+        locals = globals
+    prof = Profiler()
+    prof.enable()
+    try:
+        exec(statement, globals, locals)
+    finally:
+        prof.disable()
+        if filename is not None:
+            prof.dump(filename)
+        else:
+            prof.print_report(sort=sort)
+    return prof
+
+
+_counts_lock = threading.Lock()
+
+
+def profile(name=None, *, probability=1.0, limit=None, directory=None,
+            builtins=True):
+    """Decorator: profile each call and save it to a time-stamped .prof file.
+
+        @pyrometer.profile("locations_download.prof")
+        def location_export(request, domain): ...
+
+    Files go to `directory`, else $PYROMETER_DIR, else the system temp folder,
+    named like locations_download-20261122T101112.123456.prof.  In production,
+    `probability` (0..1) profiles only a share of the calls and `limit` caps
+    the number of profiles this process writes.  A call made while another
+    profiler runs is not profiled again.
+    """
+    if callable(name) and not isinstance(name, str):
+        return profile()(name)
+
+    def decorate(func):
+        base = name or f"{func.__module__}.{func.__qualname__}.prof"
+        stem, ext = os.path.splitext(base)
+        ext = ext or ".prof"
+        state = {"written": 0}
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            if probability < 1.0 and random.random() >= probability:
+                return func(*args, **kwargs)
+            with _counts_lock:
+                if limit is not None and state["written"] >= limit:
+                    return func(*args, **kwargs)
+                state["written"] += 1
+            prof = Profiler(builtins=builtins)
+            try:
+                prof.enable()
+            except ValueError:          # another profiler is running
+                return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            finally:
+                prof.disable()
+                folder = directory or os.environ.get("PYROMETER_DIR") or tempfile.gettempdir()
+                stamp = datetime.now().strftime("%Y%m%dT%H%M%S.%f")
+                path = os.path.join(folder, f"{stem}-{stamp}{ext}")
+                try:
+                    os.makedirs(folder, exist_ok=True)
+                    prof.dump(path)
+                except OSError as exc:
+                    print(f"pyrometer: could not save profile of {func.__qualname__}: {exc}",
+                          file=sys.stderr)
+
+        return wrapper
+
+    return decorate

@@ -1,0 +1,178 @@
+"""Command line: `pyrometer run ...` and `pyrometer report FILE`.
+
+Bad input (unknown option, missing script, unreadable or foreign profile)
+gets one line on stderr and exit code 2; nothing is written then.
+"""
+import os
+import sys
+import time
+
+from . import _api, _engine, _runner
+
+USAGE = """\
+usage: pyrometer run [options] (script.py | -m module | -c code) [args...]
+       pyrometer report FILE [--sort KEY] [--limit N] [--callers] [--callees]
+
+run options:
+  -o, --outfile FILE   save the profile (pstats .prof format) instead of printing it
+  -s, --sort KEY       sort the printed report (cumulative, tottime, calls, name,
+                       file, line, ... as pstats spells them; comma-separated)
+  -l, --limit N        print only the first N functions
+  --callers            also print who called each function
+  --callees            also print what each function called
+  --no-builtins        do not record built-in (C) functions
+  --clock {wall,cpu}   wall time (default) or per-thread CPU time
+  --no-compensate      do not subtract the profiler's own measured cost
+"""
+
+SORT_KEYS = {"calls", "cumulative", "cumtime", "file", "filename", "module", "ncalls",
+             "pcalls", "line", "name", "nfl", "stdname", "time", "tottime"}
+
+
+class UsageError(Exception):
+    pass
+
+
+def fail(message):
+    print(f"pyrometer: error: {message}", file=sys.stderr)
+    return 2
+
+
+def check_sort(value):
+    keys = _api.sort_keys(value)
+    for k in keys:
+        matches = [s for s in SORT_KEYS if s.startswith(k)]
+        if k not in SORT_KEYS and len(matches) != 1:
+            raise UsageError(f"unknown sort key '{k}' (choose from {', '.join(sorted(SORT_KEYS))})")
+    return keys
+
+
+def check_limit(value):
+    try:
+        n = int(value)
+    except ValueError:
+        raise UsageError(f"--limit takes a whole number, not '{value}'") from None
+    if n < 0:
+        raise UsageError("--limit must not be negative")
+    return n
+
+
+def take_value(args, i, opt):
+    if "=" in args[i] and args[i].startswith("--"):
+        return args[i].split("=", 1)[1], i + 1
+    if i + 1 >= len(args):
+        raise UsageError(f"option {opt} needs a value")
+    return args[i + 1], i + 2
+
+
+def parse_report_options(args, allow_target):
+    """Shared options of `run` and `report`. Returns (opts, rest)."""
+    opts = {"sort": ("cumulative",), "limit": None, "callers": False, "callees": False,
+            "outfile": None, "builtins": True, "clock": "wall", "compensate": True,
+            "target": None, "kind": None, "files": []}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        name = a.split("=", 1)[0] if a.startswith("--") else a
+        if name in ("-s", "--sort"):
+            v, i = take_value(args, i, name)
+            opts["sort"] = check_sort(v)
+        elif name in ("-l", "--limit"):
+            v, i = take_value(args, i, name)
+            opts["limit"] = check_limit(v)
+        elif name == "--callers":
+            opts["callers"], i = True, i + 1
+        elif name == "--callees":
+            opts["callees"], i = True, i + 1
+        elif allow_target and name in ("-o", "--outfile"):
+            v, i = take_value(args, i, name)
+            opts["outfile"] = v
+        elif allow_target and name == "--no-builtins":
+            opts["builtins"], i = False, i + 1
+        elif allow_target and name == "--no-compensate":
+            opts["compensate"], i = False, i + 1
+        elif allow_target and name == "--clock":
+            v, i = take_value(args, i, name)
+            if v not in ("wall", "cpu"):
+                raise UsageError(f"unknown clock '{v}' (choose wall or cpu)")
+            opts["clock"] = v
+        elif allow_target and a in ("-m", "-c"):
+            if i + 1 >= len(args):
+                raise UsageError(f"option {a} needs a value")
+            opts["kind"] = "module" if a == "-m" else "code"
+            opts["target"] = args[i + 1]
+            return opts, args[i + 2:]
+        elif a == "--":
+            rest = args[i + 1:]
+            break
+        elif a.startswith("-") and a != "-":
+            raise UsageError(f"unknown option '{a}' (see pyrometer --help)")
+        elif allow_target:
+            opts["kind"], opts["target"] = "script", a
+            return opts, args[i + 1:]
+        else:
+            opts["files"].append(a)
+            i += 1
+    else:
+        rest = []
+    if allow_target and rest:
+        opts["kind"], opts["target"] = "script", rest[0]
+        return opts, rest[1:]
+    if not allow_target:
+        opts["files"].extend(rest)
+    return opts, []
+
+
+def cmd_report(args):
+    opts, _ = parse_report_options(args, allow_target=False)
+    if len(opts["files"]) != 1:
+        raise UsageError("report takes exactly one profile file")
+    path = opts["files"][0]
+    try:
+        stats = _api.load(path)
+    except OSError as exc:
+        return fail(f"cannot read '{path}': {exc.strerror or exc}")
+    except _api.FormatError as exc:
+        return fail(str(exc).replace("pyrometer: ", "", 1))
+    header = [time.ctime(os.stat(path).st_mtime) + "    " + path]
+    sys.stdout.write(_api.format_report(stats, sort=opts["sort"], limit=opts["limit"],
+                                        callers=opts["callers"], callees=opts["callees"],
+                                        files=header))
+    return 0
+
+
+def cmd_run(args):
+    opts, prog_args = parse_report_options(args, allow_target=True)
+    if opts["target"] is None:
+        raise UsageError("run needs a script, -m module or -c code")
+    if opts["outfile"] is not None:
+        folder = os.path.dirname(os.path.abspath(opts["outfile"]))
+        if not os.path.isdir(folder):
+            return fail(f"cannot write '{opts['outfile']}': no such directory '{folder}'")
+        if not os.access(folder, os.W_OK):
+            return fail(f"cannot write '{opts['outfile']}': directory is not writable")
+    try:
+        target = _runner.Target.resolve(opts["kind"], opts["target"], prog_args)
+    except _runner.TargetError as exc:
+        return fail(str(exc))
+    return _runner.run(target, opts)
+
+
+def main(argv=None):
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        sys.stdout.write(USAGE)
+        return 0 if args else 2
+    if args[0] in ("-V", "--version"):
+        from . import __version__
+        print(f"pyrometer {__version__}")
+        return 0
+    command, rest = args[0], args[1:]
+    try:
+        if command == "run":
+            return cmd_run(rest)
+        if command == "report":
+            return cmd_report(rest)
+        raise UsageError(f"unknown command '{command}' (choose run or report)")
+    except UsageError as exc:
+        return fail(str(exc))
