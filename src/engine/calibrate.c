@@ -1,31 +1,60 @@
 /* calibrate.c: measure what the profiler itself costs per event, so that
  * the cost can be taken off the clock (overhead compensation).
  *
- * A loop calls an empty Python function (and, with built-ins, len()) n
+ * A loop calls a trivial Python function (and, with built-ins, len()) n
  * times, alternately without and with the hooks.  The difference per call
  * is the whole cost of one call's events.  Of that cost, the part that
  * falls between the enter and the leave clock reads is what the profiler
- * measured for the empty function itself: it is charged at enter, the rest
- * at leave.  Minimum over interleaved repetitions: the least disturbed. */
+ * measured for the trivial function itself: it is charged at enter, the
+ * rest at leave.  The loops have the shape of ordinary code (a global
+ * function, one argument, the result kept), and the median of the paired
+ * differences resists a machine busy with other work.
+ *
+ * Some interpreters (3.11) run every instruction slower while a profile
+ * hook is set, calls or not.  That slowdown is measured first, on a loop
+ * without calls; it is taken out of the per-call cost, and all times are
+ * divided by it on export, so that reported times are those of the program
+ * running without the profiler. */
 #include "profiler.h"
 
-#define CAL_CALLS 4000
-#define CAL_REPS 9
+#include <stdlib.h>
+
+#define CAL_CALLS 8000
+#define CAL_REPS 11
 
 static const char cal_source[] =
-    "def _pyro_empty():\n"
-    "    pass\n"
-    "def _pyro_loop_py(n, f=_pyro_empty):\n"
+    "def _pyro_empty(x):\n"
+    "    return x\n"
+    "def _pyro_loop_py(n):\n"
+    "    s = 0\n"
     "    for _ in range(n):\n"
-    "        f()\n"
-    "def _pyro_loop_c(n, f=len, x=()):\n"
+    "        s = _pyro_empty(s)\n"
+    "def _pyro_loop_c(n):\n"
+    "    x = ()\n"
     "    for _ in range(n):\n"
-    "        f(x)\n"
-    "def _pyro_loop_none(n, f=len, x=()):\n"
+    "        s = len(x)\n"
+    "def _pyro_loop_flat(n):\n"
+    "    s = 0\n"
     "    for _ in range(n):\n"
-    "        f, x\n";
+    "        s = s + 1\n"
+    "def _pyro_loop_none(n):\n"
+    "    x = ()\n"
+    "    for _ in range(n):\n"
+    "        s = len, x\n";
 
 static PyObject *cal_namespace;   /* compiled once per process */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int64_t median(int64_t *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_i64);
+    return v[n / 2];
+}
 
 static PyObject *get(const char *name)
 {
@@ -87,6 +116,10 @@ static int find_node(pyro_node *node, void *arg)
     if (node->key == fa->key && node->fold_to == NULL) {
         fa->self_time += node->self_time;
         fa->calls += node->calls;
+        if (node->dyn != NULL) {
+            fa->self_time += node->dyn->self_time;
+            fa->calls += node->dyn->calls;
+        }
     }
     return 0;
 }
@@ -95,12 +128,12 @@ static int find_node(pyro_node *node, void *arg)
  * called function.  `body_ticks` is the function's own cost without the
  * profiler per call, kept out of the enter cost. */
 static int calibrate_kind(pyro_profiler *p, int kind, PyObject *loop,
-                          const void *key, int64_t body_ticks)
+                          const void *key, int64_t body_ticks, double slowdown)
 {
     PyObject *n = PyLong_FromLong(CAL_CALLS);
     if (n == NULL)
         return -1;
-    int64_t best_off = INT64_MAX, best_on = INT64_MAX;
+    int64_t diff[CAL_REPS];
     for (int rep = 0; rep < CAL_REPS; rep++) {
         int64_t off = time_loop(p, loop, n, 0);
         int64_t on = time_loop(p, loop, n, 1);
@@ -108,17 +141,15 @@ static int calibrate_kind(pyro_profiler *p, int kind, PyObject *loop,
             Py_DECREF(n);
             return -1;
         }
-        if (off < best_off)
-            best_off = off;
-        if (on < best_on)
-            best_on = on;
+        diff[rep] = on - (int64_t)(off * slowdown);
     }
     Py_DECREF(n);
 
     find_arg fa = {key, 0, 0};
     pyro_for_each_node(&p->st, find_node, &fa);
-    int64_t per_call = (best_on - best_off) / CAL_CALLS;
-    int64_t inner = fa.calls ? fa.self_time / (int64_t)fa.calls - body_ticks : 0;
+    int64_t per_call = median(diff, CAL_REPS) / CAL_CALLS;
+    int64_t inner = fa.calls
+        ? fa.self_time / (int64_t)fa.calls - (int64_t)(body_ticks * slowdown) : 0;
     if (per_call < 0)
         per_call = 0;
     if (inner < 0)
@@ -128,6 +159,34 @@ static int calibrate_kind(pyro_profiler *p, int kind, PyObject *loop,
     p->measured_enter[kind] = inner;
     p->measured_leave[kind] = per_call - inner;
     pyro_state_clear(&p->st);
+    return 0;
+}
+
+/* How much slower code without calls runs with the hooks on (>= 1). */
+static int measure_slowdown(pyro_profiler *p, PyObject *loop, double *out)
+{
+    if (loop == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "pyrometer: calibration code is broken");
+        return -1;
+    }
+    PyObject *n = PyLong_FromLong(CAL_CALLS * 4);
+    if (n == NULL)
+        return -1;
+    int64_t ratio[CAL_REPS];   /* per mille */
+    for (int rep = 0; rep < CAL_REPS; rep++) {
+        int64_t off = time_loop(p, loop, n, 0);
+        int64_t on = time_loop(p, loop, n, 1);
+        if (off < 0 || on < 0) {
+            Py_DECREF(n);
+            return -1;
+        }
+        ratio[rep] = off > 0 ? on * 1000 / off : 1000;
+    }
+    Py_DECREF(n);
+    pyro_state_clear(&p->st);
+    int64_t r = median(ratio, CAL_REPS);
+    /* Below a few per cent it is noise, not a slower interpreter. */
+    *out = r < 1050 ? 1.0 : (double)r / 1000.0;
     return 0;
 }
 
@@ -147,8 +206,8 @@ int pyro_calibrate(pyro_profiler *p)
     PyObject *warm = PyLong_FromLong(CAL_CALLS);
     if (warm == NULL)
         return -1;
-    PyObject *loops[] = {loop_py, loop_c, loop_none};
-    for (int i = 0; i < 3; i++) {
+    PyObject *loops[] = {loop_py, loop_c, loop_none, get("_pyro_loop_flat")};
+    for (int i = 0; i < 4; i++) {
         PyObject *r = PyObject_CallOneArg(loops[i], warm);
         if (r == NULL) {
             Py_DECREF(warm);
@@ -165,23 +224,28 @@ int pyro_calibrate(pyro_profiler *p)
     memset(p->st.cost_leave, 0, sizeof(saved_leave));
     pyro_state_clear(&p->st);
 
+    double slowdown = 1.0;
+    if (measure_slowdown(p, get("_pyro_loop_flat"), &slowdown) < 0)
+        return -1;
+    p->slowdown = slowdown;
     PyObject *code = PyFunction_GetCode(empty);
-    int rc = calibrate_kind(p, PYRO_PY, loop_py, code, 0);
+    int rc = calibrate_kind(p, PYRO_PY, loop_py, code, 0, slowdown);
     if (rc == 0 && p->builtins) {
         /* len()'s own work: the len loop less a loop that only loads. */
         PyObject *n = PyLong_FromLong(CAL_CALLS);
-        int64_t with = INT64_MAX, without = INT64_MAX;
+        int64_t diff[CAL_REPS];
+        int reps = 0;
         for (int rep = 0; n != NULL && rep < CAL_REPS; rep++) {
             int64_t a = time_loop(p, loop_c, n, 0);
             int64_t b = time_loop(p, loop_none, n, 0);
-            if (a >= 0 && a < with)
-                with = a;
-            if (b >= 0 && b < without)
-                without = b;
+            if (a >= 0 && b >= 0)
+                diff[reps++] = a - b;
         }
         Py_XDECREF(n);
-        int64_t body = (with != INT64_MAX && without != INT64_MAX && with > without)
-            ? (with - without) / CAL_CALLS : 0;
+        PyErr_Clear();
+        int64_t body = reps ? median(diff, reps) / CAL_CALLS : 0;
+        if (body < 0)
+            body = 0;
         PyObject *len = PyDict_GetItemString(PyEval_GetBuiltins(), "len");
         if (len == NULL || !PyCFunction_Check(len)) {
             PyErr_SetString(PyExc_RuntimeError, "pyrometer: no built-in len()");
@@ -189,7 +253,7 @@ int pyro_calibrate(pyro_profiler *p)
         }
         else
             rc = calibrate_kind(p, PYRO_C, loop_c,
-                                ((PyCFunctionObject *)len)->m_ml, body);
+                                ((PyCFunctionObject *)len)->m_ml, body, slowdown);
     }
     memcpy(p->st.cost_enter, saved_enter, sizeof(saved_enter));
     memcpy(p->st.cost_leave, saved_leave, sizeof(saved_leave));

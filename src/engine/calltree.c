@@ -31,6 +31,8 @@ void pyro_state_clear(pyro_state *st)
     pyro_chunk *c = st->chunks;
     while (c != NULL) {
         pyro_chunk *next = c->next;
+        for (size_t i = 0; i < c->used; i++)
+            PyMem_RawFree(c->nodes[i].dyn);
         PyMem_RawFree(c);
         c = next;
     }
@@ -68,8 +70,16 @@ pyro_thread *pyro_thread_attach(pyro_state *st)
         return NULL;
     }
     th->ident = PyThread_get_thread_ident();
-    th->root.depth = 0;
-    th->last = pyro_clock_now();
+    th->cap = 128;
+    th->stack = PyMem_RawMalloc(th->cap * sizeof(*th->stack));
+    if (th->stack == NULL) {
+        PyMem_RawFree(th);
+        pyro_out_of_memory(st);
+        return NULL;
+    }
+    memset(&th->stack[0], 0, sizeof(th->stack[0]));
+    th->stack[0].node = &th->root;
+    th->depth = 1;
     th->next = st->threads;
     st->threads = th;
     pyro_tls_thread = th;
@@ -117,6 +127,14 @@ static pyro_node *recursive_edge(pyro_node *parent, pyro_func *f)
     return NULL;
 }
 
+static int on_path(pyro_node *parent, pyro_func *f)
+{
+    for (pyro_node *a = parent; a->func != NULL; a = a->parent)
+        if (a->func == f)
+            return 1;
+    return 0;
+}
+
 pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
                            const void *key, PyObject *obj, PyObject *self_arg,
                            int builtin)
@@ -142,7 +160,8 @@ pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
     n->func_id = f->id;
     n->parent = parent;
     n->depth = parent->depth + 1;
-    pyro_node *again = recursive_edge(parent, f);
+    n->func_recursive = (uint8_t)on_path(parent, f);
+    pyro_node *again = n->func_recursive ? recursive_edge(parent, f) : NULL;
     if (again != NULL) {
         n->edge_recursive = 1;
         /* Bound the tree: deep or plentiful recursion reuses the node
@@ -156,64 +175,171 @@ pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
     return n;
 }
 
-int pyro_grow_stack(pyro_state *st, pyro_thread *th, uint32_t func_id)
+/* ---- folded mode --------------------------------------------------------
+ * Once an alias sends a call back to an ancestor node, the stack stops
+ * being the path of the node on top, and the flags set on nodes at creation
+ * no longer tell recursion.  From then until the stack unwinds to where it
+ * began, activations are counted one by one: every frame on the stack is
+ * counted per function and per node, and pops go to the node's pyro_dyn. */
+
+static int grow_active(pyro_thread *th, uint32_t func_id)
+{
+    if (func_id < th->active_cap)
+        return 0;
+    uint32_t cap = th->active_cap ? th->active_cap : 256;
+    while (cap <= func_id)
+        cap *= 2;
+    uint32_t *a = PyMem_RawRealloc(th->active, cap * sizeof(*a));
+    if (a == NULL)
+        return -1;
+    memset(a + th->active_cap, 0, (cap - th->active_cap) * sizeof(*a));
+    th->active = a;
+    th->active_cap = cap;
+    return 0;
+}
+
+static int count_in(pyro_thread *th, pyro_frame *fr)
+{
+    pyro_node *n = fr->node;
+    if (grow_active(th, n->func_id) < 0)
+        return -1;
+    fr->func_outer = th->active[n->func_id]++ == 0;
+    fr->node_outer = n->active++ == 0;
+    return 0;
+}
+
+static int begin_folded(pyro_thread *th)
+{
+    for (uint32_t i = 1; i < th->depth; i++)
+        if (count_in(th, &th->stack[i]) < 0) {
+            while (--i >= 1) {
+                th->active[th->stack[i].node->func_id]--;
+                th->stack[i].node->active--;
+            }
+            return -1;
+        }
+    th->fold_base = th->depth;
+    return 0;
+}
+
+static void end_folded(pyro_thread *th)
+{
+    for (uint32_t i = 1; i < th->depth; i++) {
+        th->active[th->stack[i].node->func_id]--;
+        th->stack[i].node->active--;
+    }
+    th->fold_base = 0;
+}
+
+void pyro_enter_slow(pyro_state *st, pyro_thread *th, pyro_node *child, int64_t now)
 {
     if (th->depth == th->cap) {
-        uint32_t cap = th->cap ? th->cap * 2 : 128;
+        uint32_t cap = th->cap * 2;
         pyro_frame *s = PyMem_RawRealloc(th->stack, cap * sizeof(*s));
         if (s == NULL)
             goto oom;
         th->stack = s;
         th->cap = cap;
     }
-    if (func_id >= th->active_cap) {
-        uint32_t cap = th->active_cap ? th->active_cap : 256;
-        while (cap <= func_id)
-            cap *= 2;
-        uint32_t *a = PyMem_RawRealloc(th->active, cap * sizeof(*a));
-        if (a == NULL)
+    if (child->fold_to != NULL) {
+        if (!th->fold_base && begin_folded(th) < 0)
             goto oom;
-        memset(a + th->active_cap, 0, (cap - th->active_cap) * sizeof(*a));
-        th->active = a;
-        th->active_cap = cap;
+        child->calls++;
+        child = child->fold_to;
     }
-    return 0;
+    pyro_frame *fr = &th->stack[th->depth];
+    fr->node = child;
+    fr->start = now;
+    fr->child_time = 0;
+    if (th->fold_base) {
+        if (child->dyn == NULL && (child->dyn = PyMem_RawCalloc(1, sizeof(pyro_dyn))) == NULL)
+            goto oom;
+        if (count_in(th, fr) < 0)
+            goto oom;
+    }
+    th->depth++;
+    return;
 oom:
     pyro_out_of_memory(st);
-    return -1;
 }
 
-/* A return that does not match the top frame: some events were not seen
- * (profiling began or a hook was swapped mid-call).  If the function is
- * further down the stack, close the frames above it; otherwise ignore the
- * event.  Returns 1 when the matching frame is now on top. */
-int pyro_unwind_to(pyro_thread *th, const void *key, int64_t now)
+/* Close the top frame at `now`, in whichever mode it was opened. */
+static void pop(pyro_thread *th, int64_t now)
+{
+    pyro_frame *fr = &th->stack[--th->depth];
+    pyro_node *n = fr->node;
+    int64_t elapsed = now - fr->start;
+    if (th->fold_base && th->depth >= th->fold_base) {
+        pyro_dyn *d = n->dyn;
+        th->active[n->func_id]--;
+        n->active--;
+        d->calls++;
+        d->self_time += elapsed - fr->child_time;
+        if (fr->func_outer) {
+            d->prim_calls++;
+            d->func_time += elapsed;
+        }
+        if (fr->node_outer) {
+            d->total_time += elapsed;
+            if (!n->edge_recursive) {
+                d->edge_prim_calls++;
+                d->edge_time += elapsed;
+            }
+        }
+        if (th->depth == th->fold_base)
+            end_folded(th);
+    }
+    else {
+        n->calls++;
+        n->self_time += elapsed - fr->child_time;
+        n->total_time += elapsed;
+    }
+    fr[-1].child_time += elapsed;
+}
+
+/* Forget the top frame without recording it. */
+static void discard(pyro_thread *th)
+{
+    pyro_frame *fr = &th->stack[--th->depth];
+    if (th->fold_base && th->depth >= th->fold_base) {
+        th->active[fr->node->func_id]--;
+        fr->node->active--;
+        if (th->depth == th->fold_base)
+            end_folded(th);
+    }
+}
+
+/* A return in folded mode, or one that does not match the top frame: some
+ * events were not seen (profiling began or a hook was swapped mid-call).
+ * If the function is further down the stack, close the frames above it;
+ * otherwise ignore the event. */
+void pyro_leave_slow(pyro_thread *th, const void *key, int64_t now)
 {
     uint32_t i = th->depth;
-    while (i > 0 && th->stack[i - 1].node->key != key)
+    while (i > 1 && th->stack[i - 1].node->key != key)
         i--;
-    if (i == 0)
-        return 0;
-    while (th->depth > i)
-        pyro_pop(th, now);
-    return 1;
+    if (i <= 1)
+        return;
+    while (th->depth >= i)
+        pop(th, now);
 }
 
 void pyro_flush_all(pyro_state *st)
 {
     pyro_thread *me = st->stopped ? NULL : pyro_thread_current(st);
     for (pyro_thread *th = st->threads; th != NULL; th = th->next) {
-        if (th->depth == 0)
+        if (th->depth <= 1)
             continue;
-        int64_t now = th == me ? pyro_now(th) : th->last;
+        int64_t now;
+        if (th == me || pyro_clock_mode != PYRO_CLOCK_CPU)
+            now = pyro_now(th);
+        else   /* another thread's CPU clock cannot be read from here */
+            now = th->stack[th->depth - 1].start;
         /* Our own disable() call is not part of the program. */
         const void *top = th == me ? th->stack[th->depth - 1].node->key : NULL;
-        if (top != NULL && (top == st->own_keys[0] || top == st->own_keys[1])) {
-            pyro_frame *fr = &th->stack[--th->depth];
-            th->active[fr->node->func_id]--;
-            fr->node->active--;
-        }
-        while (th->depth > 0)
-            pyro_pop(th, now);
+        if (top != NULL && (top == st->own_keys[0] || top == st->own_keys[1]))
+            discard(th);
+        while (th->depth > 1)
+            pop(th, now);
     }
 }

@@ -10,6 +10,7 @@ static void set_own_keys(pyro_state *st);
 static struct {
     uint8_t valid;
     int64_t enter[2], leave[2];
+    double slowdown;
 } calibration_cache[3][2];
 
 static int profiler_init(pyro_profiler *self, PyObject *args, PyObject *kwds)
@@ -55,6 +56,7 @@ static PyObject *profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds
     self->builtins = 1;
     self->compensate = 1;
     self->tool_id = -1;
+    self->slowdown = 1.0;
     snprintf(self->clock, sizeof(self->clock), "wall");
     return (PyObject *)self;
 }
@@ -86,11 +88,14 @@ static int apply_calibration(pyro_profiler *self)
         if (pyro_calibrate(self) < 0)
             return -1;
         calibration_cache[clock][b].valid = 1;
+        calibration_cache[clock][b].slowdown = self->slowdown;
         memcpy(calibration_cache[clock][b].enter, self->measured_enter, sizeof(self->measured_enter));
         memcpy(calibration_cache[clock][b].leave, self->measured_leave, sizeof(self->measured_leave));
     }
     memcpy(self->measured_enter, calibration_cache[clock][b].enter, sizeof(self->measured_enter));
     memcpy(self->measured_leave, calibration_cache[clock][b].leave, sizeof(self->measured_leave));
+    self->slowdown = calibration_cache[clock][b].slowdown;
+    self->calibrated = 1;
     if (self->compensate) {
         memcpy(self->st.cost_enter, self->measured_enter, sizeof(self->measured_enter));
         memcpy(self->st.cost_leave, self->measured_leave, sizeof(self->measured_leave));
@@ -210,7 +215,7 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
     pyro_for_each_node(&self->st, count_folded, &folded);
     double spt = self->calibrated ? pyro_clock_seconds_per_tick() : 0.0;
     return Py_BuildValue(
-        "{s:s,s:O,s:O,s:O,s:K,s:K,s:I,s:{s:d,s:d,s:d,s:d}}",
+        "{s:s,s:O,s:O,s:O,s:K,s:K,s:I,s:d,s:{s:d,s:d,s:d,s:d}}",
         "clock", self->calibrated ? pyro_clock_name() : self->clock,
         "builtins", self->builtins ? Py_True : Py_False,
         "compensate", self->compensate ? Py_True : Py_False,
@@ -218,6 +223,7 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
         "folded_calls", (unsigned long long)folded,
         "nodes", (unsigned long long)self->st.node_count,
         "functions", (unsigned int)self->st.funcs.count,
+        "slowdown", self->slowdown,
         "overhead_ns",
         "python_enter", self->measured_enter[PYRO_PY] * spt * 1e9,
         "python_leave", self->measured_leave[PYRO_PY] * spt * 1e9,

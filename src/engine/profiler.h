@@ -16,6 +16,7 @@ typedef struct {
     char clock[16];         /* "wall" or "cpu" */
     int64_t measured_enter[2];  /* calibration results, ticks */
     int64_t measured_leave[2];
+    double slowdown;            /* how much slower code runs with hooks on */
     PyObject *weakreflist;
 } pyro_profiler;
 

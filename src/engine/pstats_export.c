@@ -61,37 +61,67 @@ static edge_slot *edge_find(export_ctx *x, uint64_t key)
     return &x->edges[j];
 }
 
+/* Add one node's share: `f` the function's sums, `e` the caller->callee
+ * pair's (cProfile's callers tuple: calls, primitive calls, tottime,
+ * cumtime of non-recursive activations). */
+static void add(pyro_sums *f, pyro_sums *e, uint64_t calls, int64_t self_time,
+                uint64_t prim_calls, int64_t func_time,
+                uint64_t edge_prim_calls, int64_t edge_time)
+{
+    f->nc += calls;
+    f->cc += prim_calls;
+    f->tt += self_time;
+    f->ct += func_time;
+    if (e != NULL) {
+        e->nc += calls;
+        e->cc += edge_prim_calls;
+        e->tt += self_time;
+        e->ct += edge_time;
+    }
+}
+
 static int visit(pyro_node *n, void *arg)
 {
     export_ctx *x = arg;
-    if (n->fold_to != NULL || n->calls == 0)
+    if (n->fold_to != NULL || (n->calls == 0 && n->dyn == NULL))
         return 0;
     uint32_t f = x->canon[n->func_id];
-    pyro_sums *s = &x->funcs[f];
-    s->nc += n->calls;
-    s->cc += n->prim_calls;
-    s->tt += n->self_time;
-    s->ct += n->func_time;
-    if (n->parent->func == NULL)
-        return 0;   /* called from outside the profile: no caller entry */
-    uint32_t caller = x->canon[n->parent->func_id];
-    edge_slot *e = edge_find(x, (((uint64_t)caller << 32) | f) + 1);
-    if (e == NULL) {
-        x->failed = 1;
-        return -1;
+    pyro_sums *e = NULL;
+    if (n->parent->func != NULL) {   /* else called from outside the profile */
+        uint32_t caller = x->canon[n->parent->func_id];
+        edge_slot *slot = edge_find(x, (((uint64_t)caller << 32) | f) + 1);
+        if (slot == NULL) {
+            x->failed = 1;
+            return -1;
+        }
+        e = &slot->sums;
     }
-    e->sums.nc += n->calls;
-    e->sums.cc += n->edge_prim_calls;
-    e->sums.tt += n->self_time;
-    if (!n->edge_recursive)
-        e->sums.ct += n->total_time;
+    /* Normal mode: the path was the stack, the node's flags tell it all. */
+    add(&x->funcs[f], e, n->calls, n->self_time,
+        n->func_recursive ? 0 : n->calls, n->func_recursive ? 0 : n->total_time,
+        n->edge_recursive ? 0 : n->calls, n->edge_recursive ? 0 : n->total_time);
+    pyro_dyn *d = n->dyn;
+    if (d != NULL)
+        add(&x->funcs[f], e, d->calls, d->self_time, d->prim_calls, d->func_time,
+            d->edge_prim_calls, d->edge_time);
     return 0;
+}
+
+/* Seconds from ticks; overcompensation by a few ticks must not show as a
+ * negative time. */
+static double seconds(int64_t ticks, double spt)
+{
+    return ticks > 0 ? ticks * spt : 0.0;
 }
 
 PyObject *pyro_export_pstats(pyro_profiler *p)
 {
     pyro_functable *t = &p->st.funcs;
+    /* Compensated times are also scaled back to the interpreter's speed
+     * without hooks. */
     double spt = pyro_clock_seconds_per_tick();
+    if (p->compensate && p->slowdown > 1.0)
+        spt /= p->slowdown;
     export_ctx x = {0};
     PyObject *result = NULL, *by_label = NULL;
     PyObject **callers = NULL;
@@ -136,7 +166,7 @@ PyObject *pyro_export_pstats(pyro_profiler *p)
         PyObject *v = Py_BuildValue("(KKdd)",
                                     (unsigned long long)e->sums.nc,
                                     (unsigned long long)e->sums.cc,
-                                    e->sums.tt * spt, e->sums.ct * spt);
+                                    seconds(e->sums.tt, spt), seconds(e->sums.ct, spt));
         if (v == NULL || callers[callee] == NULL
             || PyDict_SetItem(callers[callee], t->items[caller]->label, v) < 0) {
             Py_XDECREF(v);
@@ -152,7 +182,7 @@ PyObject *pyro_export_pstats(pyro_profiler *p)
         pyro_sums *s = &x.funcs[i];
         PyObject *v = Py_BuildValue("(KKddO)", (unsigned long long)s->cc,
                                     (unsigned long long)s->nc,
-                                    s->tt * spt, s->ct * spt, callers[i]);
+                                    seconds(s->tt, spt), seconds(s->ct, spt), callers[i]);
         if (v == NULL || PyDict_SetItem(result, t->items[i]->label, v) < 0) {
             Py_XDECREF(v);
             goto fail;
