@@ -173,3 +173,34 @@ def test_pstats_reads_profiler_object():
         sorted(range(100), key=lambda x: -x)
     s = pstats.Stats(prof, stream=io.StringIO())
     assert s.total_calls > 0
+
+
+def test_out_of_memory_stops_profiling_not_the_program(tmp_path):
+    from conftest import run_python
+    prog = tmp_path / "oom.py"
+    prog.write_text('''
+import pyrometer
+def leaf(i):
+    return i * 2
+def work():
+    return sum(leaf(i) for i in range(1000)) + sum(map(abs, range(-5, 5)))
+prof = pyrometer.Profiler(_node_limit=3)
+prof.enable()
+result = work()
+prof.disable()
+assert result == 999000 + 25, result
+info = prof.info()
+assert info["out_of_memory"] is True, info
+assert info["nodes"] <= 3
+notes = pyrometer._api.notes_for(prof)
+assert notes and "memory ran out" in notes[0]
+print("ok")
+''')
+    r = run_python([str(prog)])
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+
+
+def test_cpu_clock(profile_program):
+    stats = profile_program(PROGRAMS / "objects.py", which="pyrometer{'clock': 'cpu'}")
+    assert stats[("<info>", 0, "info")]["clock"] == "cpu"
+    assert counts(stats) == counts(profile_program(PROGRAMS / "objects.py", which="cprofile"))

@@ -89,6 +89,8 @@ pyro_thread *pyro_thread_attach(pyro_state *st)
 
 static pyro_node *node_alloc(pyro_state *st)
 {
+    if (st->node_limit && st->node_count >= st->node_limit)
+        return NULL;
     pyro_chunk *c = st->chunks;
     if (c == NULL || c->used == NODES_PER_CHUNK) {
         c = PyMem_RawMalloc(sizeof(*c));

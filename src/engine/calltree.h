@@ -83,6 +83,7 @@ typedef struct pyro_state {
     int64_t cost_leave[2];
     uint32_t fold_depth;       /* recursion folds past this depth ... */
     size_t node_soft_cap;      /* ... or once the tree has this many nodes */
+    size_t node_limit;         /* tests: act as if memory ran out past this */
     const void *own_keys[2];   /* our own disable() and __exit__: never recorded */
     uint8_t nomemory;
     uint8_t stopped;           /* out of memory: no more events recorded */

@@ -16,14 +16,14 @@ static struct {
 static int profiler_init(pyro_profiler *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"builtins", "clock", "compensate", "fold_depth",
-                             "max_nodes", NULL};
+                             "max_nodes", "_node_limit", NULL};
     int builtins = 1, compensate = 1;
     const char *clock = "wall";
     unsigned int fold_depth = 64;
-    Py_ssize_t max_nodes = 2000000;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|psp$In:Profiler", kwlist,
+    Py_ssize_t max_nodes = 2000000, node_limit = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|psp$Inn:Profiler", kwlist,
                                      &builtins, &clock, &compensate,
-                                     &fold_depth, &max_nodes))
+                                     &fold_depth, &max_nodes, &node_limit))
         return -1;
     if (strcmp(clock, "wall") != 0 && strcmp(clock, "cpu") != 0) {
         PyErr_Format(PyExc_ValueError,
@@ -39,6 +39,7 @@ static int profiler_init(pyro_profiler *self, PyObject *args, PyObject *kwds)
     snprintf(self->clock, sizeof(self->clock), "%s", clock);
     self->st.fold_depth = fold_depth < 2 ? 2 : fold_depth;
     self->st.node_soft_cap = max_nodes < 1 ? 1 : (size_t)max_nodes;
+    self->st.node_limit = node_limit < 0 ? 0 : (size_t)node_limit;
     return 0;
 }
 
