@@ -1,0 +1,96 @@
+"""The engine under AddressSanitizer + UndefinedBehaviorSanitizer, and under
+valgrind: memory errors become failing tests, not silent corruption."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import HERE, PROGRAMS
+
+ROOT = HERE.parent
+WORKLOAD = '''
+import sys, threading
+sys.path.insert(0, {programs!r})
+import pyrometer
+import recursion, generators, exceptions, objects, async_prog
+def everything():
+    for m in (recursion, generators, exceptions, objects, async_prog):
+        m.main()
+    t = threading.Thread(target=objects.main); t.start(); t.join()
+for kw in ({{}}, {{"builtins": False}}, {{"fold_depth": 4}}, {{"_node_limit": 50}}):
+    prof = pyrometer.Profiler(**kw)
+    prof.enable(); everything(); prof.disable()
+    stats = prof.get_stats()
+    prof.dump({out!r})
+    prof.clear()
+print("ok")
+'''
+
+
+def build_sanitized(tmp_path):
+    """Build pyrometer._engine with ASan/UBSan into tmp_path/pkg/pyrometer."""
+    pkg = tmp_path / "pkg"
+    shutil.copytree(ROOT / "src" / "pyrometer", pkg / "pyrometer",
+                    ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    code = f'''
+import glob, os, shutil, sys
+from setuptools import Extension
+from setuptools.dist import Distribution
+flags = ["-std=c11", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
+         "-fno-omit-frame-pointer", "-g", "-O1"]
+ext = Extension("pyrometer._engine", sorted(glob.glob({str(ROOT / "src" / "engine")!r} + "/*.c")),
+                extra_compile_args=flags, extra_link_args=["-fsanitize=address,undefined"])
+d = Distribution({{"name": "asan", "ext_modules": [ext]}})
+cmd = d.get_command_obj("build_ext")
+cmd.build_lib = {str(tmp_path / "lib")!r}
+cmd.build_temp = {str(tmp_path / "tmp")!r}
+cmd.ensure_finalized(); cmd.run()
+so = glob.glob({str(tmp_path / "lib")!r} + "/pyrometer/_engine*.so")[0]
+shutil.copy(so, {str(pkg / "pyrometer")!r})
+'''
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.fail("sanitized build failed:\n" + r.stderr[-3000:])
+    return pkg
+
+
+def libasan():
+    out = subprocess.run(["gcc", "-print-file-name=libasan.so"], capture_output=True, text=True)
+    path = out.stdout.strip()
+    return path if os.path.isabs(path) and os.path.exists(path) else None
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
+def test_engine_under_asan_ubsan(tmp_path):
+    asan = libasan()
+    if asan is None:
+        pytest.skip("gcc has no libasan")
+    pkg = build_sanitized(tmp_path)
+    script = tmp_path / "work.py"
+    script.write_text(WORKLOAD.format(programs=str(PROGRAMS), out=str(tmp_path / "w.prof")))
+    env = dict(os.environ, LD_PRELOAD=asan, PYTHONPATH=str(pkg), PYTHONMALLOC="malloc",
+               ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:halt_on_error=1",
+               UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                       env=env, timeout=600)
+    assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-5000:]
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-5000:]
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
+def test_engine_under_valgrind(tmp_path):
+    script = tmp_path / "work.py"
+    script.write_text(WORKLOAD.format(programs=str(PROGRAMS), out=str(tmp_path / "v.prof")))
+    so = [str(p) for p in (ROOT / "src" / "pyrometer").glob("_engine*.so")]
+    env = dict(os.environ, PYTHONMALLOC="malloc")
+    r = subprocess.run(["valgrind", "--error-exitcode=99", "--errors-for-leak-kinds=none",
+                        "--leak-check=no", "--track-origins=no", "-q",
+                        sys.executable, str(script)],
+                       capture_output=True, text=True, env=env, timeout=900)
+    # Only errors in our engine count; the interpreter is not ours to judge.
+    ours = [blk for blk in r.stderr.split("\n==") if "_engine" in blk]
+    assert not ours, r.stderr[-5000:]
+    assert r.stdout.strip() == "ok", r.stderr[-3000:]
