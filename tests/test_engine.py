@@ -1,4 +1,6 @@
 """The function profiler's numbers against CPython's own (cProfile)."""
+import sys
+
 import pytest
 
 from conftest import PROGRAMS, counts, edges
@@ -204,3 +206,35 @@ def test_cpu_clock(profile_program):
     stats = profile_program(PROGRAMS / "objects.py", which="pyrometer{'clock': 'cpu'}")
     assert stats[("<info>", 0, "info")]["clock"] == "cpu"
     assert counts(stats) == counts(profile_program(PROGRAMS / "objects.py", which="cprofile"))
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring is 3.12+")
+def test_tool_ids(tmp_path):
+    from conftest import run_python
+    prog = tmp_path / "tools.py"
+    prog.write_text('''
+import cProfile, sys, pyrometer
+def f():
+    return sum(range(10))
+# cProfile holds the PROFILER id: pyrometer takes another one
+c = cProfile.Profile(); c.enable()
+p = pyrometer.Profiler(); p.enable()
+f()
+p.disable(); c.disable()
+assert any(k[2] == "f" for k in p.get_stats())
+# every id taken: a clear error, nothing enabled
+for i in range(6):
+    try:
+        sys.monitoring.use_tool_id(i, "squatter")
+    except ValueError:
+        pass
+q = pyrometer.Profiler()
+try:
+    q.enable()
+except RuntimeError as e:
+    assert "tool id" in str(e), e
+    print("ok")
+assert not q.enabled
+''')
+    r = run_python([str(prog)])
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
