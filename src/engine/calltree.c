@@ -163,6 +163,7 @@ pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
     n->parent = parent;
     n->depth = parent->depth + 1;
     n->func_recursive = (uint8_t)on_path(parent, f);
+    n->hidden = parent->hidden || f->own;
     pyro_node *again = n->func_recursive ? recursive_edge(parent, f) : NULL;
     if (again != NULL) {
         n->edge_recursive = 1;

@@ -40,6 +40,7 @@ struct pyro_node {
     uint32_t active;           /* folded mode: activations open on the stack */
     uint8_t func_recursive;    /* the function is already on the path above */
     uint8_t edge_recursive;    /* so is the caller->callee pair */
+    uint8_t hidden;            /* under a call into pyrometer's own code */
     /* Activations in normal mode, where the stack is this node's path, so
      * the two flags above tell primitive calls and cumulative time. */
     uint64_t calls;            /* on an alias: calls folded through it */

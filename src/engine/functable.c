@@ -10,6 +10,30 @@ typedef struct {
 } code_slot;
 
 static Py_ssize_t code_extra_index = -1;
+static PyObject *own_prefix;
+
+int pyro_functable_set_own_prefix(PyObject *prefix)
+{
+    if (!PyUnicode_Check(prefix)) {
+        PyErr_SetString(PyExc_TypeError, "pyrometer: prefix must be a str");
+        return -1;
+    }
+    Py_INCREF(prefix);
+    Py_XSETREF(own_prefix, prefix);
+    return 0;
+}
+
+static int is_own(PyObject *filename)
+{
+    if (own_prefix == NULL || !PyUnicode_Check(filename))
+        return 0;
+    int r = (int)PyUnicode_Tailmatch(filename, own_prefix, 0, PY_SSIZE_T_MAX, -1);
+    if (r < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    return r;
+}
 static uint64_t next_session = 1;
 
 static void code_slot_free(void *p)
@@ -99,6 +123,7 @@ pyro_func *pyro_func_of_code(pyro_functable *t, PyCodeObject *code)
         goto fail;
     f->code = Py_NewRef((PyObject *)code);
     f->label = label;
+    f->own = (uint8_t)is_own(code->co_filename);
     slot->session = t->session;
     slot->func = f;
     pyro_exc_restore(&exc);

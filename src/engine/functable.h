@@ -16,6 +16,7 @@ typedef struct pyro_func {
     PyObject *label;    /* pstats key: (filename, firstlineno, name) */
     uint32_t id;        /* index in the table, dense from 0 */
     uint8_t builtin;
+    uint8_t own;        /* pyrometer's own Python code: never reported */
 } pyro_func;
 
 typedef struct {
@@ -36,6 +37,10 @@ pyro_func *pyro_func_of_code(pyro_functable *t, PyCodeObject *code);
  * descriptor, bound to `self_arg` for naming as cProfile does). */
 pyro_func *pyro_func_of_builtin(pyro_functable *t, PyMethodDef *def,
                                 PyObject *callable, PyObject *self_arg);
+
+/* Files under this prefix are pyrometer's own (its runner, its signal
+ * handler); calls into them are left out of the statistics. */
+int pyro_functable_set_own_prefix(PyObject *prefix);
 
 /* cProfile's name of a built-in function object, as a new string. */
 PyObject *pyro_builtin_name(PyObject *cfunc);

@@ -232,6 +232,14 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
         "builtin_leave", self->measured_leave[PYRO_C] * spt * 1e9);
 }
 
+static PyObject *profiler_set_own_prefix(PyObject *unused, PyObject *prefix)
+{
+    (void)unused;
+    if (pyro_functable_set_own_prefix(prefix) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static PyObject *profiler_get_enabled(pyro_profiler *self, void *closure)
 {
     (void)closure;
@@ -252,6 +260,8 @@ static PyMethodDef profiler_methods[] = {
      "Write the statistics to a .prof file (pstats format), atomically."},
     {"info", (PyCFunction)profiler_info, METH_NOARGS,
      "Clock, measured overhead per event, folded calls, out-of-memory flag."},
+    {"_set_own_prefix", (PyCFunction)profiler_set_own_prefix, METH_O | METH_STATIC,
+     "Files under this path prefix are pyrometer's own and left out of reports."},
     {NULL, NULL, 0, NULL},
 };
 

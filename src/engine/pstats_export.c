@@ -83,7 +83,7 @@ static void add(pyro_sums *f, pyro_sums *e, uint64_t calls, int64_t self_time,
 static int visit(pyro_node *n, void *arg)
 {
     export_ctx *x = arg;
-    if (n->fold_to != NULL || (n->calls == 0 && n->dyn == NULL))
+    if (n->fold_to != NULL || n->hidden || (n->calls == 0 && n->dyn == NULL))
         return 0;
     uint32_t f = x->canon[n->func_id];
     pyro_sums *e = NULL;

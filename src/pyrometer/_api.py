@@ -11,6 +11,9 @@ from . import _engine
 
 FormatError = getattr(_engine, "FormatError", ValueError)
 
+# Our runner, signal handler and decorator frames are not the program's.
+_engine.Profiler._set_own_prefix(os.path.dirname(os.path.abspath(__file__)) + os.sep)
+
 
 class Profiler(_engine.Profiler):
     """Deterministic function profiler (all threads), pstats-compatible.
