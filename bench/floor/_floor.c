@@ -1,0 +1,291 @@
+/* _floor.c: the "no-op C hook" floor for pyrometer's benchmarks.
+ *
+ * enable()/disable() subscribe to exactly the events pyrometer's engine
+ * subscribes to when it records built-ins, the same way, with C callbacks
+ * that do nothing:
+ *
+ *  - 3.12+: sys.monitoring, one METH_FASTCALL C function per event
+ *    (PY_START, PY_RESUME, PY_THROW, PY_RETURN, PY_YIELD, PY_UNWIND, CALL,
+ *    C_RETURN, C_RAISE) given to register_callback, on the first free tool
+ *    id of 2, 3, 4, 5, 1, 0 (see src/engine/events_monitoring.c);
+ *  - 3.9-3.11: PyEval_SetProfile with a C function that returns 0, plus a
+ *    threading.setprofile() trampoline that installs it in new threads
+ *    (see src/engine/events_legacy.c).
+ *
+ * The time a workload takes under this module is the least any profiler
+ * built on these hooks can cost: the interpreter's own cost of delivering
+ * the events. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#define FLOOR_HAVE_MONITORING (PY_VERSION_HEX >= 0x030C0000)
+
+static int floor_enabled = 0;
+
+#if FLOOR_HAVE_MONITORING
+
+static const int tool_preference[] = {2, 3, 4, 5, 1, 0};
+static int floor_tool_id = -1;
+static int floor_last_tool_id = -1;   /* for backend() after disable() */
+
+/* Separate (identical) callbacks per event kind, as pyrometer has. */
+static PyObject *on_py_enter(PyObject *self, PyObject *const *args, Py_ssize_t n)
+{
+    (void)self; (void)args; (void)n;
+    Py_RETURN_NONE;
+}
+
+static PyObject *on_py_leave(PyObject *self, PyObject *const *args, Py_ssize_t n)
+{
+    (void)self; (void)args; (void)n;
+    Py_RETURN_NONE;
+}
+
+static PyObject *on_call(PyObject *self, PyObject *const *args, Py_ssize_t n)
+{
+    (void)self; (void)args; (void)n;
+    Py_RETURN_NONE;
+}
+
+static PyObject *on_c_leave(PyObject *self, PyObject *const *args, Py_ssize_t n)
+{
+    (void)self; (void)args; (void)n;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef cb_py_enter = {"_py_enter", (PyCFunction)(void (*)(void))on_py_enter, METH_FASTCALL, NULL};
+static PyMethodDef cb_py_leave = {"_py_leave", (PyCFunction)(void (*)(void))on_py_leave, METH_FASTCALL, NULL};
+static PyMethodDef cb_call = {"_call", (PyCFunction)(void (*)(void))on_call, METH_FASTCALL, NULL};
+static PyMethodDef cb_c_leave = {"_c_leave", (PyCFunction)(void (*)(void))on_c_leave, METH_FASTCALL, NULL};
+
+static const struct {
+    const char *event;
+    PyMethodDef *def;
+} callback_table[] = {
+    {"PY_START", &cb_py_enter},
+    {"PY_RESUME", &cb_py_enter},
+    {"PY_THROW", &cb_py_enter},
+    {"PY_RETURN", &cb_py_leave},
+    {"PY_YIELD", &cb_py_leave},
+    {"PY_UNWIND", &cb_py_leave},
+    {"CALL", &cb_call},
+    {"C_RETURN", &cb_c_leave},
+    {"C_RAISE", &cb_c_leave},
+};
+
+#define N_CALLBACKS (sizeof(callback_table) / sizeof(callback_table[0]))
+
+static PyObject *monitoring(void)
+{
+    PyObject *sys = PyImport_ImportModule("sys");
+    if (sys == NULL)
+        return NULL;
+    PyObject *mon = PyObject_GetAttrString(sys, "monitoring");
+    Py_DECREF(sys);
+    return mon;
+}
+
+static int claim_tool(PyObject *mon)
+{
+    for (size_t i = 0; i < sizeof(tool_preference) / sizeof(int); i++) {
+        int id = tool_preference[i];
+        PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", id, "pyrometer-floor");
+        if (r != NULL) {
+            Py_DECREF(r);
+            return id;
+        }
+        if (!PyErr_ExceptionMatches(PyExc_ValueError))
+            return -1;
+        PyErr_Clear();
+    }
+    PyErr_SetString(PyExc_RuntimeError, "floor: every sys.monitoring tool id is in use");
+    return -1;
+}
+
+static void release_tool(PyObject *mon, int id)
+{
+    PyObject *events = PyObject_GetAttrString(mon, "events");
+    for (size_t i = 0; events != NULL && i < N_CALLBACKS; i++) {
+        PyObject *ev = PyObject_GetAttrString(events, callback_table[i].event);
+        if (ev == NULL)
+            break;
+        PyObject *r = PyObject_CallMethod(mon, "register_callback", "iOO", id, ev, Py_None);
+        Py_DECREF(ev);
+        Py_XDECREF(r);
+        PyErr_Clear();
+    }
+    Py_XDECREF(events);
+    PyObject *r = PyObject_CallMethod(mon, "set_events", "ii", id, 0);
+    Py_XDECREF(r);
+    r = PyObject_CallMethod(mon, "free_tool_id", "i", id);
+    Py_XDECREF(r);
+    PyErr_Clear();
+}
+
+static int events_start(PyObject *module)
+{
+    PyObject *mon = monitoring();
+    if (mon == NULL)
+        return -1;
+    PyObject *events = NULL;
+    long mask = 0;
+    int id = claim_tool(mon);
+    if (id < 0)
+        goto fail;
+    events = PyObject_GetAttrString(mon, "events");
+    if (events == NULL)
+        goto fail_tool;
+    for (size_t i = 0; i < N_CALLBACKS; i++) {
+        PyObject *ev = PyObject_GetAttrString(events, callback_table[i].event);
+        if (ev == NULL)
+            goto fail_tool;
+        mask |= PyLong_AsLong(ev);
+        PyObject *cb = PyCFunction_New(callback_table[i].def, module);
+        PyObject *r = cb ? PyObject_CallMethod(mon, "register_callback", "iOO", id, ev, cb) : NULL;
+        Py_DECREF(ev);
+        Py_XDECREF(cb);
+        if (r == NULL)
+            goto fail_tool;
+        Py_DECREF(r);
+    }
+    PyObject *r = PyObject_CallMethod(mon, "set_events", "il", id, mask);
+    if (r == NULL)
+        goto fail_tool;
+    Py_DECREF(r);
+    Py_DECREF(events);
+    Py_DECREF(mon);
+    floor_tool_id = id;
+    floor_last_tool_id = id;
+    return 0;
+
+fail_tool:
+    {
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        release_tool(mon, id);
+        PyErr_Restore(et, ev, tb);
+    }
+fail:
+    Py_XDECREF(events);
+    Py_DECREF(mon);
+    return -1;
+}
+
+static void events_stop(void)
+{
+    if (floor_tool_id < 0)
+        return;
+    PyObject *mon = monitoring();
+    if (mon != NULL) {
+        release_tool(mon, floor_tool_id);
+        Py_DECREF(mon);
+    }
+    PyErr_Clear();
+    floor_tool_id = -1;
+}
+
+#else /* 3.9 - 3.11: PyEval_SetProfile */
+
+static int on_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    (void)obj; (void)frame; (void)what; (void)arg;
+    return 0;
+}
+
+static PyObject *thread_trampoline(PyObject *self, PyObject *args)
+{
+    (void)args;
+    if (floor_enabled)
+        PyEval_SetProfile(on_event, self);
+    else
+        PyEval_SetProfile(NULL, NULL);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef trampoline_def = {"_thread_hook", thread_trampoline, METH_VARARGS, NULL};
+
+static int set_thread_hook(PyObject *hook)
+{
+    PyObject *threading = PyImport_ImportModule("threading");
+    if (threading == NULL)
+        return -1;
+    PyObject *r = PyObject_CallMethod(threading, "setprofile", "O", hook);
+    Py_DECREF(threading);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+static int events_start(PyObject *module)
+{
+    PyObject *hook = PyCFunction_New(&trampoline_def, module);
+    if (hook == NULL)
+        return -1;
+    int rc = set_thread_hook(hook);
+    Py_DECREF(hook);
+    if (rc < 0)
+        return -1;
+    PyEval_SetProfile(on_event, module);
+    return 0;
+}
+
+static void events_stop(void)
+{
+    PyEval_SetProfile(NULL, NULL);
+    if (set_thread_hook(Py_None) < 0)
+        PyErr_Clear();
+}
+
+#endif
+
+static PyObject *floor_enable(PyObject *module, PyObject *unused)
+{
+    (void)unused;
+    if (floor_enabled)
+        Py_RETURN_NONE;
+    floor_enabled = 1;
+    if (events_start(module) < 0) {
+        floor_enabled = 0;
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *floor_disable(PyObject *module, PyObject *unused)
+{
+    (void)module; (void)unused;
+    if (!floor_enabled)
+        Py_RETURN_NONE;
+    floor_enabled = 0;
+    events_stop();
+    Py_RETURN_NONE;
+}
+
+static PyObject *floor_backend(PyObject *module, PyObject *unused)
+{
+    (void)module; (void)unused;
+#if FLOOR_HAVE_MONITORING
+    return PyUnicode_FromFormat("sys.monitoring (tool id %d)", floor_last_tool_id);
+#else
+    return PyUnicode_FromString("PyEval_SetProfile");
+#endif
+}
+
+static PyMethodDef floor_methods[] = {
+    {"enable", floor_enable, METH_NOARGS, "Subscribe no-op C callbacks to pyrometer's events."},
+    {"disable", floor_disable, METH_NOARGS, "Unsubscribe them."},
+    {"backend", floor_backend, METH_NOARGS, "Which event source is used."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef floor_module = {
+    PyModuleDef_HEAD_INIT, "_floor",
+    "No-op C profiling hooks: the floor pyrometer is measured against.",
+    -1, floor_methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__floor(void)
+{
+    return PyModule_Create(&floor_module);
+}

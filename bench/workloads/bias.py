@@ -1,0 +1,60 @@
+"""The compensation workload: the same loop with and without a call.
+
+calling(n) calls f() n times; inlined(n) does f's work in the loop body.
+Run unprofiled, time(calling) / (time(calling) + time(inlined)) is the true
+share of calling; a profiler that compensates for its own cost reports about
+the same share.
+
+    python bias.py [n]
+"""
+import sys
+import time
+
+DEFAULT_SIZE = 4_000_000
+QUICK_SIZE = 2_000_000
+CALL_HEAVY = True
+
+
+def f(x):
+    return x + 1
+
+
+def calling(n):
+    x = 0
+    for _ in range(n):
+        x = f(x)
+    return x
+
+
+def inlined(n):
+    x = 0
+    for _ in range(n):
+        x = x + 1
+    return x
+
+
+def main(size=DEFAULT_SIZE):
+    return calling(size) + inlined(size)
+
+
+def true_split(size=DEFAULT_SIZE, reps=5):
+    """Unprofiled times of calling() and inlined() (median of reps each)."""
+    tc, ti = [], []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        calling(size)
+        t1 = time.perf_counter()
+        inlined(size)
+        t2 = time.perf_counter()
+        tc.append(t1 - t0)
+        ti.append(t2 - t1)
+    tc.sort()
+    ti.sort()
+    return tc[len(tc) // 2], ti[len(ti) // 2]
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SIZE
+    print(main(n))
+    c, i = true_split(n, reps=3)
+    print("calling %.3fs  inlined %.3fs  split %.1f%%" % (c, i, 100 * c / (c + i)))
