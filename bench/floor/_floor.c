@@ -4,7 +4,7 @@
  * subscribes to when it records built-ins, the same way, with C callbacks
  * that do nothing:
  *
- *  - 3.12+: sys.monitoring, one METH_FASTCALL C function per event
+ *  - 3.12+: sys.monitoring, one vectorcall C callable per event
  *    (PY_START, PY_RESUME, PY_THROW, PY_RETURN, PY_YIELD, PY_UNWIND, CALL,
  *    C_RETURN, C_RAISE) given to register_callback, on the first free tool
  *    id of 2, 3, 4, 5, 1, 0 (see src/engine/events_monitoring.c);
@@ -17,6 +17,7 @@
  * the events. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>
 
 #define FLOOR_HAVE_MONITORING (PY_VERSION_HEX >= 0x030C0000)
 
@@ -28,49 +29,70 @@ static const int tool_preference[] = {2, 3, 4, 5, 1, 0};
 static int floor_tool_id = -1;
 static int floor_last_tool_id = -1;   /* for backend() after disable() */
 
-/* Separate (identical) callbacks per event kind, as pyrometer has. */
-static PyObject *on_py_enter(PyObject *self, PyObject *const *args, Py_ssize_t n)
+/* Separate (identical) callbacks per event kind, as pyrometer has, called
+ * through the same kind of object: a small callable with its own
+ * vectorcall entry, so the floor's dispatch is pyrometer's dispatch. */
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+} floor_hook;
+
+static PyTypeObject floor_HookType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_floor.hook",
+    .tp_basicsize = sizeof(floor_hook),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(floor_hook, vectorcall),
+    .tp_call = PyVectorcall_Call,
+};
+
+static PyObject *hook_new(vectorcallfunc fn)
 {
-    (void)self; (void)args; (void)n;
+    if (!(floor_HookType.tp_flags & Py_TPFLAGS_READY) && PyType_Ready(&floor_HookType) < 0)
+        return NULL;
+    floor_hook *h = PyObject_New(floor_hook, &floor_HookType);
+    if (h != NULL)
+        h->vectorcall = fn;
+    return (PyObject *)h;
+}
+
+static PyObject *on_py_enter(PyObject *self, PyObject *const *args, size_t n, PyObject *kw)
+{
+    (void)self; (void)args; (void)n; (void)kw;
     Py_RETURN_NONE;
 }
 
-static PyObject *on_py_leave(PyObject *self, PyObject *const *args, Py_ssize_t n)
+static PyObject *on_py_leave(PyObject *self, PyObject *const *args, size_t n, PyObject *kw)
 {
-    (void)self; (void)args; (void)n;
+    (void)self; (void)args; (void)n; (void)kw;
     Py_RETURN_NONE;
 }
 
-static PyObject *on_call(PyObject *self, PyObject *const *args, Py_ssize_t n)
+static PyObject *on_call(PyObject *self, PyObject *const *args, size_t n, PyObject *kw)
 {
-    (void)self; (void)args; (void)n;
+    (void)self; (void)args; (void)n; (void)kw;
     Py_RETURN_NONE;
 }
 
-static PyObject *on_c_leave(PyObject *self, PyObject *const *args, Py_ssize_t n)
+static PyObject *on_c_leave(PyObject *self, PyObject *const *args, size_t n, PyObject *kw)
 {
-    (void)self; (void)args; (void)n;
+    (void)self; (void)args; (void)n; (void)kw;
     Py_RETURN_NONE;
 }
-
-static PyMethodDef cb_py_enter = {"_py_enter", (PyCFunction)(void (*)(void))on_py_enter, METH_FASTCALL, NULL};
-static PyMethodDef cb_py_leave = {"_py_leave", (PyCFunction)(void (*)(void))on_py_leave, METH_FASTCALL, NULL};
-static PyMethodDef cb_call = {"_call", (PyCFunction)(void (*)(void))on_call, METH_FASTCALL, NULL};
-static PyMethodDef cb_c_leave = {"_c_leave", (PyCFunction)(void (*)(void))on_c_leave, METH_FASTCALL, NULL};
 
 static const struct {
     const char *event;
-    PyMethodDef *def;
+    vectorcallfunc fn;
 } callback_table[] = {
-    {"PY_START", &cb_py_enter},
-    {"PY_RESUME", &cb_py_enter},
-    {"PY_THROW", &cb_py_enter},
-    {"PY_RETURN", &cb_py_leave},
-    {"PY_YIELD", &cb_py_leave},
-    {"PY_UNWIND", &cb_py_leave},
-    {"CALL", &cb_call},
-    {"C_RETURN", &cb_c_leave},
-    {"C_RAISE", &cb_c_leave},
+    {"PY_START", on_py_enter},
+    {"PY_RESUME", on_py_enter},
+    {"PY_THROW", on_py_enter},
+    {"PY_RETURN", on_py_leave},
+    {"PY_YIELD", on_py_leave},
+    {"PY_UNWIND", on_py_leave},
+    {"CALL", on_call},
+    {"C_RETURN", on_c_leave},
+    {"C_RAISE", on_c_leave},
 };
 
 #define N_CALLBACKS (sizeof(callback_table) / sizeof(callback_table[0]))
@@ -124,6 +146,7 @@ static void release_tool(PyObject *mon, int id)
 
 static int events_start(PyObject *module)
 {
+    (void)module;
     PyObject *mon = monitoring();
     if (mon == NULL)
         return -1;
@@ -140,7 +163,7 @@ static int events_start(PyObject *module)
         if (ev == NULL)
             goto fail_tool;
         mask |= PyLong_AsLong(ev);
-        PyObject *cb = PyCFunction_New(callback_table[i].def, module);
+        PyObject *cb = hook_new(callback_table[i].fn);
         PyObject *r = cb ? PyObject_CallMethod(mon, "register_callback", "iOO", id, ev, cb) : NULL;
         Py_DECREF(ev);
         Py_XDECREF(cb);

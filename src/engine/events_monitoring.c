@@ -4,19 +4,64 @@
 
 #if PYRO_HAVE_MONITORING
 
+/* The callbacks are small callable objects with their own vectorcall
+ * entry: the interpreter calls straight into them, without the argument
+ * and recursion checks a builtin function goes through. */
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    pyro_profiler *profiler;
+} pyro_hook;
+
+static void hook_dealloc(pyro_hook *h)
+{
+    Py_XDECREF((PyObject *)h->profiler);
+    PyObject_Free(h);
+}
+
+static PyTypeObject pyro_HookType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pyrometer._engine.hook",
+    .tp_basicsize = sizeof(pyro_hook),
+    .tp_dealloc = (destructor)hook_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(pyro_hook, vectorcall),
+    .tp_call = PyVectorcall_Call,
+};
+
+static PyObject *hook_new(vectorcallfunc fn, pyro_profiler *p)
+{
+    if (pyro_HookType.tp_flags & Py_TPFLAGS_READY) {
+    }
+    else if (PyType_Ready(&pyro_HookType) < 0)
+        return NULL;
+    pyro_hook *h = PyObject_New(pyro_hook, &pyro_HookType);
+    if (h == NULL)
+        return NULL;
+    h->vectorcall = fn;
+    h->profiler = (pyro_profiler *)Py_NewRef((PyObject *)p);
+    return (PyObject *)h;
+}
+
 /* Tool ids in order of preference: PROFILER first, the debugger's and
  * coverage's last. */
 static const int tool_preference[] = {2, 3, 4, 5, 1, 0};
 
-static PyObject *on_py_enter(PyObject *self, PyObject *const *args, Py_ssize_t n)
+static PyObject *on_py_enter(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
+    PyObject *self = (PyObject *)((pyro_hook *)hook)->profiler;
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    (void)kwnames;
     (void)n;
     pyro_enter(&((pyro_profiler *)self)->st, PYRO_PY, args[0], args[0], NULL);
     Py_RETURN_NONE;
 }
 
-static PyObject *on_py_leave(PyObject *self, PyObject *const *args, Py_ssize_t n)
+static PyObject *on_py_leave(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
+    PyObject *self = (PyObject *)((pyro_hook *)hook)->profiler;
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    (void)kwnames;
     (void)n;
     pyro_leave(&((pyro_profiler *)self)->st, PYRO_PY, args[0]);
     Py_RETURN_NONE;
@@ -33,8 +78,11 @@ static inline PyMethodDef *builtin_def(pyro_profiler *p, PyObject *callable,
     return NULL;
 }
 
-static PyObject *on_call(PyObject *self, PyObject *const *args, Py_ssize_t n)
+static PyObject *on_call(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
+    PyObject *self = (PyObject *)((pyro_hook *)hook)->profiler;
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    (void)kwnames;
     pyro_profiler *p = (pyro_profiler *)self;
     if (n >= 4) {
         PyMethodDef *def = builtin_def(p, args[2], args[3]);
@@ -44,8 +92,11 @@ static PyObject *on_call(PyObject *self, PyObject *const *args, Py_ssize_t n)
     Py_RETURN_NONE;
 }
 
-static PyObject *on_c_leave(PyObject *self, PyObject *const *args, Py_ssize_t n)
+static PyObject *on_c_leave(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
+    PyObject *self = (PyObject *)((pyro_hook *)hook)->profiler;
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    (void)kwnames;
     pyro_profiler *p = (pyro_profiler *)self;
     if (n >= 4) {
         PyMethodDef *def = builtin_def(p, args[2], args[3]);
@@ -55,25 +106,20 @@ static PyObject *on_c_leave(PyObject *self, PyObject *const *args, Py_ssize_t n)
     Py_RETURN_NONE;
 }
 
-static PyMethodDef cb_py_enter = {"_py_enter", (PyCFunction)(void (*)(void))on_py_enter, METH_FASTCALL, NULL};
-static PyMethodDef cb_py_leave = {"_py_leave", (PyCFunction)(void (*)(void))on_py_leave, METH_FASTCALL, NULL};
-static PyMethodDef cb_call = {"_call", (PyCFunction)(void (*)(void))on_call, METH_FASTCALL, NULL};
-static PyMethodDef cb_c_leave = {"_c_leave", (PyCFunction)(void (*)(void))on_c_leave, METH_FASTCALL, NULL};
-
 static const struct {
     const char *event;
-    PyMethodDef *def;
+    vectorcallfunc fn;
     int builtins_only;
 } callback_table[] = {
-    {"PY_START", &cb_py_enter, 0},
-    {"PY_RESUME", &cb_py_enter, 0},
-    {"PY_THROW", &cb_py_enter, 0},
-    {"PY_RETURN", &cb_py_leave, 0},
-    {"PY_YIELD", &cb_py_leave, 0},
-    {"PY_UNWIND", &cb_py_leave, 0},
-    {"CALL", &cb_call, 1},
-    {"C_RETURN", &cb_c_leave, 1},
-    {"C_RAISE", &cb_c_leave, 1},
+    {"PY_START", on_py_enter, 0},
+    {"PY_RESUME", on_py_enter, 0},
+    {"PY_THROW", on_py_enter, 0},
+    {"PY_RETURN", on_py_leave, 0},
+    {"PY_YIELD", on_py_leave, 0},
+    {"PY_UNWIND", on_py_leave, 0},
+    {"CALL", on_call, 1},
+    {"C_RETURN", on_c_leave, 1},
+    {"C_RAISE", on_c_leave, 1},
 };
 
 #define N_CALLBACKS (sizeof(callback_table) / sizeof(callback_table[0]))
@@ -156,7 +202,7 @@ int pyro_events_start(pyro_profiler *p)
         if (ev == NULL)
             goto fail_tool;
         mask |= PyLong_AsLong(ev);
-        PyObject *cb = PyCFunction_New(callback_table[i].def, (PyObject *)p);
+        PyObject *cb = hook_new(callback_table[i].fn, p);
         PyObject *r = cb ? PyObject_CallMethod(mon, "register_callback", "iOO", id, ev, cb) : NULL;
         Py_DECREF(ev);
         Py_XDECREF(cb);
