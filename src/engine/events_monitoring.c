@@ -31,9 +31,7 @@ static PyTypeObject pyro_HookType = {
 
 static PyObject *hook_new(vectorcallfunc fn, pyro_profiler *p)
 {
-    if (pyro_HookType.tp_flags & Py_TPFLAGS_READY) {
-    }
-    else if (PyType_Ready(&pyro_HookType) < 0)
+    if (!(pyro_HookType.tp_flags & Py_TPFLAGS_READY) && PyType_Ready(&pyro_HookType) < 0)
         return NULL;
     pyro_hook *h = PyObject_New(pyro_hook, &pyro_HookType);
     if (h == NULL)

@@ -13,6 +13,16 @@ static PyMethodDef module_methods[] = {
     {"dump_stats", pyro_py_dump_stats, METH_VARARGS,
      "dump_stats(path, stats): write a pstats dict as a .prof file, atomically."},
     {"clock_name", py_clock_name, METH_NOARGS, "The clock in use."},
+    {"load_stats", pyro_py_load_stats, METH_O,
+     "load_stats(path) -> dict: read a .prof file (cProfile's, profile's or ours) as\n"
+     "marshal.load would; OSError if unreadable, FormatError if not a profile."},
+    {"format_report", (PyCFunction)(void (*)(void))pyro_py_format_report,
+     METH_VARARGS | METH_KEYWORDS,
+     "format_report(stats, *, sort=('cumulative',), limit=None, files=(), mode='stats') -> str:\n"
+     "the text of pstats.Stats(...).sort_stats(*sort).print_stats(limit) (mode 'stats'),\n"
+     "print_callers(limit) ('callers') or print_callees(limit) ('callees'), byte for byte.\n"
+     "limit: None, an int, a float fraction, a regex str or a tuple of them; files: the\n"
+     "header lines print_stats() starts with."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -34,6 +44,18 @@ PyMODINIT_FUNC PyInit__engine(void)
     Py_INCREF(&pyro_ProfilerType);
     if (PyModule_AddObject(m, "Profiler", (PyObject *)&pyro_ProfilerType) < 0) {
         Py_DECREF(&pyro_ProfilerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    pyro_FormatError = PyErr_NewExceptionWithDoc(
+        "pyrometer._engine.FormatError", "A file that is not a profile.", PyExc_ValueError, NULL);
+    if (pyro_FormatError == NULL) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(pyro_FormatError);
+    if (PyModule_AddObject(m, "FormatError", pyro_FormatError) < 0) {
+        Py_DECREF(pyro_FormatError);
         Py_DECREF(m);
         return NULL;
     }

@@ -7,7 +7,27 @@
 /* Write `stats` (a pstats dict) to `path` atomically. 0 or -1 + exception. */
 int pyro_write_prof(const char *path, PyObject *stats);
 
+/* _engine.FormatError (a ValueError): a file that is not a profile.
+ * Created by the module's init. */
+extern PyObject *pyro_FormatError;
+
+/* Read the profile in `path` as marshal.load would (first object only):
+ * a new dict, or NULL + OSError / FormatError / MemoryError. */
+PyObject *pyro_load_stats(const char *path);
+
+/* Whether `stats` has pstats' shape: {(file, line, name): (cc, nc, tt, ct,
+ * {caller: (nc, cc, tt, ct) or nc})}.  0 if so; 1 and *reason (a new str,
+ * one line) if not; -1 + exception on failure. */
+int pyro_check_stats(PyObject *stats, PyObject **reason);
+
+/* The same for one entry, its callers dict's items only if `callers_too`;
+ * and for one item (ckey: cvalue) of the callers of `key`. */
+int pyro_check_entry(PyObject *key, PyObject *value, int callers_too, PyObject **reason);
+int pyro_check_call(PyObject *key, PyObject *ckey, PyObject *cvalue, PyObject **reason);
+
 /* Module-level wrappers. */
 PyObject *pyro_py_dump_stats(PyObject *module, PyObject *args);
+PyObject *pyro_py_load_stats(PyObject *module, PyObject *path);
+PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwargs);
 
 #endif
