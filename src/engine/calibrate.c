@@ -19,8 +19,8 @@
 
 #include <stdlib.h>
 
-#define CAL_CALLS 8000
-#define CAL_REPS 11
+#define CAL_CALLS 5000
+#define CAL_REPS 9
 
 static const char cal_source[] =
     "def _pyro_empty(x):\n"
@@ -169,7 +169,7 @@ static int measure_slowdown(pyro_profiler *p, PyObject *loop, double *out)
         PyErr_SetString(PyExc_RuntimeError, "pyrometer: calibration code is broken");
         return -1;
     }
-    PyObject *n = PyLong_FromLong(CAL_CALLS * 4);
+    PyObject *n = PyLong_FromLong(CAL_CALLS);
     if (n == NULL)
         return -1;
     int64_t ratio[CAL_REPS];   /* per mille */
