@@ -15,6 +15,7 @@ PROGRAMS = HERE / "programs"
 # marshals the pstats dict back: a crash is a failing test, not a dead run.
 DRIVER = r'''
 import marshal, runpy, sys
+import cProfile, pstats, pyrometer   # both, so both runs import the same modules
 which, prog, out = sys.argv[1], sys.argv[2], sys.argv[3]
 ns = runpy.run_path(prog, run_name="profiled")
 main = ns["main"]
