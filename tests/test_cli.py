@@ -201,3 +201,34 @@ def test_decorator_probability_and_limit(tmp_path):
     names = os.listdir(tmp_path)
     assert not [n for n in names if n.startswith("never")]
     assert len([n for n in names if n.startswith("capped")]) == 2
+
+
+@pytest.mark.parametrize("content", [b"", b"hello, not a profile\n", b"\x89PNG\r\n\x1a\n....",
+                                     b"\xfb\x02\x00\x00\x00"])
+def test_report_refuses_foreign_files(tmp_path, content):
+    bad = tmp_path / "bad.prof"
+    bad.write_bytes(content)
+    r = pyrometer("report", str(bad))
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pyrometer: error:"), r.stderr
+    assert bad.read_bytes() == content
+
+
+def test_report_reads_cprofile_files(tmp_path):
+    script = write(tmp_path, "c.py", "def g():\n    return 1\nfor _ in range(3):\n    g()\n")
+    out = tmp_path / "c.prof"
+    r = run_python(["-m", "cProfile", "-o", str(out), str(script)])
+    assert r.returncode == 0, r.stderr
+    r = pyrometer("report", str(out), "--sort", "calls")
+    assert r.returncode == 0, r.stderr
+    assert "c.py:1(g)" in r.stdout and "function calls" in r.stdout
+
+
+def test_report_without_outfile_is_printed(tmp_path):
+    script = write(tmp_path, "p.py", "def g():\n    return 1\nprint(sum(g() for _ in range(3)))\n")
+    r = pyrometer("run", "--sort", "tottime", "--limit", "3", str(script))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("3\n")
+    assert "Ordered by: internal time" in r.stdout
+    assert "ncalls  tottime  percall  cumtime  percall filename:lineno(function)" in r.stdout
