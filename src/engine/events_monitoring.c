@@ -69,10 +69,17 @@ static PyObject *on_py_leave(PyObject *hook, PyObject *const *args, size_t nargs
 static inline PyMethodDef *builtin_def(pyro_profiler *p, PyObject *callable,
                                        PyObject *arg0)
 {
+    /* Exact types first: most calls are of Python functions, and the
+     * subclass check below walks the MRO. */
+    PyTypeObject *type = Py_TYPE(callable);
+    if (type == &PyFunction_Type || type == &PyMethod_Type)
+        return NULL;
+    if (type == &PyCFunction_Type || type == &PyCMethod_Type)
+        return ((PyCFunctionObject *)callable)->m_ml;
+    if (type == &PyMethodDescr_Type)
+        return arg0 != p->missing ? ((PyMethodDescrObject *)callable)->d_method : NULL;
     if (PyCFunction_Check(callable))
         return ((PyCFunctionObject *)callable)->m_ml;
-    if (Py_IS_TYPE(callable, &PyMethodDescr_Type) && arg0 != p->missing)
-        return ((PyMethodDescrObject *)callable)->d_method;
     return NULL;
 }
 
