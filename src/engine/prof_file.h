@@ -21,9 +21,11 @@ PyObject *pyro_load_stats(const char *path);
 int pyro_check_stats(PyObject *stats, PyObject **reason);
 
 /* The same for one entry, its callers dict's items only if `callers_too`;
- * and for one item (ckey: cvalue) of the callers of `key`. */
+ * and for one item (ckey: cvalue) of the callers of `key`, its key not
+ * looked at if `ckey_checked` (when it is one of the stats' own keys). */
 int pyro_check_entry(PyObject *key, PyObject *value, int callers_too, PyObject **reason);
-int pyro_check_call(PyObject *key, PyObject *ckey, PyObject *cvalue, PyObject **reason);
+int pyro_check_call(PyObject *key, PyObject *ckey, PyObject *cvalue, int ckey_checked,
+                    PyObject **reason);
 
 /* Module-level wrappers. */
 PyObject *pyro_py_dump_stats(PyObject *module, PyObject *args);
