@@ -28,7 +28,9 @@ def test_workload_counts_equal_cprofile(tmp_path, profile_program, name):
     profile_program(prog, which="cprofile")     # warm caches (bz2 file, imports)
     ours = profile_program(prog, which="pyrometer{'fold_depth': 100000}")
     theirs = profile_program(prog, which="cprofile")
-    a, b = counts(ours), counts(theirs)
+    # tempfile's random names draw a random number of random bits
+    a = {k: v for k, v in counts(ours).items() if "getrandbits" not in k[2]}
+    b = {k: v for k, v in counts(theirs).items() if "getrandbits" not in k[2]}
     # Code made by exec() (dataclass __init__s, namedtuple methods) can share
     # one pstats label: pyrometer adds them up, cProfile keeps only the last
     # one it meets.  Those labels may only be larger here.
@@ -38,4 +40,6 @@ def test_workload_counts_equal_cprofile(tmp_path, profile_program, name):
     assert {k: v for k, v in a.items() if k not in shared} == \
         {k: v for k, v in b.items() if k not in shared}
     if not shared:
-        assert edges(ours) == edges(theirs)
+        def stable_edges(stats):
+            return {k: v for k, v in edges(stats).items() if "getrandbits" not in k[1][2]}
+        assert stable_edges(ours) == stable_edges(theirs)
