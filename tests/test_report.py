@@ -273,6 +273,19 @@ def test_surrogates_in_file_names(tmp_path):
             assert_same(path, stats, sort, None, mode)
 
 
+@pytest.mark.parametrize("outsider", ["nowhere.py", "nulle_part_\u00e9.py"])
+def test_callers_without_an_entry(tmp_path, outsider):
+    """A caller that has no entry of its own (an ASCII name or not: the text
+    is then built another way)."""
+    stats = {("a.py", 1, "f"): (2, 2, 0.5, 0.5, {(outsider, 3, "g"): (1, 1, 0.25, 0.25),
+                                                ("a.py", 2, "h"): (1, 1, 0.25, 0.25)}),
+             ("a.py", 2, "h"): (1, 1, 0.0, 0.5, {(outsider, 3, "g"): (1, 1, 0.0, 0.5)})}
+    path = write_prof(tmp_path / "o.prof", stats)
+    for mode in MODES:
+        for sort in (("cumulative",), ("nfl",)):
+            assert_same(path, stats, sort, None, mode)
+
+
 def test_jprofile_top_level(tmp_path):
     stats = {("a.py", 1, "root"): (1, 1, 0.1, 0.1, {("jprofile", 0, "profiler"): (1, 1, 0.1, 0.1)})}
     path = write_prof(tmp_path / "j.prof", stats)

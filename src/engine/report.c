@@ -13,12 +13,23 @@
 #include <stdio.h>
 #include <string.h>
 
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
 /* ---- output buffer ------------------------------------------------------ */
 
+/* UTF-8 text in a growing buffer; or, for a report known to be ASCII, the
+ * characters of the str to return, written in place: the text is tens of
+ * megabytes for a big profile, and a second copy of it costs as much in
+ * page faults as the formatting. */
 typedef struct {
     char *buf;
     size_t len, cap;
     int failed;
+    PyObject *str;             /* the ASCII str being written, or NULL */
 } outbuf;
 
 static int ob_room(outbuf *o, size_t n)
@@ -30,14 +41,63 @@ static int ob_room(outbuf *o, size_t n)
     size_t cap = o->cap ? o->cap : 1 << 16;
     while (cap < o->len + n)
         cap *= 2;
-    char *b = PyMem_RawRealloc(o->buf, cap);
-    if (b == NULL) {
-        o->failed = 1;
-        return 0;
+    if (o->str != NULL) {
+        if (PyUnicode_Resize(&o->str, (Py_ssize_t)cap) < 0) {
+            PyErr_Clear();   /* reported as MemoryError at the end */
+            o->failed = 1;
+            return 0;
+        }
+        o->buf = PyUnicode_DATA(o->str);
+    } else {
+        char *b = PyMem_RawRealloc(o->buf, cap);
+        if (b == NULL) {
+            o->failed = 1;
+            return 0;
+        }
+        o->buf = b;
     }
-    o->buf = b;
     o->cap = cap;
     return 1;
+}
+
+/* Start `o` as an ASCII str with room for `hint` characters. */
+static int ob_start_str(outbuf *o, size_t hint)
+{
+    o->str = PyUnicode_New((Py_ssize_t)(hint > 0 ? hint : 1), 127);
+    if (o->str == NULL)
+        return -1;
+    o->buf = PyUnicode_DATA(o->str);
+    o->cap = (size_t)PyUnicode_GET_LENGTH(o->str);
+    o->len = 0;
+    return 0;
+}
+
+/* The text as a str; `o` is left empty.  NULL + exception on failure. */
+static PyObject *ob_finish(outbuf *o)
+{
+    PyObject *s;
+    if (o->failed) {
+        s = PyErr_NoMemory();
+    } else if (o->str != NULL) {
+        if (PyUnicode_Resize(&o->str, (Py_ssize_t)o->len) < 0)
+            return NULL;
+        s = o->str;
+        o->str = NULL;
+        o->buf = NULL;
+        return s;
+    } else {
+        s = PyUnicode_DecodeUTF8(o->buf ? o->buf : "", (Py_ssize_t)o->len, "surrogatepass");
+    }
+    return s;
+}
+
+static void ob_free(outbuf *o)
+{
+    if (o->str != NULL)
+        Py_CLEAR(o->str);
+    else
+        PyMem_RawFree(o->buf);
+    o->buf = NULL;
 }
 
 static void ob_put(outbuf *o, const char *s, size_t n)
@@ -157,6 +217,7 @@ typedef struct {
     u8 file, name;
     long long line;
     int builtin;          /* ('~', 0, name): how cProfile keys C functions */
+    int ascii;            /* file and name are */
 } fkey;
 
 typedef struct {
@@ -213,10 +274,10 @@ static PyObject *as_str(rctx *c, PyObject *o)
  * pstats prints with "%s" and which sorts here as that text. */
 static int key_of(rctx *c, PyObject *key, fkey *k)
 {
-    PyObject *name = as_str(c, PyTuple_GET_ITEM(key, 2));
-    if (name == NULL || utf8_of(c, PyTuple_GET_ITEM(key, 0), &k->file) < 0
-        || utf8_of(c, name, &k->name) < 0)
+    PyObject *file = PyTuple_GET_ITEM(key, 0), *name = as_str(c, PyTuple_GET_ITEM(key, 2));
+    if (name == NULL || utf8_of(c, file, &k->file) < 0 || utf8_of(c, name, &k->name) < 0)
         return -1;
+    k->ascii = k->file.len == PyUnicode_GET_LENGTH(file) && k->name.len == PyUnicode_GET_LENGTH(name);
     k->line = PyLong_AsLongLong(PyTuple_GET_ITEM(key, 1));
     k->builtin = k->line == 0 && k->file.len == 1 && k->file.s[0] == '~';
     return 0;
@@ -295,7 +356,8 @@ typedef struct {
     long long cc, nc;
     double tt, ct;
     Py_ssize_t width;          /* len(func_std_string(key)) */
-    u8 std;                    /* filled only to sort on stdname */
+    u8 std;                    /* func_std_string(key) */
+    size_t arena_off;          /* where file, name and std are copied */
 } entry;
 
 static double num(PyObject *o)
@@ -499,7 +561,8 @@ static void merge_sort(entry **a, entry **tmp, size_t n, const sort_spec *spec)
 
 /* One item of a callers dict, numbers taken out once. */
 typedef struct {
-    fkey k;                    /* the other function */
+    const fkey *k;             /* the other function's key */
+    u8 std;                    /* its func_std_string() if it has an entry */
     long long nc, cc;
     double tt, ct;             /* for a plain count: ct is the function's own */
     int plain;                 /* the profile module's int instead of a tuple */
@@ -507,7 +570,7 @@ typedef struct {
 
 static int cmp_call(const void *a, const void *b)
 {
-    return cmp_fkey(&((const call *)a)->k, &((const call *)b)->k);
+    return cmp_fkey(((const call *)a)->k, ((const call *)b)->k);
 }
 
 static int not_pstats(PyObject *reason)
@@ -643,11 +706,19 @@ static Py_ssize_t index_find(key_index *ix, const entry *entries, Py_ssize_t n, 
     return -1;
 }
 
+static void put_call_std(outbuf *o, const call *c)
+{
+    if (c->std.s != NULL)
+        ob_put(o, c->std.s, (size_t)c->std.len);
+    else
+        ob_std(o, c->k);
+}
+
 /* Stats.print_call_line() */
 static void put_call_line(outbuf *o, Py_ssize_t name_size, const entry *src,
                           call *calls, Py_ssize_t n, const char *arrow)
 {
-    ob_std(o, &src->k);
+    ob_put(o, src->std.s, (size_t)src->std.len);
     ob_spaces(o, name_size - src->width);
     ob_str(o, arrow);
     ob_char(o, ' ');
@@ -674,13 +745,13 @@ static void put_call_line(outbuf *o, Py_ssize_t name_size, const entry *src,
             ob_char(o, ' ');
             ob_f8(o, c->ct);
             ob_str(o, "  ");
-            ob_std(o, &c->k);
+            put_call_std(o, c);
         } else {
             /* the profile module's plain count: '%s(%r) %s', with the
              * function's own cumtime */
             if (i > 0)
                 ob_spaces(o, name_size + 3);
-            ob_std(o, &c->k);
+            put_call_std(o, c);
             ob_char(o, '(');
             ob_ll(o, c->nc);
             ob_str(o, ") ");
@@ -803,8 +874,50 @@ typedef struct {
     unsigned long long total_calls, prim_calls;   /* wrap, not overflow */
     double total_tt;
     Py_ssize_t max_name_len;
-    outbuf out, msg, title, stds;
+    outbuf out, msg, title, arena;
+    int ascii;                 /* every name and header line is ASCII */
+    struct fkey_chunk *others; /* keys of callers without an entry */
 } report;
+
+/* Stable storage for the keys of callers that have no entry. */
+typedef struct fkey_chunk {
+    struct fkey_chunk *next;
+    size_t used;
+    fkey keys[256];
+} fkey_chunk;
+
+static fkey *other_key(report *r)
+{
+    if (r->others == NULL || r->others->used == 256) {
+        fkey_chunk *c = PyMem_RawMalloc(sizeof(*c));
+        if (c == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+        c->next = r->others;
+        c->used = 0;
+        r->others = c;
+    }
+    return &r->others->keys[r->others->used++];
+}
+
+static int all_ascii(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
+/* Where the report goes, now that all the text it holds is known: straight
+ * into a str if it is all ASCII.  `hint`: about the bytes it will take. */
+static int start_output(report *r, size_t hint)
+{
+    if (r->ascii && all_ascii(r->msg.buf ? r->msg.buf : "", r->msg.len))
+        return ob_start_str(&r->out, hint + r->msg.len + 256);
+    ob_room(&r->out, hint);
+    return 0;
+}
 
 static int load_entries(report *r)
 {
@@ -834,12 +947,22 @@ static int load_entries(report *r)
         r->loaded = i + 1;
         if (key_of(&r->c, key, &e->k) < 0)
             return -1;
+        r->ascii &= e->k.ascii;
         e->cc = PyLong_AsLongLong(PyTuple_GET_ITEM(value, 0));
         e->nc = PyLong_AsLongLong(PyTuple_GET_ITEM(value, 1));
         e->tt = num(PyTuple_GET_ITEM(value, 2));
         e->ct = num(PyTuple_GET_ITEM(value, 3));
         e->callers = PyTuple_GET_ITEM(value, 4);
         e->width = std_width(key, &e->k);
+        /* Copies of the names, made while they are in the cache: the sort
+         * and the printing then read one dense block, not two strs per
+         * function scattered over the heap. */
+        e->arena_off = r->arena.len;
+        ob_put(&r->arena, e->k.file.s, (size_t)e->k.file.len);
+        ob_put(&r->arena, e->k.name.s, (size_t)e->k.name.len);
+        size_t before_std = r->arena.len;
+        ob_std(&r->arena, &e->k);
+        e->std.len = (Py_ssize_t)(r->arena.len - before_std);
         r->total_calls += (unsigned long long)e->nc;
         r->prim_calls += (unsigned long long)e->cc;
         r->total_tt += e->tt;
@@ -849,32 +972,17 @@ static int load_entries(report *r)
         i++;
     }
     r->n = r->count = i;
-    return 0;
-}
-
-/* Fill entry.std, for sorting on stdname. */
-static int load_std_names(report *r)
-{
-    size_t *offsets = PyMem_RawMalloc(((size_t)r->n + 1) * sizeof(*offsets));
-    if (offsets == NULL) {
+    if (r->arena.failed) {
         PyErr_NoMemory();
         return -1;
     }
-    for (Py_ssize_t i = 0; i < r->n; i++) {
-        offsets[i] = r->stds.len;
-        ob_std(&r->stds, &r->entries[i].k);
+    for (i = 0; i < r->n; i++) {
+        entry *e = &r->entries[i];
+        const char *base = r->arena.buf + e->arena_off;
+        e->k.file.s = base;
+        e->k.name.s = base + e->k.file.len;
+        e->std.s = base + e->k.file.len + e->k.name.len;
     }
-    if (r->stds.failed) {
-        PyMem_RawFree(offsets);
-        PyErr_NoMemory();
-        return -1;
-    }
-    for (Py_ssize_t i = 0; i < r->n; i++) {
-        size_t end = i + 1 < r->n ? offsets[i + 1] : r->stds.len;
-        r->entries[i].std.s = r->stds.buf + offsets[i];
-        r->entries[i].std.len = (Py_ssize_t)(end - offsets[i]);
-    }
-    PyMem_RawFree(offsets);
     return 0;
 }
 
@@ -882,12 +990,6 @@ static int sort_entries(report *r, const sort_spec *spec)
 {
     if (spec->random || r->n < 2)
         return 0;
-    for (int i = 0; i < spec->nkeys; i++)
-        if (spec->keys[i][0] == F_STD) {
-            if (load_std_names(r) < 0)
-                return -1;
-            break;
-        }
     entry **tmp = PyMem_RawMalloc(((size_t)r->n / 2 + 1) * sizeof(*tmp));
     if (tmp == NULL) {
         PyErr_NoMemory();
@@ -903,6 +1005,7 @@ static int print_stats(report *r, PyObject *files)
 {
     outbuf *o = &r->out;
     Py_ssize_t nfiles = PySequence_Fast_GET_SIZE(files);
+    size_t need = 256;
     for (Py_ssize_t i = 0; i < nfiles; i++) {
         PyObject *line = PySequence_Fast_GET_ITEM(files, i);
         u8 s;
@@ -912,6 +1015,17 @@ static int print_stats(report *r, PyObject *files)
             return -1;
         }
         if (utf8_of(&r->c, line, &s) < 0)
+            return -1;
+        r->ascii &= s.len == PyUnicode_GET_LENGTH(line);
+        need += (size_t)s.len + 1;
+    }
+    for (Py_ssize_t i = 0; i < r->count; i++)
+        need += (size_t)r->list[i]->std.len + 48;
+    if (start_output(r, need) < 0)
+        return -1;
+    for (Py_ssize_t i = 0; i < nfiles; i++) {
+        u8 s;
+        if (utf8_of(&r->c, PySequence_Fast_GET_ITEM(files, i), &s) < 0)
             return -1;
         ob_put(o, s.s, (size_t)s.len);
         ob_char(o, '\n');
@@ -976,7 +1090,7 @@ static int print_stats(report *r, PyObject *files)
         else
             ob_f8(o, e->ct / (double)e->cc);
         ob_char(o, ' ');
-        ob_std(o, &e->k);
+        ob_put(o, e->std.s, (size_t)e->std.len);
         ob_char(o, '\n');
     }
     ob_str(o, "\n\n");
@@ -1007,6 +1121,48 @@ static void print_call_heading(report *r, Py_ssize_t name_size, const char *colu
     }
 }
 
+/* Start the output of print_callers()/print_callees() with the lines of
+ * get_print_list(), room made at once for all the call lines: growing tens
+ * of megabytes by doubling would copy them again and again. */
+static int start_call_lines(report *r, Py_ssize_t name_size, const call *all,
+                            const size_t *start)
+{
+    size_t need = 0;
+    for (Py_ssize_t i = 0; i < r->count; i++) {
+        size_t c = (size_t)(r->list[i] - r->entries);
+        need += (size_t)name_size + (size_t)r->list[i]->std.len + 8;
+        for (size_t j = start[c]; j < start[c + 1]; j++)
+            need += (size_t)name_size + (size_t)(all[j].std.s ? all[j].std.len : 64) + 48;
+    }
+    if (start_output(r, need) < 0)
+        return -1;
+    ob_put(&r->out, r->msg.buf, r->msg.len);
+    ob_char(&r->out, '\n');
+    return 0;
+}
+
+/* The call lines of the listed functions, their calls in all[start[c] ..
+ * start[c + 1]] for entry c.  The names come from all over the arena: they
+ * are asked for a few functions ahead, so that the cache misses overlap
+ * instead of following one another. */
+static void put_call_lines(report *r, Py_ssize_t name_size, call *all, const size_t *start,
+                           const char *arrow)
+{
+    enum { AHEAD = 4 };
+    for (Py_ssize_t i = 0; i < r->count; i++) {
+        if (i + AHEAD < r->count) {
+            size_t a = (size_t)(r->list[i + AHEAD] - r->entries);
+            PREFETCH(r->list[i + AHEAD]->std.s);
+            for (size_t j = start[a]; j < start[a + 1]; j++)
+                if (all[j].std.s != NULL)
+                    PREFETCH(all[j].std.s);
+        }
+        size_t c = (size_t)(r->list[i] - r->entries);
+        put_call_line(&r->out, name_size, r->list[i], all + start[c],
+                      (Py_ssize_t)(start[c + 1] - start[c]), arrow);
+    }
+}
+
 /* One item of the callers of entry e: its numbers, the caller's key, and
  * the caller's entry index (-1 if it has none); -2 on error. */
 static Py_ssize_t read_call(report *r, key_index *ix, const entry *e, PyObject *ckey,
@@ -1015,13 +1171,28 @@ static Py_ssize_t read_call(report *r, key_index *ix, const entry *e, PyObject *
     Py_ssize_t idx = index_find_id(ix, ckey);
     if (take_call(e->key, ckey, cvalue, idx >= 0, c) < 0)
         return -2;
-    if (idx >= 0) {
-        c->k = r->entries[idx].k;
-        return idx;
+    if (idx < 0) {
+        fkey k;
+        if (key_of(&r->c, ckey, &k) < 0)
+            return -2;
+        idx = index_find(ix, r->entries, r->n, &k);
+        if (idx == -2)
+            return -2;
+        if (idx < 0) {
+            fkey *kept = other_key(r);
+            if (kept == NULL)
+                return -2;
+            *kept = k;
+            c->k = kept;
+            c->std.s = NULL;
+            c->std.len = 0;
+            r->ascii &= k.ascii;
+            return -1;
+        }
     }
-    if (key_of(&r->c, ckey, &c->k) < 0)
-        return -2;
-    return index_find(ix, r->entries, r->n, &c->k);
+    c->k = &r->entries[idx].k;
+    c->std = r->entries[idx].std;
+    return idx;
 }
 
 /* Stats.print_callers().  The callers dicts are read in dict order, about
@@ -1072,12 +1243,10 @@ static int print_callers(report *r, Py_ssize_t name_size)
         }
     }
     start[r->n] = nall;
+    if (start_call_lines(r, name_size, all, start) < 0)
+        goto done;
     print_call_heading(r, name_size, "was called by...");
-    for (Py_ssize_t i = 0; i < r->count; i++) {
-        size_t c = (size_t)(r->list[i] - r->entries);
-        put_call_line(&r->out, name_size, r->list[i], all + start[c],
-                      (Py_ssize_t)(start[c + 1] - start[c]), "<-");
-    }
+    put_call_lines(r, name_size, all, start, "<-");
     ob_str(&r->out, "\n\n");
     rc = 0;
 done:
@@ -1126,7 +1295,8 @@ static int print_callees(report *r, Py_ssize_t name_size)
                 goto done;
             if (ed->caller < 0)
                 continue;   /* a caller without an entry is never printed */
-            ed->c.k = e->k;
+            ed->c.k = &e->k;
+            ed->c.std = e->std;
             if (ed->c.plain)
                 ed->c.ct = e->ct;   /* pstats: the callee's own cumtime */
             nedges++;
@@ -1148,12 +1318,10 @@ static int print_callees(report *r, Py_ssize_t name_size)
     PyMem_RawFree(edges);
     edges = NULL;
 
+    if (start_call_lines(r, name_size, all, start) < 0)
+        goto done;
     print_call_heading(r, name_size, "called...");
-    for (Py_ssize_t i = 0; i < r->count; i++) {
-        size_t c = (size_t)(r->list[i] - r->entries);
-        put_call_line(&r->out, name_size, r->list[i], all + start[c],
-                      (Py_ssize_t)(start[c + 1] - start[c]), "->");
-    }
+    put_call_lines(r, name_size, all, start, "->");
     ob_str(&r->out, "\n\n");
     rc = 0;
 done:
@@ -1220,7 +1388,7 @@ PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwar
     /* The entries are checked as they are read, callers only where used:
      * a second pass over the whole dict would cost as much as the report.
      * The entries are then held, as pstats holds its own copy. */
-    report r = {.c = {.stats = stats}};
+    report r = {.c = {.stats = stats}, .ascii = 1};
     sort_spec spec;
     PyObject *files = NULL, *result = NULL;
     Py_ssize_t width;
@@ -1249,22 +1417,17 @@ PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwar
         rc = print_stats(&r, files);
     else if (r.count == 0)
         rc = 0;   /* print_callers()/print_callees() print nothing at all */
-    else {
-        ob_put(&r.out, r.msg.buf, r.msg.len);   /* get_print_list() prints it */
-        ob_char(&r.out, '\n');
-        if (mode == MODE_CALLERS)
-            rc = print_callers(&r, width + 2);
-        else
-            rc = print_callees(&r, width + 2);
-    }
+    else if (mode == MODE_CALLERS)
+        rc = print_callers(&r, width + 2);
+    else
+        rc = print_callees(&r, width + 2);
     if (rc < 0)
         goto done;
-    if (r.out.failed || r.msg.failed || r.title.failed) {
+    if (r.msg.failed || r.title.failed || r.arena.failed) {
         PyErr_NoMemory();
         goto done;
     }
-    result = PyUnicode_DecodeUTF8(r.out.buf ? r.out.buf : "", (Py_ssize_t)r.out.len,
-                                  "surrogatepass");
+    result = ob_finish(&r.out);
 done:
     Py_XDECREF(files);
     Py_XDECREF(r.c.keep);
@@ -1274,9 +1437,14 @@ done:
     }
     PyMem_RawFree(r.entries);
     PyMem_RawFree(r.list);
-    PyMem_RawFree(r.out.buf);
+    ob_free(&r.out);
+    while (r.others != NULL) {
+        fkey_chunk *next = r.others->next;
+        PyMem_RawFree(r.others);
+        r.others = next;
+    }
     PyMem_RawFree(r.msg.buf);
     PyMem_RawFree(r.title.buf);
-    PyMem_RawFree(r.stds.buf);
+    PyMem_RawFree(r.arena.buf);
     return result;
 }
