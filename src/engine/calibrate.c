@@ -7,8 +7,8 @@
  * falls between the enter and the leave clock reads is what the profiler
  * measured for the trivial function itself: it is charged at enter, the
  * rest at leave.  The loops have the shape of ordinary code (a global
- * function, one argument, the result kept), and the median of the paired
- * differences resists a machine busy with other work.
+ * function, one argument, the result kept); the fastest of several
+ * repetitions resists a machine busy with other work.
  *
  * Some interpreters (3.11) run every instruction slower while a profile
  * hook is set, calls or not.  That slowdown is measured first, on a loop
@@ -17,10 +17,8 @@
  * running without the profiler. */
 #include "profiler.h"
 
-#include <stdlib.h>
-
 #define CAL_CALLS 5000
-#define CAL_REPS 9
+#define CAL_REPS 11
 
 static const char cal_source[] =
     "def _pyro_empty(x):\n"
@@ -43,18 +41,6 @@ static const char cal_source[] =
     "        s = len, x\n";
 
 static PyObject *cal_namespace;   /* compiled once per process */
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int64_t median(int64_t *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_i64);
-    return v[n / 2];
-}
 
 static PyObject *get(const char *name)
 {
@@ -124,41 +110,52 @@ static int find_node(pyro_node *node, void *arg)
     return 0;
 }
 
+static int64_t min_of(const int64_t *v, int n)
+{
+    int64_t m = v[0];
+    for (int i = 1; i < n; i++)
+        if (v[i] < m)
+            m = v[i];
+    return m;
+}
+
 /* Calibrate one kind of call.  `key` is what the hooks record for the
  * called function.  `body_ticks` is the function's own cost without the
- * profiler per call, kept out of the enter cost. */
+ * profiler per call, kept out of the enter cost.  Other work on the machine
+ * only ever adds time, so the fastest of the repetitions is the best
+ * estimate of each quantity. */
 static int calibrate_kind(pyro_profiler *p, int kind, PyObject *loop,
                           const void *key, int64_t body_ticks, double slowdown)
 {
     PyObject *n = PyLong_FromLong(CAL_CALLS);
     if (n == NULL)
         return -1;
-    int64_t diff[CAL_REPS];
+    int64_t off[CAL_REPS], on[CAL_REPS], inner[CAL_REPS];
     for (int rep = 0; rep < CAL_REPS; rep++) {
-        int64_t off = time_loop(p, loop, n, 0);
-        int64_t on = time_loop(p, loop, n, 1);
-        if (off < 0 || on < 0) {
+        off[rep] = time_loop(p, loop, n, 0);
+        on[rep] = time_loop(p, loop, n, 1);
+        if (off[rep] < 0 || on[rep] < 0) {
             Py_DECREF(n);
             return -1;
         }
-        diff[rep] = on - (int64_t)(off * slowdown);
+        find_arg fa = {key, 0, 0};
+        pyro_for_each_node(&p->st, find_node, &fa);
+        inner[rep] = fa.calls ? fa.self_time / (int64_t)fa.calls : 0;
+        pyro_state_clear(&p->st);
     }
     Py_DECREF(n);
 
-    find_arg fa = {key, 0, 0};
-    pyro_for_each_node(&p->st, find_node, &fa);
-    int64_t per_call = median(diff, CAL_REPS) / CAL_CALLS;
-    int64_t inner = fa.calls
-        ? fa.self_time / (int64_t)fa.calls - (int64_t)(body_ticks * slowdown) : 0;
+    int64_t per_call = (min_of(on, CAL_REPS) - (int64_t)(min_of(off, CAL_REPS) * slowdown))
+                       / CAL_CALLS;
+    int64_t in = min_of(inner, CAL_REPS) - (int64_t)(body_ticks * slowdown);
     if (per_call < 0)
         per_call = 0;
-    if (inner < 0)
-        inner = 0;
-    if (inner > per_call)
-        inner = per_call;
-    p->measured_enter[kind] = inner;
-    p->measured_leave[kind] = per_call - inner;
-    pyro_state_clear(&p->st);
+    if (in < 0)
+        in = 0;
+    if (in > per_call)
+        in = per_call;
+    p->measured_enter[kind] = in;
+    p->measured_leave[kind] = per_call - in;
     return 0;
 }
 
@@ -172,19 +169,19 @@ static int measure_slowdown(pyro_profiler *p, PyObject *loop, double *out)
     PyObject *n = PyLong_FromLong(CAL_CALLS);
     if (n == NULL)
         return -1;
-    int64_t ratio[CAL_REPS];   /* per mille */
+    int64_t off[CAL_REPS], on[CAL_REPS];
     for (int rep = 0; rep < CAL_REPS; rep++) {
-        int64_t off = time_loop(p, loop, n, 0);
-        int64_t on = time_loop(p, loop, n, 1);
-        if (off < 0 || on < 0) {
+        off[rep] = time_loop(p, loop, n, 0);
+        on[rep] = time_loop(p, loop, n, 1);
+        if (off[rep] < 0 || on[rep] < 0) {
             Py_DECREF(n);
             return -1;
         }
-        ratio[rep] = off > 0 ? on * 1000 / off : 1000;
     }
     Py_DECREF(n);
     pyro_state_clear(&p->st);
-    int64_t r = median(ratio, CAL_REPS);
+    int64_t fastest_off = min_of(off, CAL_REPS);
+    int64_t r = fastest_off > 0 ? min_of(on, CAL_REPS) * 1000 / fastest_off : 1000;   /* per mille */
     /* Below a few per cent it is noise, not a slower interpreter. */
     *out = r < 1050 ? 1.0 : (double)r / 1000.0;
     return 0;
@@ -233,17 +230,19 @@ int pyro_calibrate(pyro_profiler *p)
     if (rc == 0 && p->builtins) {
         /* len()'s own work: the len loop less a loop that only loads. */
         PyObject *n = PyLong_FromLong(CAL_CALLS);
-        int64_t diff[CAL_REPS];
+        int64_t with_len[CAL_REPS], without[CAL_REPS];
         int reps = 0;
         for (int rep = 0; n != NULL && rep < CAL_REPS; rep++) {
             int64_t a = time_loop(p, loop_c, n, 0);
             int64_t b = time_loop(p, loop_none, n, 0);
-            if (a >= 0 && b >= 0)
-                diff[reps++] = a - b;
+            if (a >= 0 && b >= 0) {
+                with_len[reps] = a;
+                without[reps++] = b;
+            }
         }
         Py_XDECREF(n);
         PyErr_Clear();
-        int64_t body = reps ? median(diff, reps) / CAL_CALLS : 0;
+        int64_t body = reps ? (min_of(with_len, reps) - min_of(without, reps)) / CAL_CALLS : 0;
         if (body < 0)
             body = 0;
         PyObject *len = PyDict_GetItemString(PyEval_GetBuiltins(), "len");
