@@ -14,10 +14,15 @@ if SANITIZE:
     extra_compile += [f"-fsanitize={SANITIZE}", "-fno-omit-frame-pointer", "-O1", "-g"]
     extra_link += [f"-fsanitize={SANITIZE}"]
 
+# One folder per part of the engine (core, funcs, lines, formats); headers
+# are included by name from any of them.
+engine_dirs = sorted(d for d in glob.glob("src/engine/*") if os.path.isdir(d))
+
 engine = Extension(
     "pyrometer._engine",
-    sources=sorted(glob.glob("src/engine/*.c")),
-    depends=sorted(glob.glob("src/engine/*.h")),
+    sources=sorted(glob.glob("src/engine/*/*.c")),
+    depends=sorted(glob.glob("src/engine/*/*.h")),
+    include_dirs=engine_dirs,
     extra_compile_args=extra_compile,
     extra_link_args=extra_link,
 )

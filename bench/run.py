@@ -169,7 +169,7 @@ def engine_stale(engine_file):
     if not engine_file or not os.path.exists(engine_file):
         return True
     built = os.path.getmtime(engine_file)
-    sources = list((ROOT / "src" / "engine").glob("*.[ch]")) + [ROOT / "setup.py"]
+    sources = list((ROOT / "src" / "engine").glob("*/*.[ch]")) + [ROOT / "setup.py"]
     return any(p.exists() and p.stat().st_mtime > built for p in sources)
 
 

@@ -26,6 +26,8 @@ for kw in ({{}}, {{"builtins": False}}, {{"fold_depth": 4}}, {{"_node_limit": 50
     stats = prof.get_stats()
     prof.dump({out!r})
     prof.clear()
+    prof.enable(); everything(); prof.disable()   # code objects still point at cleared entries
+    prof.get_stats()
 print("ok")
 '''
 
@@ -41,7 +43,9 @@ from setuptools import Extension
 from setuptools.dist import Distribution
 flags = ["-std=c11", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
          "-fno-omit-frame-pointer", "-g", "-O1"]
-ext = Extension("pyrometer._engine", sorted(glob.glob({str(ROOT / "src" / "engine")!r} + "/*.c")),
+engine = {str(ROOT / "src" / "engine")!r}
+ext = Extension("pyrometer._engine", sorted(glob.glob(engine + "/*/*.c")),
+                include_dirs=sorted(d for d in glob.glob(engine + "/*") if os.path.isdir(d)),
                 extra_compile_args=flags, extra_link_args=["-fsanitize=address,undefined"])
 d = Distribution({{"name": "asan", "ext_modules": [ext]}})
 cmd = d.get_command_obj("build_ext")

@@ -63,9 +63,10 @@ void pyro_functable_release(pyro_functable *t)
     }
     PyMem_RawFree(t->items);
     PyMem_RawFree(t->builtin_slots);
-    uint64_t session = t->session;
     memset(t, 0, sizeof(*t));
-    t->session = session;
+    /* Code objects still point at the freed entries: a new session makes
+     * their slots stale. */
+    t->session = next_session++;
 }
 
 static pyro_func *table_add(pyro_functable *t, const void *key)
