@@ -9,8 +9,14 @@
 
     @pyrometer.profile("work.prof")  # one time-stamped file per call
     def handler(request): ...
+
+    lp = pyrometer.LineProfiler(hot_function)   # line by line
+    with lp:
+        work()
+    lp.print_report()
 """
 from ._api import Profiler, load, profile, run
+from ._lines import LineProfiler, lines
 
-__all__ = ["Profiler", "load", "profile", "run"]
+__all__ = ["LineProfiler", "Profiler", "lines", "load", "profile", "run"]
 __version__ = "0.1.0"

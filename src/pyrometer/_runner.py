@@ -5,6 +5,8 @@ its output and exit status are unchanged.  The profile is written (or
 printed) also when the program raises, calls sys.exit, is interrupted with
 Ctrl-C or is sent SIGTERM.
 """
+import builtins
+import linecache
 import os
 import signal
 import sys
@@ -12,7 +14,7 @@ import threading
 import traceback
 import types
 
-from . import _api
+from . import _api, _lines
 
 
 class TargetError(Exception):
@@ -78,6 +80,9 @@ class Target:
             raise TargetError(f"cannot compile -c code: {exc}") from None
         g = {"__name__": "__main__", "__builtins__": __builtins__, "__doc__": None,
              "__package__": None, "__spec__": None, "__loader__": None}
+        # So that reports can show the lines of functions defined there.
+        lines = source.splitlines(True)
+        linecache.cache["<string>"] = (len(source), None, lines, "<string>")
         return cls("code", "-c", code, ["-c", *args], "", g)
 
 
@@ -87,8 +92,20 @@ class Session:
 
     def __init__(self, opts):
         self.opts = opts
-        self.profiler = _api.Profiler(builtins=opts["builtins"], clock=opts["clock"],
-                                      compensate=opts["compensate"])
+        self.lines = opts.get("lines", False)
+        self.failed_patterns = []
+        if self.lines:
+            self.profiler = _lines.LineProfiler(clock=opts["clock"], compensate=opts["compensate"])
+            self.profiler._owned_by_runner = True
+            for pattern in opts.get("patterns", ()):
+                self.profiler.add_pattern(pattern)
+            _lines._default = self.profiler
+            # As kernprof does: @profile marks the functions to profile.
+            builtins.profile = self.profiler
+        else:
+            self.profiler = _api.Profiler(builtins=opts["builtins"], clock=opts["clock"],
+                                          compensate=opts["compensate"])
+            builtins.profile = _lines.identity_profile
         self.finished = False
 
     def finish(self):
@@ -97,6 +114,8 @@ class Session:
         self.finished = True
         prof = self.profiler
         prof.disable()
+        if self.lines:
+            return self._finish_lines(prof)
         out = self.opts["outfile"]
         try:
             if out is None:
@@ -109,6 +128,28 @@ class Session:
                 for note in _api.notes_for(prof):
                     print(note, file=sys.stderr)
                 print(f"pyrometer: profile written to {out}", file=sys.stderr)
+        except (OSError, ValueError) as exc:
+            print(f"pyrometer: error: could not save the profile: {exc}", file=sys.stderr)
+            return False
+        return True
+
+    def _finish_lines(self, prof):
+        self.failed_patterns = prof.unmatched_patterns()
+        if self.failed_patterns:
+            for pattern in self.failed_patterns:
+                print(f"pyrometer: error: --lines-of '{pattern}' matched no function that ran; "
+                      "nothing written", file=sys.stderr)
+            return False
+        out = self.opts["outfile"]
+        unit = self.opts.get("unit") or 1e-6
+        try:
+            if out is None:
+                sys.stdout.flush()
+                prof.print_report(unit=unit, show_zero=self.opts.get("show_zero", False))
+                sys.stdout.flush()
+            else:
+                prof.dump(out)
+                print(f"pyrometer: line profile written to {out}", file=sys.stderr)
         except (OSError, ValueError) as exc:
             print(f"pyrometer: error: could not save the profile: {exc}", file=sys.stderr)
             return False
@@ -159,6 +200,8 @@ def run(target, opts):
     except SystemExit as exc:
         join_threads()
         session.finish()
+        if session.failed_patterns and exc.code in (0, None):
+            raise SystemExit(2) from None
         raise exc.with_traceback(None)
     except KeyboardInterrupt as exc:
         interrupted = exc
@@ -171,6 +214,8 @@ def run(target, opts):
         join_threads()
 
     session.finish()
+    if session.failed_patterns and exit_code == 0:
+        exit_code = 2   # bad input: the pattern names nothing
     if interrupted is not None:
         print_exception(interrupted)
         sys.stdout.flush()

@@ -7,14 +7,22 @@ import os
 import sys
 import time
 
-from . import _api, _engine, _runner
+from . import _api, _engine, _lines, _runner
 
 USAGE = """\
 usage: pyrometer run [options] (script.py | -m module | -c code) [args...]
        pyrometer report FILE [--sort KEY] [--limit N] [--callers] [--callees]
+       pyrometer report LINEFILE [--unit U] [--show-zero]
 
 run options:
-  -o, --outfile FILE   save the profile (pstats .prof format) instead of printing it
+  -o, --outfile FILE   save the profile (pstats .prof format; with --lines, a line
+                       profile) instead of printing it
+  --lines              line profiling: functions decorated with @profile (a builtin,
+                       as with kernprof) are profiled line by line
+  --lines-of PATTERN   line-profile every function whose qualified name, module or
+                       file matches PATTERN (repeatable; implies --lines)
+  --unit U             line report: time unit in seconds (default 1e-06)
+  --show-zero          line report: also functions that never ran
   -s, --sort KEY       sort the printed report (cumulative, tottime, calls, name,
                        file, line, ... as pstats spells them; comma-separated)
   -l, --limit N        print only the first N functions
@@ -57,6 +65,28 @@ def check_limit(value):
     return n
 
 
+def check_unit(value):
+    try:
+        unit = float(value)
+    except ValueError:
+        raise UsageError(f"--unit takes a number of seconds such as 1e-6, not '{value}'") from None
+    if not unit > 0 or unit == float("inf"):
+        raise UsageError("--unit must be a positive number of seconds")
+    return unit
+
+
+FUNCTION_ONLY = {"-s", "--sort", "-l", "--limit", "--callers", "--callees", "--no-builtins"}
+LINES_ONLY = {"--unit", "--show-zero"}
+
+
+def check_mode(opts, lines):
+    """Options that do not apply to the kind of profile at hand are errors."""
+    wrong = (opts["set"] & FUNCTION_ONLY) if lines else (opts["set"] & LINES_ONLY)
+    if wrong:
+        what = "line" if lines else "function"
+        raise UsageError(f"option {sorted(wrong)[0]} does not apply to a {what} profile")
+
+
 def take_value(args, i, opt):
     if "=" in args[i] and args[i].startswith("--"):
         return args[i].split("=", 1)[1], i + 1
@@ -69,11 +99,13 @@ def parse_report_options(args, allow_target):
     """Shared options of `run` and `report`. Returns (opts, rest)."""
     opts = {"sort": ("cumulative",), "limit": None, "callers": False, "callees": False,
             "outfile": None, "builtins": True, "clock": "wall", "compensate": True,
-            "target": None, "kind": None, "files": []}
+            "target": None, "kind": None, "files": [], "lines": False, "patterns": [],
+            "unit": None, "show_zero": False, "set": set()}
     i = 0
     while i < len(args):
         a = args[i]
         name = a.split("=", 1)[0] if a.startswith("--") else a
+        opts["set"].add(name)
         if name in ("-s", "--sort"):
             v, i = take_value(args, i, name)
             opts["sort"] = check_sort(v)
@@ -87,6 +119,19 @@ def parse_report_options(args, allow_target):
         elif allow_target and name in ("-o", "--outfile"):
             v, i = take_value(args, i, name)
             opts["outfile"] = v
+        elif allow_target and name == "--lines":
+            opts["lines"], i = True, i + 1
+        elif allow_target and name == "--lines-of":
+            v, i = take_value(args, i, name)
+            if not v.strip():
+                raise UsageError("--lines-of needs a non-empty pattern")
+            opts["lines"] = True
+            opts["patterns"].append(v)
+        elif name == "--unit":
+            v, i = take_value(args, i, name)
+            opts["unit"] = check_unit(v)
+        elif name == "--show-zero":
+            opts["show_zero"], i = True, i + 1
         elif allow_target and name == "--no-builtins":
             opts["builtins"], i = False, i + 1
         elif allow_target and name == "--no-compensate":
@@ -129,6 +174,13 @@ def cmd_report(args):
         raise UsageError("report takes exactly one profile file")
     path = opts["files"][0]
     try:
+        if _lines.is_line_file(path):
+            check_mode(opts, lines=True)
+            stats = _lines.load(path)
+            sys.stdout.write(_lines.format_report(stats, unit=opts["unit"] or 1e-6,
+                                                  show_zero=opts["show_zero"]))
+            return 0
+        check_mode(opts, lines=False)
         stats = _api.load(path)
     except OSError as exc:
         return fail(f"cannot read '{path}': {exc.strerror or exc}")
@@ -145,6 +197,7 @@ def cmd_run(args):
     opts, prog_args = parse_report_options(args, allow_target=True)
     if opts["target"] is None:
         raise UsageError("run needs a script, -m module or -c code")
+    check_mode(opts, lines=opts["lines"])
     if opts["outfile"] is not None:
         folder = os.path.dirname(os.path.abspath(opts["outfile"]))
         if not os.path.isdir(folder):

@@ -8,6 +8,9 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <frameobject.h>
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+#include <opcode.h>   /* RESUME */
+#endif
 
 /* 3.12+ subscribes through sys.monitoring; older versions use the
  * PyEval_SetProfile hook. */
@@ -92,9 +95,98 @@ static inline PyObject *pyro_type_dict(PyTypeObject *type)
 #endif
 }
 
+
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
 static inline PyObject *Py_XNewRef(PyObject *o) { Py_XINCREF(o); return o; }
 #endif
+
+/* ---- frames and code for the line profiler ----------------------------- */
+/* New reference to the globals of a frame. */
+static inline PyObject *pyro_frame_globals(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return PyFrame_GetGlobals(frame);
+#else
+    return Py_NewRef(frame->f_globals);
+#endif
+}
+
+/* New reference to the code's qualified name, or NULL (no exception) where
+ * code objects do not carry one (before 3.11). */
+static inline PyObject *pyro_code_qualname(PyCodeObject *code)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return Py_NewRef(code->co_qualname);
+#else
+    (void)code;
+    return NULL;
+#endif
+}
+
+/* Borrowed first local variable (the first argument) of a frame that has
+ * just started, or NULL.  Only needed where code has no qualified name. */
+static inline PyObject *pyro_frame_first_local(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    (void)frame;
+    return NULL;
+#else
+    return frame->f_code->co_nlocals > 0 ? frame->f_localsplus[0] : NULL;
+#endif
+}
+
+/* Whether a frame at its call event is resuming (a generator or coroutine
+ * after a yield or await) rather than starting.  `start` is what
+ * pyro_code_start_offset() returned for its code. */
+static inline int pyro_frame_resuming(PyFrameObject *frame, int start)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return PyFrame_GetLasti(frame) > start;
+#else
+    (void)start;
+    return frame->f_lasti >= 0;
+#endif
+}
+
+/* 3.11: offset in bytes of the RESUME a frame starts at (code may come
+ * before it: cells, RETURN_GENERATOR); a later one is a resumption.  -1 if
+ * unknown.  Other versions do not need it. */
+static inline int pyro_code_start_offset(PyCodeObject *code)
+{
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+    PyObject *bytes = PyCode_GetCode(code);
+    if (bytes == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(bytes);
+    Py_ssize_t n = PyBytes_GET_SIZE(bytes);
+    int found = -1;
+    for (Py_ssize_t i = 0; i + 1 < n; i += 2)
+        if (b[i] == RESUME) {
+            found = (int)i;
+            break;
+        }
+    Py_DECREF(bytes);
+    return found;
+#else
+    (void)code;
+    return -1;
+#endif
+}
+
+
+/* The line number of a frame inside a line event of its trace function
+ * (the interpreter has just set it; before 3.11, reading it through
+ * PyFrame_GetLineNumber would compute it again). */
+static inline int pyro_frame_traced_line(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    return PyFrame_GetLineNumber(frame);
+#else
+    return frame->f_lineno;
+#endif
+}
 
 #endif /* PYRO_COMPAT_H */

@@ -1,6 +1,7 @@
 /* module.c: the pyrometer._engine extension module. */
 #include "profiler.h"
 #include "prof_file.h"
+#include "lineprofiler.h"
 
 static PyObject *py_clock_name(PyObject *m, PyObject *unused)
 {
@@ -36,7 +37,7 @@ static struct PyModuleDef engine_module = {
 
 PyMODINIT_FUNC PyInit__engine(void)
 {
-    if (PyType_Ready(&pyro_ProfilerType) < 0)
+    if (PyType_Ready(&pyro_ProfilerType) < 0 || PyType_Ready(&pyro_LineProfilerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&engine_module);
     if (m == NULL)
@@ -44,6 +45,12 @@ PyMODINIT_FUNC PyInit__engine(void)
     Py_INCREF(&pyro_ProfilerType);
     if (PyModule_AddObject(m, "Profiler", (PyObject *)&pyro_ProfilerType) < 0) {
         Py_DECREF(&pyro_ProfilerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&pyro_LineProfilerType);
+    if (PyModule_AddObject(m, "LineProfiler", (PyObject *)&pyro_LineProfilerType) < 0) {
+        Py_DECREF(&pyro_LineProfilerType);
         Py_DECREF(m);
         return NULL;
     }

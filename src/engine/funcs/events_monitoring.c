@@ -1,53 +1,13 @@
 /* events_monitoring.c: the event source on 3.12+, through sys.monitoring
  * with C (METH_FASTCALL) callbacks. */
 #include "profiler.h"
+#include "monitoring.h"
 
 #if PYRO_HAVE_MONITORING
 
-/* The callbacks are small callable objects with their own vectorcall
- * entry: the interpreter calls straight into them, without the argument
- * and recursion checks a builtin function goes through. */
-typedef struct {
-    PyObject_HEAD
-    vectorcallfunc vectorcall;
-    pyro_profiler *profiler;
-} pyro_hook;
-
-static void hook_dealloc(pyro_hook *h)
-{
-    Py_XDECREF((PyObject *)h->profiler);
-    PyObject_Free(h);
-}
-
-static PyTypeObject pyro_HookType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pyrometer._engine.hook",
-    .tp_basicsize = sizeof(pyro_hook),
-    .tp_dealloc = (destructor)hook_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_vectorcall_offset = offsetof(pyro_hook, vectorcall),
-    .tp_call = PyVectorcall_Call,
-};
-
-static PyObject *hook_new(vectorcallfunc fn, pyro_profiler *p)
-{
-    if (!(pyro_HookType.tp_flags & Py_TPFLAGS_READY) && PyType_Ready(&pyro_HookType) < 0)
-        return NULL;
-    pyro_hook *h = PyObject_New(pyro_hook, &pyro_HookType);
-    if (h == NULL)
-        return NULL;
-    h->vectorcall = fn;
-    h->profiler = (pyro_profiler *)Py_NewRef((PyObject *)p);
-    return (PyObject *)h;
-}
-
-/* Tool ids in order of preference: PROFILER first, the debugger's and
- * coverage's last. */
-static const int tool_preference[] = {2, 3, 4, 5, 1, 0};
-
 static PyObject *on_py_enter(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    PyObject *self = (PyObject *)((pyro_hook *)hook)->profiler;
+    PyObject *self = PYRO_HOOK_OWNER(hook);
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     (void)kwnames;
     (void)n;
@@ -57,7 +17,7 @@ static PyObject *on_py_enter(PyObject *hook, PyObject *const *args, size_t nargs
 
 static PyObject *on_py_leave(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    PyObject *self = (PyObject *)((pyro_hook *)hook)->profiler;
+    PyObject *self = PYRO_HOOK_OWNER(hook);
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     (void)kwnames;
     (void)n;
@@ -85,7 +45,7 @@ static inline PyMethodDef *builtin_def(pyro_profiler *p, PyObject *callable,
 
 static PyObject *on_call(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    PyObject *self = (PyObject *)((pyro_hook *)hook)->profiler;
+    PyObject *self = PYRO_HOOK_OWNER(hook);
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     (void)kwnames;
     pyro_profiler *p = (pyro_profiler *)self;
@@ -99,7 +59,7 @@ static PyObject *on_call(PyObject *hook, PyObject *const *args, size_t nargsf, P
 
 static PyObject *on_c_leave(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    PyObject *self = (PyObject *)((pyro_hook *)hook)->profiler;
+    PyObject *self = PYRO_HOOK_OWNER(hook);
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     (void)kwnames;
     pyro_profiler *p = (pyro_profiler *)self;
@@ -129,67 +89,18 @@ static const struct {
 
 #define N_CALLBACKS (sizeof(callback_table) / sizeof(callback_table[0]))
 
-static PyObject *monitoring(void)
-{
-    PyObject *sys = PyImport_ImportModule("sys");
-    if (sys == NULL)
-        return NULL;
-    PyObject *mon = PyObject_GetAttrString(sys, "monitoring");
-    Py_DECREF(sys);
-    return mon;
-}
-
-static int claim_tool(PyObject *mon)
-{
-    for (size_t i = 0; i < sizeof(tool_preference) / sizeof(int); i++) {
-        int id = tool_preference[i];
-        PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", id, "pyrometer");
-        if (r != NULL) {
-            Py_DECREF(r);
-            return id;
-        }
-        if (!PyErr_ExceptionMatches(PyExc_ValueError))
-            return -1;
-        PyErr_Clear();
-    }
-    PyErr_SetString(PyExc_RuntimeError,
-                    "pyrometer: every sys.monitoring tool id is in use by "
-                    "other tools; stop one of them (a debugger, coverage or "
-                    "another profiler) and try again");
-    return -1;
-}
-
-static void release_tool(PyObject *mon, int id)
-{
-    pyro_saved_exc exc;
-    pyro_exc_save(&exc);
-    PyObject *events = PyObject_GetAttrString(mon, "events");
-    for (size_t i = 0; events != NULL && i < N_CALLBACKS; i++) {
-        PyObject *ev = PyObject_GetAttrString(events, callback_table[i].event);
-        if (ev == NULL)
-            break;
-        PyObject *r = PyObject_CallMethod(mon, "register_callback", "iOO", id, ev, Py_None);
-        Py_DECREF(ev);
-        Py_XDECREF(r);
-        PyErr_Clear();
-    }
-    Py_XDECREF(events);
-    PyObject *r = PyObject_CallMethod(mon, "set_events", "ii", id, 0);
-    Py_XDECREF(r);
-    r = PyObject_CallMethod(mon, "free_tool_id", "i", id);
-    Py_XDECREF(r);
-    PyErr_Clear();
-    pyro_exc_restore(&exc);
-}
+static const char *const event_names[N_CALLBACKS] = {
+    "PY_START", "PY_RESUME", "PY_THROW", "PY_RETURN", "PY_YIELD", "PY_UNWIND",
+    "CALL", "C_RETURN", "C_RAISE",
+};
 
 int pyro_events_start(pyro_profiler *p)
 {
-    PyObject *mon = monitoring();
+    PyObject *mon = pyro_monitoring();
     if (mon == NULL)
         return -1;
-    PyObject *events = NULL;
     long mask = 0;
-    int id = claim_tool(mon);
+    int id = pyro_claim_tool(mon);
     if (id < 0)
         goto fail;
     if (p->missing == NULL) {
@@ -197,37 +108,26 @@ int pyro_events_start(pyro_profiler *p)
         if (p->missing == NULL)
             goto fail_tool;
     }
-    events = PyObject_GetAttrString(mon, "events");
-    if (events == NULL)
-        goto fail_tool;
     for (size_t i = 0; i < N_CALLBACKS; i++) {
         if (callback_table[i].builtins_only && !p->builtins)
             continue;
-        PyObject *ev = PyObject_GetAttrString(events, callback_table[i].event);
-        if (ev == NULL)
+        long bit = pyro_event_bit(mon, callback_table[i].event);
+        if (bit < 0 || pyro_register(mon, id, callback_table[i].event, callback_table[i].fn,
+                                     (PyObject *)p) < 0)
             goto fail_tool;
-        mask |= PyLong_AsLong(ev);
-        PyObject *cb = hook_new(callback_table[i].fn, p);
-        PyObject *r = cb ? PyObject_CallMethod(mon, "register_callback", "iOO", id, ev, cb) : NULL;
-        Py_DECREF(ev);
-        Py_XDECREF(cb);
-        if (r == NULL)
-            goto fail_tool;
-        Py_DECREF(r);
+        mask |= bit;
     }
     PyObject *r = PyObject_CallMethod(mon, "set_events", "il", id, mask);
     if (r == NULL)
         goto fail_tool;
     Py_DECREF(r);
-    Py_DECREF(events);
     Py_DECREF(mon);
     p->tool_id = id;
     return 0;
 
 fail_tool:
-    release_tool(mon, id);
+    pyro_release_tool(mon, id, event_names, N_CALLBACKS);
 fail:
-    Py_XDECREF(events);
     Py_DECREF(mon);
     return -1;
 }
@@ -238,9 +138,9 @@ void pyro_events_stop(pyro_profiler *p)
         return;
     pyro_saved_exc exc;
     pyro_exc_save(&exc);
-    PyObject *mon = monitoring();
+    PyObject *mon = pyro_monitoring();
     if (mon != NULL) {
-        release_tool(mon, p->tool_id);
+        pyro_release_tool(mon, p->tool_id, event_names, N_CALLBACKS);
         Py_DECREF(mon);
     }
     PyErr_Clear();

@@ -1,0 +1,233 @@
+/* line_events_monitoring.c: line events on 3.12+, through sys.monitoring.
+ *
+ * LINE, PY_START, PY_RESUME, PY_RETURN and PY_YIELD are turned on only for
+ * the selected code objects (local events): the rest of the program pays
+ * nothing.  PY_UNWIND and PY_THROW can only be global; they come with
+ * exceptions and are cheap to ignore.  With patterns, PY_START is global too
+ * until each code object has been judged once: code that is not selected
+ * answers DISABLE and is never seen again. */
+#include "lineprofiler.h"
+#include "monitoring.h"
+
+#if PYRO_HAVE_MONITORING
+
+#define LP(hook) ((pyro_line_profiler *)PYRO_HOOK_OWNER(hook))
+
+static inline pyro_code_lines *record(pyro_line_profiler *p, PyObject *code)
+{
+    pyro_code_lines *rec = pyro_line_record_cached(p, code);
+    if (PYRO_UNLIKELY(rec == PYRO_LINE_UNKNOWN))
+        rec = pyro_line_record_of(p, code, PyEval_GetFrame());
+    return rec;
+}
+
+static int offset_line(PyObject *code, PyObject *offset)
+{
+    long off = PyLong_AsLong(offset);
+    if (off < 0) {
+        PyErr_Clear();
+        return -1;
+    }
+    return PyCode_Addr2Line((PyCodeObject *)code, (int)off);
+}
+
+static PyObject *on_start(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kw)
+{
+    (void)nargsf;
+    (void)kw;
+    pyro_line_profiler *p = LP(hook);
+    pyro_code_lines *rec = record(p, args[0]);
+    if (rec == NULL)
+        return Py_NewRef(p->disable);   /* never selected: stop asking */
+    pyro_line_thread *th = pyro_line_thread_current(&p->ls);
+    if (PYRO_LIKELY(th != NULL)) {
+        th->overhead += p->ls.cost[PYRO_LCOST_ENTER];
+        pyro_line_push(&p->ls, th, rec, -1, 0);
+    }
+    Py_RETURN_NONE;
+}
+
+/* A generator or coroutine goes on where it stopped: the line it stands on
+ * runs again from now (the time it was suspended is not counted). */
+static PyObject *on_resume(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kw)
+{
+    (void)nargsf;
+    (void)kw;
+    pyro_line_profiler *p = LP(hook);
+    pyro_code_lines *rec = record(p, args[0]);
+    pyro_line_thread *th = rec ? pyro_line_thread_current(&p->ls) : NULL;
+    if (th != NULL) {
+        int64_t now = pyro_line_now(th);
+        th->overhead += p->ls.cost[PYRO_LCOST_ENTER];
+        pyro_line_push(&p->ls, th, rec, offset_line(args[0], args[1]), now);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *on_leave(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kw)
+{
+    (void)nargsf;
+    (void)kw;
+    pyro_line_profiler *p = LP(hook);
+    pyro_line_thread *th = pyro_line_thread_current(&p->ls);
+    if (PYRO_UNLIKELY(th == NULL || th->depth == 0))
+        Py_RETURN_NONE;
+    pyro_line_frame *fr = &th->stack[th->depth - 1];
+    /* Not ours (an exception unwinding other code), or a frame that began
+     * before profiling did. */
+    if (fr->rec == NULL || fr->rec->code != args[0])
+        Py_RETURN_NONE;
+    int64_t now = pyro_line_now(th);
+    th->overhead += p->ls.cost[PYRO_LCOST_LEAVE];
+    pyro_line_pop(th, now);
+    Py_RETURN_NONE;
+}
+
+static PyObject *on_line(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kw)
+{
+    (void)nargsf;
+    (void)kw;
+    pyro_line_profiler *p = LP(hook);
+    pyro_line_thread *th = pyro_line_thread_current(&p->ls);
+    if (PYRO_UNLIKELY(th == NULL))
+        Py_RETURN_NONE;
+    int line = (int)PyLong_AsLong(args[1]);
+    if (PYRO_UNLIKELY(pyro_line_event(&p->ls, th, args[0], line))) {
+        /* A frame that was running when profiling began. */
+        pyro_code_lines *rec = record(p, args[0]);
+        if (rec != NULL && pyro_line_push(&p->ls, th, rec, -1, 0) == 0) {
+            th->overhead -= p->ls.cost[PYRO_LCOST_LINE];   /* counted once */
+            pyro_line_event(&p->ls, th, args[0], line);
+        }
+    }
+    Py_RETURN_NONE;
+}
+
+static const struct {
+    const char *event;
+    vectorcallfunc fn;
+} callbacks[] = {
+    {"PY_START", on_start},
+    {"PY_RESUME", on_resume},
+    {"PY_THROW", on_resume},
+    {"PY_RETURN", on_leave},
+    {"PY_YIELD", on_leave},
+    {"PY_UNWIND", on_leave},
+    {"LINE", on_line},
+};
+#define N_CALLBACKS (sizeof(callbacks) / sizeof(callbacks[0]))
+
+static const char *const event_names[N_CALLBACKS] = {
+    "PY_START", "PY_RESUME", "PY_THROW", "PY_RETURN", "PY_YIELD", "PY_UNWIND", "LINE",
+};
+
+static long local_mask(PyObject *mon)
+{
+    static const char *const local[] = {"PY_START", "PY_RESUME", "PY_RETURN", "PY_YIELD", "LINE"};
+    long mask = 0;
+    for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+        long bit = pyro_event_bit(mon, local[i]);
+        if (bit < 0)
+            return -1;
+        mask |= bit;
+    }
+    return mask;
+}
+
+static int set_local(PyObject *mon, int id, PyObject *code, long mask)
+{
+    PyObject *r = PyObject_CallMethod(mon, "set_local_events", "iOl", id, code, mask);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+int pyro_line_events_watch(pyro_line_profiler *p, PyObject *code)
+{
+    if (p->tool_id < 0)
+        return 0;
+    PyObject *mon = pyro_monitoring();
+    if (mon == NULL)
+        return -1;
+    long mask = local_mask(mon);
+    int rc = mask < 0 ? -1 : set_local(mon, p->tool_id, code, mask);
+    if (rc == 0 && p->patterns != NULL) {
+        /* Its PY_START may have answered DISABLE before it was selected. */
+        PyObject *r = PyObject_CallMethod(mon, "restart_events", NULL);
+        rc = r ? 0 : -1;
+        Py_XDECREF(r);
+    }
+    Py_DECREF(mon);
+    return rc;
+}
+
+int pyro_line_events_start(pyro_line_profiler *p)
+{
+    PyObject *mon = pyro_monitoring();
+    if (mon == NULL)
+        return -1;
+    int id = pyro_claim_tool(mon);
+    if (id < 0) {
+        Py_DECREF(mon);
+        return -1;
+    }
+    if (p->disable == NULL && (p->disable = PyObject_GetAttrString(mon, "DISABLE")) == NULL)
+        goto fail;
+    for (size_t i = 0; i < N_CALLBACKS; i++)
+        if (pyro_register(mon, id, callbacks[i].event, callbacks[i].fn, (PyObject *)p) < 0)
+            goto fail;
+    long unwind = pyro_event_bit(mon, "PY_UNWIND"), thr = pyro_event_bit(mon, "PY_THROW");
+    long start = pyro_event_bit(mon, "PY_START"), mask = local_mask(mon);
+    if (unwind < 0 || thr < 0 || start < 0 || mask < 0)
+        goto fail;
+    long global = unwind | thr;
+    if (p->patterns != NULL)
+        global |= start;
+    PyObject *r = PyObject_CallMethod(mon, "set_events", "il", id, global);
+    if (r == NULL)
+        goto fail;
+    Py_DECREF(r);
+    for (Py_ssize_t i = 0; i < p->nrecs; i++)
+        if (set_local(mon, id, p->recs[i]->code, mask) < 0)
+            goto fail;
+    if (p->patterns != NULL) {
+        /* Code that answered DISABLE to an earlier session is asked again. */
+        r = PyObject_CallMethod(mon, "restart_events", NULL);
+        if (r == NULL)
+            goto fail;
+        Py_DECREF(r);
+    }
+    p->tool_id = id;
+    Py_DECREF(mon);
+    return 0;
+fail:
+    for (Py_ssize_t i = 0; i < p->nrecs; i++)
+        if (set_local(mon, id, p->recs[i]->code, 0) < 0)
+            PyErr_Clear();
+    pyro_release_tool(mon, id, event_names, N_CALLBACKS);
+    Py_DECREF(mon);
+    return -1;
+}
+
+void pyro_line_events_stop(pyro_line_profiler *p)
+{
+    if (p->tool_id < 0)
+        return;
+    pyro_saved_exc exc;
+    pyro_exc_save(&exc);
+    PyObject *mon = pyro_monitoring();
+    if (mon != NULL) {
+        /* Local events outlive the tool id on 3.12 and 3.13: clear them. */
+        for (Py_ssize_t i = 0; i < p->nrecs; i++)
+            if (set_local(mon, p->tool_id, p->recs[i]->code, 0) < 0)
+                PyErr_Clear();
+        pyro_release_tool(mon, p->tool_id, event_names, N_CALLBACKS);
+        Py_DECREF(mon);
+    }
+    PyErr_Clear();
+    pyro_exc_restore(&exc);
+    p->tool_id = -1;
+}
+
+#endif /* PYRO_HAVE_MONITORING */

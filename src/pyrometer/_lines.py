@@ -1,0 +1,200 @@
+"""Line profiling: LineProfiler, the `lines` decorator, saved line profiles.
+
+The engine (C) counts hits and time per line of the selected code objects;
+this layer chooses the code (functions, methods, classes, modules,
+patterns), adds each function's source to the statistics and prints them in
+line_profiler's layout.
+"""
+import atexit
+import inspect
+import linecache
+import platform
+import sys
+import types
+
+from . import _engine
+
+UNIT = 1e-9   # seconds per unit of the times in get_stats()
+
+
+def _codes_of(obj):
+    """[(code, qualified name)] of the functions `obj` stands for."""
+    if isinstance(obj, (staticmethod, classmethod)):
+        return _codes_of(obj.__func__)
+    if isinstance(obj, property):
+        return [c for f in (obj.fget, obj.fset, obj.fdel) if f is not None for c in _codes_of(f)]
+    if isinstance(obj, types.MethodType):
+        return _codes_of(obj.__func__)
+    if isinstance(obj, types.FunctionType):
+        return [(obj.__code__, obj.__qualname__)]
+    if isinstance(obj, types.CodeType):
+        return [(obj, getattr(obj, "co_qualname", obj.co_name))]
+    if isinstance(obj, type):
+        found = []
+        for value in vars(obj).values():
+            if isinstance(value, (types.FunctionType, staticmethod, classmethod, property)):
+                found += _codes_of(value)
+        return found
+    if isinstance(obj, types.ModuleType):
+        found = []
+        for value in vars(obj).values():
+            if getattr(value, "__module__", None) == obj.__name__ and (
+                    isinstance(value, (types.FunctionType, type))):
+                found += _codes_of(value)
+        return found
+    raise TypeError(f"pyrometer: cannot line-profile {obj!r} (not a function, method, "
+                    "class or module)")
+
+
+def _source_block(filename, first_line):
+    """The lines of the function starting at `first_line`, as line_profiler
+    shows them (its block, found by inspect), or None if the file is gone."""
+    linecache.checkcache(filename)
+    lines = linecache.getlines(filename)
+    if not lines or first_line < 1 or first_line > len(lines):
+        return None
+    try:
+        block = inspect.getblock(lines[first_line - 1:])
+    except Exception:   # tokenize errors on odd sources: show what we have
+        block = lines[first_line - 1:first_line]
+    return [line.rstrip("\n").rstrip("\r") for line in block]
+
+
+class LineProfiler(_engine.LineProfiler):
+    """Per-line hits and time of selected functions (all threads).
+
+    LineProfiler(*functions, clock="wall", compensate=True)
+
+    Select code with the constructor, add_function() (functions, methods,
+    properties, classes, modules), add_pattern() or by using the profiler
+    as a decorator; then enable()/disable() or a with-block, and
+    print_report(), dump(path) or get_stats().
+    """
+
+    def __init__(self, *functions, clock="wall", compensate=True):
+        super().__init__(clock=clock, compensate=compensate)
+        self._by_count = 0
+        for f in functions:
+            self.add_function(f)
+
+    def add_function(self, func):
+        """Line-profile `func` (or every function of a class or module)."""
+        for code, name in _codes_of(func):
+            self.add_code(code, name)
+        return func
+
+    def __call__(self, func):
+        """As a decorator: select the function, return it unchanged."""
+        return self.add_function(func)
+
+    # line_profiler's names, for code written for it
+    def enable_by_count(self):
+        if self._by_count == 0:
+            self.enable()
+        self._by_count += 1
+
+    def disable_by_count(self):
+        if self._by_count > 0:
+            self._by_count -= 1
+            if self._by_count == 0:
+                self.disable()
+
+    def get_stats(self):
+        """{"unit", "meta", "functions": [{"file", "line", "name", "timings",
+        "source"}]}: times in `unit` seconds."""
+        was_on = self.enabled
+        self.disable()
+        try:
+            raw = self._raw()
+        finally:
+            if was_on:
+                self.enable()
+        functions = [{"file": code.co_filename, "line": code.co_firstlineno, "name": name,
+                      "timings": [tuple(t) for t in timings],
+                      "source": _source_block(code.co_filename, code.co_firstlineno)}
+                     for code, name, timings in raw]
+        info = self.info()
+        meta = {"python": platform.python_version(), "clock": info["clock"],
+                "compensated": "yes" if info["compensate"] else "no",
+                "event_source": info["event_source"]}
+        if info["out_of_memory"]:
+            meta["note"] = "memory ran out: profiling stopped early, the counts are partial"
+        return {"unit": UNIT, "meta": meta, "functions": functions}
+
+    def report(self, unit=1e-6, show_zero=False):
+        """The report in line_profiler's layout, as a string."""
+        return format_report(self.get_stats(), unit=unit, show_zero=show_zero)
+
+    def print_report(self, stream=None, unit=1e-6, show_zero=False):
+        out = stream if stream is not None else sys.stdout
+        out.write(self.report(unit=unit, show_zero=show_zero))
+
+    def print_stats(self, stream=None, output_unit=None, stripzeros=False):
+        self.print_report(stream=stream, unit=output_unit or 1e-6, show_zero=not stripzeros)
+
+    def dump(self, path):
+        """Save the statistics (with the sources) atomically."""
+        write(path, self.get_stats())
+
+    dump_stats = dump
+
+
+def format_report(stats, unit=1e-6, show_zero=False):
+    text = _engine.format_lines(stats, unit=unit, show_zero=show_zero)
+    note = stats.get("meta", {}).get("note")
+    return text + (f"pyrometer: {note}\n" if note else "")
+
+
+def write(path, stats):
+    _engine.write_lines(path, stats)
+
+
+def load(path):
+    return _engine.read_lines(path)
+
+
+def is_line_file(path):
+    """Whether `path` starts like a saved line profile (OSError if unreadable)."""
+    magic = getattr(_engine, "LINES_MAGIC", b"")
+    with open(path, "rb") as f:
+        return bool(magic) and f.read(len(magic)) == magic
+
+
+# ---- the process-wide profiler behind @pyrometer.lines and `profile` -------
+
+_default = None
+_report_at_exit = False
+
+
+def default_profiler():
+    global _default
+    if _default is None:
+        _default = LineProfiler()
+    return _default
+
+
+def _print_at_exit():
+    prof = _default
+    if prof is not None and _report_at_exit:
+        prof.disable()
+        sys.stdout.flush()
+        prof.print_report(stream=sys.stderr)
+
+
+def lines(func):
+    """Decorator: line-profile this function.  Outside `pyrometer run
+    --lines`, profiling starts at the first decorated function and the
+    report is printed on stderr when the program ends."""
+    global _report_at_exit
+    prof = default_profiler()
+    prof.add_function(func)
+    if not prof.enabled and not _report_at_exit and not getattr(prof, "_owned_by_runner", False):
+        _report_at_exit = True
+        atexit.register(_print_at_exit)
+        prof.enable()
+    return func
+
+
+def identity_profile(func):
+    """The `profile` builtin when not line profiling: leaves code alone."""
+    return func
