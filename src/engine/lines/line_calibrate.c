@@ -10,7 +10,7 @@
  * time, so the fastest repetition is kept for each loop. */
 #include "lineprofiler.h"
 
-#define CAL_N 4000
+#define CAL_N 10000
 #define CAL_REPS 9
 
 static const char cal_source[] =

@@ -151,6 +151,26 @@ done:
     return result;
 }
 
+/* A static method, or a method called without a `self`: the classes of
+ * the module, one level deep. */
+static PyObject *class_member_qualname(PyObject *code, PyObject *globals, PyObject *name)
+{
+    PyObject *key, *value, *result = NULL;
+    Py_ssize_t pos = 0;
+    while (result == NULL && PyDict_Next(globals, &pos, &key, &value)) {
+        if (!PyType_Check(value))
+            continue;
+        PyObject *dict = PyObject_GetAttrString(value, "__dict__");
+        PyObject *v = dict ? PyObject_GetItem(dict, name) : NULL;
+        if (v != NULL)
+            result = qualname_if_runs(v, code);
+        Py_XDECREF(v);
+        Py_XDECREF(dict);
+        PyErr_Clear();
+    }
+    return result;
+}
+
 PyObject *pyro_line_qualname(PyObject *code, PyFrameObject *frame)
 {
     PyObject *q = pyro_code_qualname((PyCodeObject *)code);
@@ -163,11 +183,14 @@ PyObject *pyro_line_qualname(PyObject *code, PyFrameObject *frame)
         PyObject *f = globals && name && PyDict_Check(globals)
             ? PyDict_GetItemWithError(globals, name) : NULL;
         q = f ? qualname_if_runs(f, code) : NULL;
-        Py_XDECREF(globals);
-        Py_XDECREF(name);
         PyErr_Clear();
         if (q == NULL)
             q = method_qualname(code, frame);
+        if (q == NULL && globals && name && PyDict_Check(globals))
+            q = class_member_qualname(code, globals, name);
+        Py_XDECREF(globals);
+        Py_XDECREF(name);
+        PyErr_Clear();
         if (q != NULL)
             return q;
     }
