@@ -7,12 +7,13 @@ import os
 import sys
 import time
 
-from . import _api, _engine, _lines, _runner
+from . import _api, _convert, _engine, _lines, _runner
 
 USAGE = """\
 usage: pyrometer run [options] (script.py | -m module | -c code) [args...]
        pyrometer report FILE [--sort KEY] [--limit N] [--callers] [--callees]
        pyrometer report LINEFILE [--unit U] [--show-zero]
+       pyrometer convert FILE -f FORMAT -o OUT [format options]
 
 run options:
   -o, --outfile FILE   save the profile (pstats .prof format; with --lines, a line
@@ -211,10 +212,76 @@ def cmd_run(args):
     return _runner.run(target, opts)
 
 
+def convert_usage():
+    lines = ["convert formats:"]
+    for f in _convert.FORMATS.values():
+        lines.append(f"  {f.name:<12} {f.help}")
+        for opt, (_key, _parse, default, text) in f.options.items():
+            lines.append(f"      {opt} (default {default}): {text}")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_convert(args):
+    src = fmt_name = out = None
+    raw = {}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        name = a.split("=", 1)[0] if a.startswith("--") else a
+        if name in ("-f", "--format"):
+            fmt_name, i = take_value(args, i, name)
+        elif name in ("-o", "--outfile"):
+            out, i = take_value(args, i, name)
+        elif a.startswith("-") and a != "-":
+            v, i = take_value(args, i, name)
+            raw[name] = v
+        elif src is None:
+            src, i = a, i + 1
+        else:
+            raise UsageError("convert takes exactly one input file")
+    if src is None:
+        raise UsageError("convert needs an input file")
+    if fmt_name is None:
+        raise UsageError(f"convert needs -f FORMAT (choose from {', '.join(_convert.FORMATS)})")
+    fmt = _convert.FORMATS.get(fmt_name)
+    if fmt is None:
+        raise UsageError(f"unknown format '{fmt_name}' (choose from {', '.join(_convert.FORMATS)})")
+    if out is None:
+        raise UsageError("convert needs -o OUT")
+    options = {}
+    for opt, (key, parse, default, _text) in fmt.options.items():
+        options[key] = default
+    for opt, value in raw.items():
+        if opt not in fmt.options:
+            raise UsageError(f"option {opt} does not apply to the {fmt_name} format")
+        key, parse, _default, _text = fmt.options[opt]
+        try:
+            options[key] = parse(value)
+        except ValueError as exc:
+            raise UsageError(f"bad value for {opt}: {exc}") from None
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        return fail(f"cannot write '{out}': no such directory '{folder}'")
+    try:
+        profile = _convert.load(src)
+        if fmt.needs_tree:
+            _convert.check_tree(profile, fmt_name)
+        fmt.write(profile, out, options)
+    except OSError as exc:
+        return fail(f"cannot read '{src}': {exc.strerror or exc}" if exc.filename in (None, src)
+                    else f"cannot write '{out}': {exc.strerror or exc}")
+    except _api.FormatError as exc:
+        return fail(str(exc).replace("pyrometer: ", "", 1))
+    except _convert.ConvertError as exc:
+        return fail(str(exc))
+    print(f"pyrometer: {fmt_name} written to {out}", file=sys.stderr)
+    return 0
+
+
 def main(argv=None):
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help", "help"):
-        sys.stdout.write(USAGE)
+        sys.stdout.write(USAGE + "\n" + convert_usage())
         return 0 if args else 2
     if args[0] in ("-V", "--version"):
         from . import __version__
@@ -226,6 +293,8 @@ def main(argv=None):
             return cmd_run(rest)
         if command == "report":
             return cmd_report(rest)
-        raise UsageError(f"unknown command '{command}' (choose run or report)")
+        if command == "convert":
+            return cmd_convert(rest)
+        raise UsageError(f"unknown command '{command}' (choose run, report or convert)")
     except UsageError as exc:
         return fail(str(exc))

@@ -142,8 +142,11 @@ pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
                            int builtin)
 {
     (void)th;
+    pyro_node *prev = parent->last_hit;
     for (pyro_node *c = parent->first_child; c != NULL; c = c->next_sibling) {
         if (c->key == key) {
+            if (prev != NULL)
+                prev->succ = c;
             parent->last_hit = c;
             return c;
         }
@@ -174,6 +177,8 @@ pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
     }
     n->next_sibling = parent->first_child;
     parent->first_child = n;
+    if (prev != NULL)
+        prev->succ = n;
     parent->last_hit = n;
     return n;
 }

@@ -29,6 +29,8 @@ typedef struct {
 struct pyro_node {
     const void *key;           /* code object or PyMethodDef, as the event names it */
     pyro_node *last_hit;       /* child found last time: loops call the same callee */
+    pyro_node *succ;           /* the sibling entered after this one last time:
+                                * a loop body calling a, b, c finds each in one step */
     pyro_node *first_child;
     pyro_node *next_sibling;
     pyro_node *parent;
@@ -137,9 +139,15 @@ PYRO_HOT void pyro_enter(pyro_state *st, int kind, const void *key,
     pyro_node *parent = th->stack[th->depth - 1].node;
     pyro_node *child = parent->last_hit;
     if (PYRO_UNLIKELY(child == NULL || child->key != key)) {
-        child = pyro_child_slow(st, th, parent, key, obj, self_arg, kind);
-        if (child == NULL)
-            return;
+        pyro_node *next = child != NULL ? child->succ : NULL;
+        if (next != NULL && next->key == key) {
+            parent->last_hit = next;
+            child = next;
+        } else {
+            child = pyro_child_slow(st, th, parent, key, obj, self_arg, kind);
+            if (child == NULL)
+                return;
+        }
     }
     if (PYRO_UNLIKELY(child->fold_to != NULL || th->fold_base || th->depth == th->cap)) {
         pyro_enter_slow(st, th, child, now);

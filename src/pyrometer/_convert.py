@@ -1,0 +1,74 @@
+"""`pyrometer convert IN -f FORMAT -o OUT`: the registry of output formats.
+
+Each format is a writer in the C engine; this module only names them, tells
+which options each takes, and loads the input.  A format registers itself
+with `register()`; `FORMATS` is what `convert` offers.
+"""
+import os
+
+from . import _api, _engine
+
+
+class ConvertError(Exception):
+    """Bad input for a conversion: one line for the user, exit code 2."""
+
+
+class Format:
+    def __init__(self, name, write, needs_tree, options, help):
+        self.name = name
+        self.write = write            # write(profile, out_path, options)
+        self.needs_tree = needs_tree  # needs the call tree (not in cProfile files)
+        self.options = options        # {"--option": (key, parse, default, help)}
+        self.help = help
+
+
+FORMATS = {}
+
+
+def register(name, needs_tree=False, options=None, help=""):
+    """Decorator: make `write(profile, out_path, options)` the writer of `name`."""
+    def deco(write):
+        FORMATS[name] = Format(name, write, needs_tree, dict(options or {}), help)
+        return write
+    return deco
+
+
+class LoadedProfile:
+    """A profile read from a file: the pstats dict and, for pyrometer's own
+    files, the call tree (docs/tree-format.md); tree is None for cProfile's."""
+
+    def __init__(self, path, stats, tree):
+        self.path = path
+        self.stats = stats
+        self.tree = tree
+
+
+def load(path):
+    """Read a function profile (ours or cProfile's). OSError or FormatError."""
+    path = os.fspath(path)
+    loader = getattr(_engine, "load_profile", None)
+    if loader is not None:
+        stats, tree = loader(path)
+    else:
+        stats, tree = _api.load(path), None
+    return LoadedProfile(path, stats, tree)
+
+
+def check_tree(profile, fmt):
+    if profile.tree is None:
+        raise ConvertError(
+            f"'{profile.path}' has no call tree (a cProfile/pstats file keeps only "
+            f"per-function totals and caller->callee edges), so the {fmt} format, which "
+            f"is built from call paths, cannot be rebuilt from it; profile with "
+            f"'pyrometer run -o FILE.prof' to get the tree, or use -f callgrind, dot, "
+            f"svg, png, html or prof")
+
+
+def _write_prof(profile, out, options):
+    if profile.tree is not None:
+        _engine.dump_stats(out, profile.stats, profile.tree)
+    else:
+        _engine.dump_stats(out, profile.stats)
+
+
+register("prof", help="pstats .prof (with the call tree when the input has one)")(_write_prof)
