@@ -194,8 +194,15 @@ int pyro_format_dot(PyObject *stats, double node_threshold, double edge_threshol
     pyro_text_str(t, "digraph \"call graph\" {\n\tgraph [fontname=\"" FONT "\", fontsize=10, "
                      "ranksep=0.25, nodesep=0.125, tooltip=\" \", labelloc=b, labeljust=l, "
                      "label=\"");
-    pyro_text_fmt(t, "Total time %.6g s. Hidden: functions under %g%% of it, calls under %g%%.",
-                  total, node_threshold, edge_threshold);
+    pyro_text_str(t, "Total time ");
+    if (total >= 1.0 || total <= 0.0)
+        pyro_text_fmt(t, "%.3f s", total);
+    else if (total >= 1e-3)
+        pyro_text_fmt(t, "%.3f ms", total * 1e3);
+    else
+        pyro_text_fmt(t, "%.3f \xc2\xb5s", total * 1e6);   /* U+00B5 */
+    pyro_text_fmt(t, ". Hidden: functions under %g%% of it, calls under %g%%.", node_threshold,
+                  edge_threshold);
     pyro_text_str(t, "\"];\n\tnode [fontname=\"" FONT "\", fontsize=10, shape=box, "
                      "style=\"filled,rounded\", width=0, height=0];\n"
                      "\tedge [fontname=\"" FONT "\", fontsize=9];\n");
