@@ -16,6 +16,9 @@
  *   cost of the calls into a function to get its inclusive cost, and the
  *   inner calls' time is inside the outer call's already (pstats' cumtime
  *   counts it once).  The spec's calls= counts nonrecursive calls too.
+ *   Mutual recursion (f -> g -> f) cannot be told from a pstats dict, whose
+ *   edges do not say which calls were nested: there the viewers count the
+ *   inner calls twice, as they do for callgrind's own recursive data.
  * - Names are compressed ("fn=(7) name" the first time, "fn=(7)" after).
  *   Functions of one file with the same name (two classes' __init__) get
  *   their line added, "__init__:12", so that viewers keep them apart;

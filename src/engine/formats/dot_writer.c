@@ -106,9 +106,10 @@ static const char *base_name(const pyro_u8 *file, Py_ssize_t *len)
     return file->s + i;
 }
 
+/* NaN or infinite times (a damaged file) count as 0. */
 static double percent(double part, double whole)
 {
-    return whole > 0.0 ? 100.0 * part / whole : 0.0;
+    return whole > 0.0 && isfinite(whole) && isfinite(part) ? 100.0 * part / whole : 0.0;
 }
 
 static double weight(double pct)
