@@ -72,3 +72,66 @@ def _write_prof(profile, out, options):
 
 
 register("prof", help="pstats .prof (with the call tree when the input has one)")(_write_prof)
+
+
+# ---- call graphs: callgrind, dot, svg, png ---------------------------------
+
+def _percent(text):
+    value = float(text)
+    if not 0.0 <= value <= 100.0:   # also refuses nan
+        raise ValueError(f"{text!r} is not a percentage from 0 to 100")
+    return value
+
+
+GRAPH_OPTIONS = {
+    "--node-threshold": ("node_threshold", _percent, 0.5,
+                         "leave out functions under this % of the total time"),
+    "--edge-threshold": ("edge_threshold", _percent, 0.1,
+                         "leave out calls under this % of the total time"),
+}
+
+
+def _write_callgrind(profile, out, options):
+    from . import __version__
+    _engine.write_callgrind(out, profile.stats, f"pyrometer {__version__}")
+
+
+def _write_dot(profile, out, options):
+    _engine.write_dot(out, profile.stats, options["node_threshold"], options["edge_threshold"])
+
+
+def _renderer(kind):
+    """The writer of -f svg / -f png: the dot text, drawn by Graphviz's dot."""
+    def write(profile, out, options):
+        import shutil
+        import subprocess
+        dot = shutil.which("dot")
+        if dot is None:
+            raise ConvertError(
+                f"-f {kind} needs Graphviz, which is not installed ('dot' is not on PATH): "
+                f"install it (apt-get install graphviz, dnf install graphviz, brew install "
+                f"graphviz, or https://graphviz.org/download/), or use -f dot to write the "
+                f"graph without it")
+        text = _engine.format_dot(profile.stats, options["node_threshold"],
+                                  options["edge_threshold"])
+        try:
+            done = subprocess.run([dot, f"-T{kind}"], input=text, capture_output=True)
+        except OSError as exc:
+            raise ConvertError(f"cannot run Graphviz's dot ({dot}): {exc.strerror or exc}") from None
+        if done.returncode != 0 or not done.stdout:
+            why = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise ConvertError(f"Graphviz's dot failed to draw the {kind} (exit code "
+                               f"{done.returncode}){': ' + why[-1] if why else ''}")
+        # written the way every format is: temp file beside OUT, then rename
+        _engine.write_file(out, done.stdout)
+    return write
+
+
+register("callgrind", help="Callgrind profile for KCachegrind/QCachegrind (time in ns)")(
+    _write_callgrind)
+register("dot", options=GRAPH_OPTIONS, help="Graphviz call graph, as gprof2dot draws it")(
+    _write_dot)
+register("svg", options=GRAPH_OPTIONS, help="the call graph drawn as SVG (needs Graphviz)")(
+    _renderer("svg"))
+register("png", options=GRAPH_OPTIONS, help="the call graph drawn as PNG (needs Graphviz)")(
+    _renderer("png"))

@@ -1,6 +1,7 @@
 /* module.c: the pyrometer._engine extension module. */
 #include "profiler.h"
 #include "prof_file.h"
+#include "callgraph.h"
 #include "lineprofiler.h"
 #include "lines_file.h"
 
@@ -34,6 +35,19 @@ static PyMethodDef module_methods[] = {
      METH_VARARGS | METH_KEYWORDS,
      "format_lines(stats, unit=1e-06, show_zero=False) -> str: the report in\n"
      "line_profiler's layout."},
+    {"write_callgrind", (PyCFunction)(void (*)(void))pyro_py_write_callgrind,
+     METH_VARARGS | METH_KEYWORDS,
+     "write_callgrind(path, stats, creator='pyrometer'): write a pstats dict in the Callgrind\n"
+     "format (KCachegrind, QCachegrind, callgrind_annotate), costs in ns, atomically."},
+    {"write_dot", (PyCFunction)(void (*)(void))pyro_py_write_dot, METH_VARARGS | METH_KEYWORDS,
+     "write_dot(path, stats, node_threshold=0.5, edge_threshold=0.1): write the call graph of\n"
+     "a pstats dict as Graphviz dot, atomically; functions and calls under the thresholds\n"
+     "(in % of the total time) left out."},
+    {"format_dot", (PyCFunction)(void (*)(void))pyro_py_format_dot, METH_VARARGS | METH_KEYWORDS,
+     "format_dot(stats, node_threshold=0.5, edge_threshold=0.1) -> bytes: the text write_dot\n"
+     "writes."},
+    {"write_file", pyro_py_write_file, METH_VARARGS,
+     "write_file(path, data): write bytes to path atomically (temp file + rename)."},
     {NULL, NULL, 0, NULL},
 };
 
