@@ -2,6 +2,7 @@
 #include "profiler.h"
 #include "prof_file.h"
 #include "callgraph.h"
+#include "tree_file.h"
 #include "lineprofiler.h"
 #include "lines_file.h"
 
@@ -13,8 +14,24 @@ static PyObject *py_clock_name(PyObject *m, PyObject *unused)
 }
 
 static PyMethodDef module_methods[] = {
-    {"dump_stats", pyro_py_dump_stats, METH_VARARGS,
-     "dump_stats(path, stats): write a pstats dict as a .prof file, atomically."},
+    {"dump_stats", (PyCFunction)(void (*)(void))pyro_py_dump_stats, METH_VARARGS | METH_KEYWORDS,
+     "dump_stats(path, stats, tree=None): write a pstats dict as a .prof file, and the\n"
+     "call tree (docs/tree-format.md) after it when given, atomically."},
+    {"load_profile", pyro_py_load_profile, METH_O,
+     "load_profile(path) -> (stats, tree or None): the stats as load_stats reads them and\n"
+     "pyrometer's call tree when the file has one; FormatError if it is corrupt."},
+    {"write_collapsed", (PyCFunction)(void (*)(void))pyro_py_write_collapsed,
+     METH_VARARGS | METH_KEYWORDS,
+     "write_collapsed(path, tree): collapsed stacks, one 'frame;frame;frame value' line per\n"
+     "call path, root first, value = the path's self time in whole microseconds."},
+    {"write_speedscope", (PyCFunction)(void (*)(void))pyro_py_write_speedscope,
+     METH_VARARGS | METH_KEYWORDS,
+     "write_speedscope(path, tree, *, name='profile', unit='seconds', exporter='pyrometer'):\n"
+     "speedscope's JSON file format, one sampled profile weighted by self time."},
+    {"write_flamegraph", (PyCFunction)(void (*)(void))pyro_py_write_flamegraph,
+     METH_VARARGS | METH_KEYWORDS,
+     "write_flamegraph(path, tree, *, title='Flame graph', subtitle=None, width=1200,\n"
+     "min_width=0.1): an interactive, self-contained SVG flame graph."},
     {"clock_name", py_clock_name, METH_NOARGS, "The clock in use."},
     {"load_stats", pyro_py_load_stats, METH_O,
      "load_stats(path) -> dict: read a .prof file (cProfile's, profile's or ours) as\n"

@@ -1,5 +1,4 @@
-/* callgraph.c: a pstats dict as functions and caller->callee calls, and the
- * text buffer the call-graph writers fill and write atomically.
+/* callgraph.c: a pstats dict as functions and caller->callee calls.
  *
  * A pstats dict names each call from its callee's side (callers dicts); the
  * writers want it from the caller's side, so the calls are gathered, then
@@ -16,103 +15,6 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* ---- text ----------------------------------------------------------------- */
-
-int pyro_text_room(pyro_text *t, size_t n)
-{
-    if (t->len + n <= t->cap)
-        return 1;
-    if (t->failed)
-        return 0;
-    size_t cap = t->cap ? t->cap : (size_t)1 << 16;
-    while (cap < t->len + n)
-        cap *= 2;
-    char *b = PyMem_RawRealloc(t->buf, cap);
-    if (b == NULL) {
-        t->failed = 1;
-        return 0;
-    }
-    t->buf = b;
-    t->cap = cap;
-    return 1;
-}
-
-void pyro_text_free(pyro_text *t)
-{
-    PyMem_RawFree(t->buf);
-    t->buf = NULL;
-    t->len = t->cap = 0;
-}
-
-void pyro_text_ull(pyro_text *t, unsigned long long v)
-{
-    char digits[24];
-    char *p = digits + sizeof digits;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    pyro_text_put(t, p, (size_t)(digits + sizeof digits - p));
-}
-
-void pyro_text_ll(pyro_text *t, long long v)
-{
-    if (v < 0) {
-        pyro_text_char(t, '-');
-        pyro_text_ull(t, 0ULL - (unsigned long long)v);
-    } else {
-        pyro_text_ull(t, (unsigned long long)v);
-    }
-}
-
-void pyro_text_fmt(pyro_text *t, const char *fmt, ...)
-{
-    char small[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof small) {
-        pyro_text_put(t, small, (size_t)n);
-        return;
-    }
-    if (!pyro_text_room(t, (size_t)n + 1))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(t->buf + t->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
-}
-
-int pyro_text_write(pyro_text *t, PyObject *path_obj)
-{
-    if (t->failed) {
-        pyro_text_free(t);
-        PyErr_NoMemory();
-        return -1;
-    }
-    PyObject *path_bytes = NULL;
-    if (!PyUnicode_FSConverter(path_obj, &path_bytes)) {
-        pyro_text_free(t);
-        return -1;
-    }
-    int rc, err = 0;
-    Py_BEGIN_ALLOW_THREADS
-    rc = pyro_write_atomic(PyBytes_AS_STRING(path_bytes), t->buf ? t->buf : "", t->len);
-    if (rc < 0)
-        err = errno;
-    Py_END_ALLOW_THREADS
-    Py_DECREF(path_bytes);
-    pyro_text_free(t);
-    if (rc < 0) {
-        errno = err;
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_obj);
-        return -1;
-    }
-    return 0;
-}
 
 PyObject *pyro_py_write_file(PyObject *module, PyObject *args)
 {
@@ -124,7 +26,7 @@ PyObject *pyro_py_write_file(PyObject *module, PyObject *args)
     pyro_text t = {0};
     int ok = pyro_text_room(&t, (size_t)data.len + 1);
     if (ok) {
-        memcpy(t.buf, data.buf, (size_t)data.len);
+        memcpy(t.data, data.buf, (size_t)data.len);
         t.len = (size_t)data.len;
     }
     PyBuffer_Release(&data);

@@ -5,6 +5,7 @@
 #define PYRO_CALLGRAPH_H
 
 #include "compat.h"
+#include "text_out.h"   /* the buffer the writers fill */
 
 #include <stddef.h>
 #include <string.h>
@@ -50,51 +51,6 @@ typedef struct {
  * calls.  0, or -1 + exception; `g` is to be freed either way. */
 int pyro_callgraph_build(PyObject *stats, pyro_callgraph *g);
 void pyro_callgraph_free(pyro_callgraph *g);
-
-/* ---- text output ------------------------------------------------------ */
-
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    int failed;                /* out of memory: MemoryError at the end */
-} pyro_text;
-
-int pyro_text_room(pyro_text *t, size_t n);
-void pyro_text_free(pyro_text *t);
-
-static inline void pyro_text_put(pyro_text *t, const char *s, size_t n)
-{
-    if (t->len + n <= t->cap || pyro_text_room(t, n)) {
-        memcpy(t->buf + t->len, s, n);
-        t->len += n;
-    }
-}
-
-static inline void pyro_text_str(pyro_text *t, const char *s)
-{
-    pyro_text_put(t, s, strlen(s));
-}
-
-static inline void pyro_text_char(pyro_text *t, char c)
-{
-    if (t->len < t->cap || pyro_text_room(t, 1))
-        t->buf[t->len++] = c;
-}
-
-/* Decimal digits of `v` / of a signed `v`. */
-void pyro_text_ull(pyro_text *t, unsigned long long v);
-void pyro_text_ll(pyro_text *t, long long v);
-
-/* printf-style, for the few numbers that need a format. */
-void pyro_text_fmt(pyro_text *t, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-/* Write the text to `path` (a str or bytes path object) atomically.
- * 0, or -1 + MemoryError / OSError naming the path; `t` is freed. */
-int pyro_text_write(pyro_text *t, PyObject *path);
 
 /* ---- the writers ------------------------------------------------------ */
 

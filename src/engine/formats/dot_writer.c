@@ -56,7 +56,7 @@ static void heat(double w, unsigned char out[3])
 
 static void put_color(pyro_text *t, const unsigned char c[3])
 {
-    pyro_text_fmt(t, "\"#%02x%02x%02x\"", c[0], c[1], c[2]);
+    pyro_text_printf(t, "\"#%02x%02x%02x\"", c[0], c[1], c[2]);
 }
 
 /* Black text on light boxes, white on dark ones. */
@@ -135,7 +135,7 @@ static void put_node(pyro_text *t, size_t id, const pyro_cg_func *f, double tota
         pyro_text_char(t, ':');
         pyro_text_ll(t, f->line);
     }
-    pyro_text_fmt(t, "\\n%.2f%%\\n(%.2f%%)\\n", total, self);
+    pyro_text_printf(t, "\\n%.2f%%\\n(%.2f%%)\\n", total, self);
     pyro_text_ll(t, f->nc);
     pyro_text_str(t, "\xc3\x97\", tooltip=\"");   /* U+00D7 */
     if (f->builtin) {
@@ -161,7 +161,7 @@ static void put_edge(pyro_text *t, const pyro_callgraph *g, const pyro_cg_call *
     pyro_text_ull(t, c->caller + 1);
     pyro_text_str(t, " -> ");
     pyro_text_ull(t, c->callee + 1);
-    pyro_text_fmt(t, " [label=\"%.2f%%\\n", pct);
+    pyro_text_printf(t, " [label=\"%.2f%%\\n", pct);
     pyro_text_ll(t, c->nc);
     pyro_text_str(t, "\xc3\x97\", tooltip=\"");
     put_name(t, &g->funcs[c->caller]);
@@ -171,7 +171,7 @@ static void put_edge(pyro_text *t, const pyro_callgraph *g, const pyro_cg_call *
     put_color(t, color);
     pyro_text_str(t, ", fontcolor=");
     put_color(t, color);
-    pyro_text_fmt(t, ", penwidth=%.2f, arrowsize=%.2f];\n", 0.5 + 3.5 * w, 0.4 + 0.6 * w);
+    pyro_text_printf(t, ", penwidth=%.2f, arrowsize=%.2f];\n", 0.5 + 3.5 * w, 0.4 + 0.6 * w);
 }
 
 int pyro_format_dot(PyObject *stats, double node_threshold, double edge_threshold, pyro_text *t)
@@ -197,12 +197,12 @@ int pyro_format_dot(PyObject *stats, double node_threshold, double edge_threshol
                      "label=\"");
     pyro_text_str(t, "Total time ");
     if (total >= 1.0 || total <= 0.0)
-        pyro_text_fmt(t, "%.3f s", total);
+        pyro_text_printf(t, "%.3f s", total);
     else if (total >= 1e-3)
-        pyro_text_fmt(t, "%.3f ms", total * 1e3);
+        pyro_text_printf(t, "%.3f ms", total * 1e3);
     else
-        pyro_text_fmt(t, "%.3f \xc2\xb5s", total * 1e6);   /* U+00B5 */
-    pyro_text_fmt(t, ". Hidden: functions under %g%% of it, calls under %g%%.", node_threshold,
+        pyro_text_printf(t, "%.3f \xc2\xb5s", total * 1e6);   /* U+00B5 */
+    pyro_text_printf(t, ". Hidden: functions under %g%% of it, calls under %g%%.", node_threshold,
                   edge_threshold);
     pyro_text_str(t, "\"];\n\tnode [fontname=\"" FONT "\", fontsize=10, shape=box, "
                      "style=\"filled,rounded\", width=0, height=0];\n"
@@ -266,7 +266,7 @@ PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs)
         if (t.failed)
             PyErr_NoMemory();
         else
-            result = PyBytes_FromStringAndSize(t.buf ? t.buf : "", (Py_ssize_t)t.len);
+            result = PyBytes_FromStringAndSize(t.data ? t.data : "", (Py_ssize_t)t.len);
     }
     pyro_text_free(&t);
     return result;
