@@ -205,19 +205,21 @@ def test_tree_dropped_when_one_input_has_none():
 
 
 @pytest.mark.parametrize("damage, message", [
-    (lambda t: t.update(parent=[0]), "parent is not an earlier node"),
-    (lambda t: t.update(func=[7]), "function is not one of its functions"),
-    (lambda t: t.update(calls=[-1]), "calls are not a count"),
-    (lambda t: t.update(total=["x"]), "times are not numbers"),
-    (lambda t: t.update(self=[]), "differ in length"),
-    (lambda t: t.update(version=9), "version"),
-    (lambda t: t.pop("funcs"), "funcs"),
+    (lambda t: t.update(parent=[0]), "a parent is -1 or a node before its child"),
+    (lambda t: t.update(func=[7]), "not an index of its 1 funcs"),
+    (lambda t: t.update(calls=[-1]), "not a count"),
+    (lambda t: t.update(total=["x"]), "not a time in seconds"),
+    (lambda t: t.update(self=[]), "'self' has 0"),
+    (lambda t: t.update(version=9), "version 9"),
+    (lambda t: t.pop("funcs"), "no 'funcs'"),
+    (lambda t: t.update(folded=None), "'folded'"),
 ])
 def test_damaged_tree_is_refused(damage, message):
     t = tree([F], [(-1, 0, 1, 0.5, 2.0)])
     damage(t)
-    with pytest.raises(FormatError, match=message):
+    with pytest.raises(FormatError, match="the call tree of x.prof is damaged") as err:
         _engine.merge_profiles([(stats_1(), t), (stats_1(), t)], ["x.prof", "y.prof"])
+    assert message in str(err.value)
 
 
 # ---- pyrometer merge ------------------------------------------------------------
@@ -240,6 +242,23 @@ def test_merge_two_runs_doubles_counts_as_pstats_add(tmp_path):
         assert merged[key][:2] == (2 * cc, 2 * nc), key
         for caller, cv in callers.items():
             assert merged[key][4][caller][:2] == (2 * cv[0], 2 * cv[1])
+    tree_a, tree_b, tree_m = (_convert.load(p).tree for p in (a, b, out))
+    if tree_a is None:
+        return
+    # the same paths in both runs: each node's calls doubled
+    paths_a, paths_b, paths_m = paths_of(tree_a), paths_of(tree_b), paths_of(tree_m)
+    assert set(paths_m) == set(paths_a) | set(paths_b)
+    for path, (calls, _self, _total) in paths_m.items():
+        assert calls == paths_a.get(path, (0,))[0] + paths_b.get(path, (0,))[0]
+        if path in paths_a and path in paths_b and paths_a[path][0] == paths_b[path][0]:
+            assert calls == 2 * paths_a[path][0]
+    assert paths_m[next(p for p in paths_m if p[-1] == work)][0] == 20
+    # per function the nodes still add up to the merged stats' nc
+    per_func = {}
+    for f, c in zip(tree_m["func"], tree_m["calls"]):
+        per_func[tree_m["funcs"][f]] = per_func.get(tree_m["funcs"][f], 0) + c
+    for key, calls in per_func.items():
+        assert calls == merged[key][1], key
 
 
 def test_merge_file_with_itself_doubles_everything(tmp_path):

@@ -9,9 +9,8 @@
  * the same call path; calls, self and total are summed and `folded` is
  * or-ed. */
 #include "merge.h"
-#include "prof_file.h"
+#include "tree_file.h"
 
-#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -121,7 +120,7 @@ typedef struct {
     PyObject *funcs;           /* list of function keys */
     PyObject *fids;            /* {key: index in funcs} */
     Py_ssize_t *parent, *func;
-    long long *calls;
+    uint64_t *calls;
     double *self, *total;
     size_t n, cap;
     size_t *slots;             /* open addressing: node + 1, 0 when empty */
@@ -169,7 +168,7 @@ static int grow_nodes(tree_acc *a)
     Py_ssize_t *func = PyMem_RawRealloc(a->func, cap * sizeof(*func));
     if (func != NULL)
         a->func = func;
-    long long *calls = PyMem_RawRealloc(a->calls, cap * sizeof(*calls));
+    uint64_t *calls = PyMem_RawRealloc(a->calls, cap * sizeof(*calls));
     if (calls != NULL)
         a->calls = calls;
     double *self = PyMem_RawRealloc(a->self, cap * sizeof(*self));
@@ -197,100 +196,30 @@ static int grow_nodes(tree_acc *a)
     return 0;
 }
 
-static int damaged(PyObject *name, const char *why)
-{
-    PyErr_Format(pyro_FormatError, "pyrometer: the call tree of %U is damaged (%s)", name, why);
-    return -1;
-}
-
-/* A sequence item of a tree, as a list or tuple (new reference). */
-static PyObject *tree_list(PyObject *tree, const char *field, PyObject *name)
-{
-    PyObject *v = PyDict_GetItemString(tree, field);   /* borrowed, no error */
-    if (v == NULL || !(PyList_Check(v) || PyTuple_Check(v))) {
-        PyErr_Format(pyro_FormatError,
-                     "pyrometer: the call tree of %U is damaged (its \"%s\" is not a list)",
-                     name, field);
-        return NULL;
-    }
-    return PySequence_Fast(v, "a list");
-}
-
-static int as_index(PyObject *o, Py_ssize_t lo, Py_ssize_t hi, Py_ssize_t *out)
-{
-    if (!PyLong_Check(o))
-        return -1;
-    int overflow;
-    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-    if (overflow || v < lo || v >= hi)
-        return -1;
-    *out = (Py_ssize_t)v;
-    return 0;
-}
-
-static int as_seconds(PyObject *o, double *out)
-{
-    if (!PyFloat_Check(o) && !PyLong_CheckExact(o))
-        return -1;
-    *out = PyFloat_AsDouble(o);
-    if (*out == -1.0 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return -1;
-    }
-    return 0;
-}
-
-/* Add one tree (checked as it is read) into `a`. */
+/* Add one tree into `a`, checked by the format's own reader. */
 static int tree_acc_add(tree_acc *a, PyObject *tree, PyObject *name)
 {
-    enum { FUNCS, PARENT, FUNC, CALLS, SELF, TOTAL, NFIELDS };
-    static const char *fields[NFIELDS] = {"funcs", "parent", "func", "calls", "self", "total"};
-    PyObject *seq[NFIELDS] = {NULL};
-    Py_ssize_t *fmap = NULL, *nmap = NULL;
-    int rc = -1;
-
-    if (!PyDict_Check(tree))
-        return damaged(name, "it is not a dict");
-    PyObject *marker = PyDict_GetItemString(tree, "pyrometer");
-    PyObject *version = PyDict_GetItemString(tree, "version");
-    if (marker == NULL || !PyUnicode_Check(marker)
-        || PyUnicode_CompareWithASCIIString(marker, "calltree") != 0)
-        return damaged(name, "it has no \"pyrometer\": \"calltree\" marker");
-    if (version == NULL || !PyLong_CheckExact(version) || PyLong_AsLong(version) != 1) {
-        PyErr_Clear();
-        PyErr_Format(pyro_FormatError,
-                     "pyrometer: the call tree of %U has a version this pyrometer does not "
-                     "know (it reads version 1)", name);
+    pyro_tree_view v;
+    PyObject *reason = NULL;
+    int checked = pyro_tree_view_init(&v, tree, &reason);
+    if (checked != 0) {
+        if (checked > 0) {
+            PyErr_Format(pyro_FormatError, "pyrometer: the call tree of %U is damaged (%U)",
+                         name, reason);
+            Py_DECREF(reason);
+        }
         return -1;
     }
-    for (int f = 0; f < NFIELDS; f++)
-        if ((seq[f] = tree_list(tree, fields[f], name)) == NULL)
-            goto done;
-    Py_ssize_t nfuncs = PySequence_Fast_GET_SIZE(seq[FUNCS]);
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq[PARENT]);
-    for (int f = FUNC; f < NFIELDS; f++)
-        if (PySequence_Fast_GET_SIZE(seq[f]) != n) {
-            damaged(name, "its node lists differ in length");
-            goto done;
-        }
-    PyObject *folded = PyDict_GetItemString(tree, "folded");
-    int is_folded = folded != NULL ? PyObject_IsTrue(folded) : 0;
-    if (is_folded < 0)
-        goto done;
-
-    /* the tree's function ids -> ours */
-    fmap = PyMem_RawMalloc(((size_t)nfuncs + 1) * sizeof(*fmap));
-    nmap = PyMem_RawMalloc(((size_t)n + 1) * sizeof(*nmap));
+    int rc = -1;
+    Py_ssize_t *fmap = PyMem_RawMalloc((v.nfuncs + 1) * sizeof(*fmap));
+    Py_ssize_t *nmap = PyMem_RawMalloc((v.n + 1) * sizeof(*nmap));
     if (fmap == NULL || nmap == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t i = 0; i < nfuncs; i++) {
-        PyObject *key = PySequence_Fast_GET_ITEM(seq[FUNCS], i);
-        if (!PyTuple_Check(key) || PyTuple_GET_SIZE(key) != 3) {
-            damaged(name, "a function key is not a (file, line, name) tuple");
-            goto done;
-        }
+    /* the tree's function ids -> ours */
+    for (size_t i = 0; i < v.nfuncs; i++) {
+        PyObject *key = PyList_GET_ITEM(v.funcs, (Py_ssize_t)i);
         PyObject *fid = PyDict_GetItemWithError(a->fids, key);
         if (fid != NULL) {
             fmap[i] = PyLong_AsSsize_t(fid);
@@ -307,30 +236,10 @@ static int tree_acc_add(tree_acc *a, PyObject *tree, PyObject *name)
         if (bad)
             goto done;
     }
-
     /* parents come before their children, so a node's parent is mapped
      * before the node is */
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t parent, func, calls_i;
-        double self, total;
-        if (as_index(PySequence_Fast_GET_ITEM(seq[PARENT], i), -1, i, &parent) < 0) {
-            damaged(name, "a node's parent is not an earlier node");
-            goto done;
-        }
-        if (as_index(PySequence_Fast_GET_ITEM(seq[FUNC], i), 0, nfuncs, &func) < 0) {
-            damaged(name, "a node's function is not one of its functions");
-            goto done;
-        }
-        if (as_index(PySequence_Fast_GET_ITEM(seq[CALLS], i), 0, PY_SSIZE_T_MAX, &calls_i) < 0) {
-            damaged(name, "a node's calls are not a count");
-            goto done;
-        }
-        if (as_seconds(PySequence_Fast_GET_ITEM(seq[SELF], i), &self) < 0
-            || as_seconds(PySequence_Fast_GET_ITEM(seq[TOTAL], i), &total) < 0) {
-            damaged(name, "a node's times are not numbers");
-            goto done;
-        }
-        Py_ssize_t op = parent < 0 ? -1 : nmap[parent], of = fmap[func];
+    for (size_t i = 0; i < v.n; i++) {
+        Py_ssize_t op = v.parent[i] < 0 ? -1 : nmap[v.parent[i]], of = fmap[v.func[i]];
         if (a->n == a->cap && grow_nodes(a) < 0)
             goto done;
         size_t *slot = node_slot(a, op, of);
@@ -344,22 +253,21 @@ static int tree_acc_add(tree_acc *a, PyObject *tree, PyObject *name)
             *slot = k + 1;
         }
         size_t k = *slot - 1;
-        if (a->calls[k] > LLONG_MAX - calls_i) {
+        if (a->calls[k] > UINT64_MAX - v.calls[i]) {
             PyErr_SetString(pyro_FormatError, "pyrometer: too many calls to add up");
             goto done;
         }
-        a->calls[k] += calls_i;
-        a->self[k] += self;
-        a->total[k] += total;
+        a->calls[k] += v.calls[i];
+        a->self[k] += v.self_time[i];
+        a->total[k] += v.total_time[i];
         nmap[i] = (Py_ssize_t)k;
     }
-    a->folded |= is_folded;
+    a->folded |= v.folded;
     rc = 0;
 done:
-    for (int f = 0; f < NFIELDS; f++)
-        Py_XDECREF(seq[f]);
     PyMem_RawFree(fmap);
     PyMem_RawFree(nmap);
+    pyro_tree_view_release(&v);
     return rc;
 }
 
@@ -375,7 +283,7 @@ static PyObject *tree_acc_result(tree_acc *a)
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *v[5] = {
             PyLong_FromSsize_t(a->parent[i]), PyLong_FromSsize_t(a->func[i]),
-            PyLong_FromLongLong(a->calls[i]), PyFloat_FromDouble(a->self[i]),
+            PyLong_FromUnsignedLongLong(a->calls[i]), PyFloat_FromDouble(a->self[i]),
             PyFloat_FromDouble(a->total[i]),
         };
         int bad = 0;
