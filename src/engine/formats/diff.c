@@ -12,83 +12,24 @@
  * `min_share` percent are checked for a slowdown beyond it. */
 #include "merge.h"
 #include "prof_file.h"
+#include "text_out.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- text --------------------------------------------------------------- */
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    int failed;
-} text;
-
-static int tx_room(text *t, size_t n)
-{
-    if (t->len + n + 1 <= t->cap)
-        return 1;
-    if (t->failed)
-        return 0;
-    size_t cap = t->cap ? t->cap : 4096;
-    while (cap < t->len + n + 1)
-        cap *= 2;
-    char *b = PyMem_RawRealloc(t->buf, cap);
-    if (b == NULL) {
-        t->failed = 1;
-        return 0;
-    }
-    t->buf = b;
-    t->cap = cap;
-    return 1;
-}
-
-static void tx_put(text *t, const char *s, size_t n)
-{
-    if (tx_room(t, n)) {
-        memcpy(t->buf + t->len, s, n);
-        t->len += n;
-    }
-}
-
-static void tx_str(text *t, const char *s)
-{
-    tx_put(t, s, strlen(s));
-}
-
-static void tx_printf(text *t, const char *fmt, ...)
-{
-    char small[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof small) {
-        tx_put(t, small, (size_t)n);
-        return;
-    }
-    if (!tx_room(t, (size_t)n))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(t->buf + t->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    t->len += (size_t)n;
-}
-
 /* `label` centred in a field of `width` filled with dashes. */
-static void tx_group(text *t, const char *label, int width)
+static void tx_group(pyro_text *t, const char *label, int width)
 {
     int n = (int)strlen(label) + 2, left = (width - n) / 2, right = width - n - left;
     for (int i = 0; i < left; i++)
-        tx_put(t, "-", 1);
-    tx_printf(t, " %s ", label);
+        pyro_text_put(t, "-", 1);
+    pyro_text_printf(t, " %s ", label);
     for (int i = 0; i < right; i++)
-        tx_put(t, "-", 1);
+        pyro_text_put(t, "-", 1);
 }
 
 /* ---- rows ----------------------------------------------------------------- */
@@ -331,25 +272,25 @@ static double slowdown(double old, double new)
 }
 
 /* A time of the table: "%8.3f", or "-" for a side without the function. */
-static void tx_time(text *t, int present, double x, int sign)
+static void tx_time(pyro_text *t, int present, double x, int sign)
 {
     if (!present)
-        tx_printf(t, " %8s", "-");
+        pyro_text_printf(t, " %8s", "-");
     else
-        tx_printf(t, sign ? " %+8.3f" : " %8.3f", x);
+        pyro_text_printf(t, sign ? " %+8.3f" : " %8.3f", x);
 }
 
-static void tx_calls(text *t, int present, long long n)
+static void tx_calls(pyro_text *t, int present, long long n)
 {
     if (present)
-        tx_printf(t, "%9lld", n);
+        pyro_text_printf(t, "%9lld", n);
     else
-        tx_printf(t, "%9s", "-");
+        pyro_text_printf(t, "%9s", "-");
 }
 
-static void tx_label(text *t, const drow *r)
+static void tx_label(pyro_text *t, const drow *r)
 {
-    tx_put(t, PyBytes_AS_STRING(r->label), (size_t)PyBytes_GET_SIZE(r->label));
+    pyro_text_put(t, PyBytes_AS_STRING(r->label), (size_t)PyBytes_GET_SIZE(r->label));
 }
 
 /* ---- format_diff() ------------------------------------------------------------- */
@@ -411,7 +352,7 @@ PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs
         return PyErr_Format(PyExc_ValueError, "pyrometer: min_share must be 0 to 100 percent");
 
     diff d = {0};
-    text t = {0};
+    pyro_text t = PYRO_TEXT_INIT;
     drow **list = NULL;
     PyObject *result = NULL;
     d.old_name = old_name != NULL ? Py_NewRef(old_name) : PyUnicode_FromString("old");
@@ -509,35 +450,35 @@ PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs
         Py_XDECREF(on);
         goto done;
     }
-    tx_printf(&t, "Old: %s\nNew: %s\n\n", PyBytes_AS_STRING(on), PyBytes_AS_STRING(nn));
+    pyro_text_printf(&t, "Old: %s\nNew: %s\n\n", PyBytes_AS_STRING(on), PyBytes_AS_STRING(nn));
     Py_DECREF(on);
     Py_DECREF(nn);
-    tx_printf(&t, "Total time: %.3f s -> %.3f s, %+.3f s (%s), %s\n", ototal, ntotal,
+    pyro_text_printf(&t, "Total time: %.3f s -> %.3f s, %+.3f s (%s), %s\n", ototal, ntotal,
               ntotal - ototal, pct_text(pbuf, sizeof pbuf, ototal, ntotal),
               ntotal > ototal ? "slower" : ntotal < ototal ? "faster" : "the same");
-    tx_printf(&t, "Function calls: %lld -> %lld (%+lld)\n", ocalls, ncalls, ncalls - ocalls);
-    tx_printf(&t, "Functions: %zd in both", in_both);
+    pyro_text_printf(&t, "Function calls: %lld -> %lld (%+lld)\n", ocalls, ncalls, ncalls - ocalls);
+    pyro_text_printf(&t, "Functions: %zd in both", in_both);
     if (moved > 0)
-        tx_printf(&t, " (%zd moved)", moved);
-    tx_printf(&t, ", %zd new, %zd gone; %zd slower, %zd faster, %zd the same (%s)\n\n",
+        pyro_text_printf(&t, " (%zd moved)", moved);
+    pyro_text_printf(&t, ", %zd new, %zd gone; %zd slower, %zd faster, %zd the same (%s)\n\n",
               only_new, only_old, counts[ST_SLOWER], counts[ST_FASTER], counts[ST_SAME], basis);
-    tx_printf(&t, "   Ordered by: absolute change of %s\n", by_names[by]);
+    pyro_text_printf(&t, "   Ordered by: absolute change of %s\n", by_names[by]);
     Py_ssize_t shown = live;
     if (limit >= 0 && limit < live) {
         shown = limit;
-        tx_printf(&t, "   List reduced from %zd to %zd due to restriction <%zd>\n", live, limit, limit);
+        pyro_text_printf(&t, "   List reduced from %zd to %zd due to restriction <%zd>\n", live, limit, limit);
     }
-    tx_str(&t, "\n");
+    pyro_text_str(&t, "\n");
 
     /* the table */
     if (shown > 0) {
         tx_group(&t, "ncalls", 19);
-        tx_str(&t, "  ");
+        pyro_text_str(&t, "  ");
         tx_group(&t, "tottime (s)", 35);
-        tx_str(&t, "  ");
+        pyro_text_str(&t, "  ");
         tx_group(&t, "cumtime (s)", 35);
-        tx_str(&t, "\n");
-        tx_printf(&t, "%9s %9s  %8s %8s %8s %8s  %8s %8s %8s %8s  %-6s  %s\n", "old", "new",
+        pyro_text_str(&t, "\n");
+        pyro_text_printf(&t, "%9s %9s  %8s %8s %8s %8s  %8s %8s %8s %8s  %-6s  %s\n", "old", "new",
                   "old", "new", "change", "%", "old", "new", "change", "%", "status",
                   "filename:lineno(function)");
     }
@@ -545,20 +486,20 @@ PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs
         const drow *r = list[i];
         int o = r->okey != NULL, n = r->nkey != NULL;
         tx_calls(&t, o, r->onc);
-        tx_str(&t, " ");
+        pyro_text_str(&t, " ");
         tx_calls(&t, n, r->nnc);
-        tx_str(&t, " ");
+        pyro_text_str(&t, " ");
         tx_time(&t, o, r->ott, 0);
         tx_time(&t, n, r->ntt, 0);
         tx_time(&t, 1, (n ? r->ntt : 0.0) - (o ? r->ott : 0.0), 1);
-        tx_printf(&t, " %8s  ", o ? pct_text(pbuf, sizeof pbuf, r->ott, n ? r->ntt : 0.0) : "-");
+        pyro_text_printf(&t, " %8s  ", o ? pct_text(pbuf, sizeof pbuf, r->ott, n ? r->ntt : 0.0) : "-");
         tx_time(&t, o, r->oct, 0);
         tx_time(&t, n, r->nct, 0);
         tx_time(&t, 1, (n ? r->nct : 0.0) - (o ? r->oct : 0.0), 1);
-        tx_printf(&t, " %8s  ", o ? pct_text(pbuf, sizeof pbuf, r->oct, n ? r->nct : 0.0) : "-");
-        tx_printf(&t, "%-6s  ", status_words[r->status]);
+        pyro_text_printf(&t, " %8s  ", o ? pct_text(pbuf, sizeof pbuf, r->oct, n ? r->nct : 0.0) : "-");
+        pyro_text_printf(&t, "%-6s  ", status_words[r->status]);
         tx_label(&t, r);
-        tx_str(&t, "\n");
+        pyro_text_str(&t, "\n");
     }
 
     /* the check */
@@ -580,26 +521,26 @@ PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs
                 list[nfailed++] = list[i];   /* in table order, before i */
         }
         failed = total_failed || nfailed > 0;
-        tx_printf(&t, "\nRegression check (slower by more than %g%%; functions with at least %g%% "
+        pyro_text_printf(&t, "\nRegression check (slower by more than %g%%; functions with at least %g%% "
                   "of the total tottime): %s\n", fail_above, min_share, failed ? "FAILED" : "passed");
-        tx_printf(&t, "  total time %s (%.3f s -> %.3f s)%s\n",
+        pyro_text_printf(&t, "  total time %s (%.3f s -> %.3f s)%s\n",
                   pct_text(pbuf, sizeof pbuf, ototal, ntotal), ototal, ntotal,
                   total_failed ? ": slower" : "");
         for (Py_ssize_t i = 0; i < nfailed; i++) {
             const drow *r = list[i];
-            tx_str(&t, "  ");
+            pyro_text_str(&t, "  ");
             tx_label(&t, r);
-            tx_printf(&t, ": tottime %s (%.3f s -> %.3f s), slower\n",
+            pyro_text_printf(&t, ": tottime %s (%.3f s -> %.3f s), slower\n",
                       pct_text(pbuf, sizeof pbuf, r->ott, r->ntt), r->ott, r->ntt);
         }
         if (!failed)
-            tx_str(&t, "  no function got slower beyond the threshold\n");
+            pyro_text_str(&t, "  no function got slower beyond the threshold\n");
     }
     if (t.failed) {
         PyErr_NoMemory();
         goto done;
     }
-    PyObject *s = PyUnicode_DecodeUTF8(t.buf ? t.buf : "", (Py_ssize_t)t.len, "surrogatepass");
+    PyObject *s = PyUnicode_DecodeUTF8(t.data ? t.data : "", (Py_ssize_t)t.len, "surrogatepass");
     if (s != NULL) {
         result = Py_BuildValue("(OO)", s, failed ? Py_True : Py_False);
         Py_DECREF(s);
@@ -609,7 +550,7 @@ done:
         Py_XDECREF(d.rows[i].label);
     PyMem_RawFree(d.rows);
     PyMem_RawFree(list);
-    PyMem_RawFree(t.buf);
+    pyro_text_free(&t);
     Py_XDECREF(d.old_name);
     Py_XDECREF(d.new_name);
     return result;
