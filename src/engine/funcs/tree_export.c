@@ -156,6 +156,7 @@ static int any_folded(pyro_node *n, void *arg)
 
 /* `list` = a list of `n` new objects, `expr` for each index i; NULL +
  * exception if one could not be made. */
+#undef BUILD_LIST   /* 3.11's opcode.h (compat.h) has an opcode of that name */
 #define BUILD_LIST(list, n, expr)                                  \
     do {                                                           \
         (list) = PyList_New((Py_ssize_t)(n));                      \
