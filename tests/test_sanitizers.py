@@ -46,6 +46,19 @@ for kw in ({{}}, {{"builtins": False}}, {{"fold_depth": 4}}, {{"_node_limit": 50
     prof.clear()
     prof.enable(); everything(); prof.disable()   # code objects still point at cleared entries
     prof.get_stats()
+# merge and diff: the saved profile with itself, trees by hand and real
+from pyrometer import _engine
+saved = _engine.load_stats({out!r})
+keys = list(saved)[:3]
+tree = {{"pyrometer": "calltree", "version": 1, "funcs": keys, "parent": [-1, 0, 1, 0],
+        "func": [0, 1, 2, 2], "calls": [1, 2, 3, 4], "self": [0.5] * 4, "total": [1.0] * 4,
+        "folded": False}}
+trees = [tree, prof.get_tree()]
+merged, mtree = _engine.merge_profiles([(saved, trees[0]), (stats, trees[1]), (saved, tree)])
+assert mtree is not None and _engine.merge_profiles([(saved, None), (saved, tree)])[1] is None
+for by in ("tottime", "cumtime", "calls"):
+    _engine.format_diff(saved, merged, sort=by, fail_above=10.0, limit=20)
+    _engine.format_diff(stats, {{}}, sort=by)
 print("ok")
 '''
 

@@ -1,8 +1,9 @@
-"""Command line: `pyrometer run ...` and `pyrometer report FILE`.
+"""Command line: `pyrometer run ...`, `report FILE`, `convert`, `merge` and `diff`.
 
 Bad input (unknown option, missing script, unreadable or foreign profile)
 gets one line on stderr and exit code 2; nothing is written then.
 """
+import glob
 import os
 import sys
 import time
@@ -14,6 +15,8 @@ usage: pyrometer run [options] (script.py | -m module | -c code) [args...]
        pyrometer report FILE [--sort KEY] [--limit N] [--callers] [--callees]
        pyrometer report LINEFILE [--unit U] [--show-zero]
        pyrometer convert FILE -f FORMAT -o OUT [format options]
+       pyrometer merge FILE... -o OUT
+       pyrometer diff OLD NEW [--sort KEY] [--limit N] [--fail-above PCT] [--min-share PCT]
 
 run options:
   -o, --outfile FILE   save the profile (pstats .prof format; with --lines, a line
@@ -32,6 +35,19 @@ run options:
   --no-builtins        do not record built-in (C) functions
   --clock {wall,cpu}   wall time (default) or per-thread CPU time
   --no-compensate      do not subtract the profiler's own measured cost
+
+merge: add up function profiles (ours or cProfile's) as pstats' Stats.add() does, and
+  their call trees path by path (dropped, with a note, if an input has none); a FILE
+  may be a glob pattern such as 'runs/*.prof' (expanded here too, in sorted order)
+  -o, --outfile OUT    the merged profile, written only if every input was read
+
+diff: compare two function profiles function by function (calls, tottime, cumtime)
+  -s, --sort KEY       order by the absolute change of tottime (default), cumtime or calls
+  -l, --limit N        print only the first N functions
+  --fail-above PCT     exit 1 if the total time, or the tottime of a function holding at
+                       least --min-share of the total, grew by more than PCT percent
+  --min-share PCT      share of the total time (old or new) a function needs to be
+                       checked by --fail-above (default 1)
 """
 
 SORT_KEYS = {"calls", "cumulative", "cumtime", "file", "filename", "module", "ncalls",
@@ -278,6 +294,159 @@ def cmd_convert(args):
     return 0
 
 
+def has_magic(pattern):
+    return any(c in pattern for c in "*?[")
+
+
+def expand_inputs(args, out=None):
+    """Input names with glob patterns expanded (sorted, `**` recursive): a
+    shell that left a pattern quoted gets the same files.  A name that exists
+    is taken as it is; a pattern matching nothing is an error.  The output
+    file is left out of what a pattern matches (a second `merge *.prof -o
+    all.prof` would add the first result in), with a note."""
+    paths = []
+    for arg in args:
+        if not has_magic(arg) or os.path.exists(arg):
+            paths.append(arg)
+            continue
+        matches = sorted(glob.glob(arg, recursive=True))
+        if out is not None and os.path.exists(out):
+            kept = [m for m in matches if not os.path.samefile(m, out)]
+            if len(kept) < len(matches):
+                print(f"pyrometer: note: the output '{out}' matches '{arg}' and is left out",
+                      file=sys.stderr)
+            matches = kept
+        if not matches:
+            raise UsageError(f"no file matches '{arg}'")
+        paths.extend(matches)
+    return paths
+
+
+class ProfileInputError(Exception):
+    """An input of merge or diff that cannot be used: one line, exit code 2."""
+
+
+def load_function_profile(path, command):
+    """The function profile in `path` (_convert.LoadedProfile: .stats, .tree),
+    or ProfileInputError saying why not."""
+    try:
+        if _lines.is_line_file(path):
+            raise ProfileInputError(f"'{path}' is a line profile; {command} takes function "
+                                    f"profiles (.prof)")
+        return _convert.load(path)
+    except OSError as exc:
+        raise ProfileInputError(f"cannot read '{path}': {exc.strerror or exc}") from None
+    except _api.FormatError as exc:
+        raise ProfileInputError(str(exc).replace("pyrometer: ", "", 1)) from None
+
+
+def cmd_merge(args):
+    inputs, out = [], None
+    i = 0
+    while i < len(args):
+        a = args[i]
+        name = a.split("=", 1)[0] if a.startswith("--") else a
+        if name in ("-o", "--outfile"):
+            out, i = take_value(args, i, name)
+        elif a == "--":
+            inputs.extend(args[i + 1:])
+            break
+        elif a.startswith("-") and a != "-":
+            raise UsageError(f"unknown option '{a}' for merge (see pyrometer --help)")
+        else:
+            inputs.append(a)
+            i += 1
+    if out is None:
+        raise UsageError("merge needs -o OUT")
+    if not inputs:
+        raise UsageError("merge needs at least one profile file")
+    paths = expand_inputs(inputs, out)
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        return fail(f"cannot write '{out}': no such directory '{folder}'")
+    try:
+        profiles = [load_function_profile(p, "merge") for p in paths]
+    except ProfileInputError as exc:
+        return fail(str(exc))
+    try:
+        stats, tree = _engine.merge_profiles([(p.stats, p.tree) for p in profiles], paths)
+    except _api.FormatError as exc:
+        return fail(str(exc).replace("pyrometer: ", "", 1))
+    try:
+        if tree is not None:
+            _engine.dump_stats(out, stats, tree)
+        else:
+            _engine.dump_stats(out, stats)
+    except OSError as exc:
+        return fail(f"cannot write '{out}': {exc.strerror or exc}")
+    treeless = [p.path for p in profiles if p.tree is None]
+    if treeless and len(treeless) < len(profiles):
+        which = f"'{treeless[0]}'" + (f" and {len(treeless) - 1} more" if len(treeless) > 1 else "")
+        print(f"pyrometer: note: call tree dropped: {which} "
+              f"{'has' if len(treeless) == 1 else 'have'} none (a cProfile/pstats file keeps only "
+              f"per-function statistics), so '{out}' holds the merged statistics without one",
+              file=sys.stderr)
+    print(f"pyrometer: {len(paths)} profiles merged into {out}", file=sys.stderr)
+    return 0
+
+
+DIFF_SORT_KEYS = {"tottime": "tottime", "time": "tottime", "cumtime": "cumtime",
+                  "cumulative": "cumtime", "calls": "calls", "ncalls": "calls"}
+
+
+def check_percent(value, opt, upper=None):
+    text = value[:-1] if value.endswith("%") else value
+    try:
+        pct = float(text)
+    except ValueError:
+        raise UsageError(f"{opt} takes a percentage such as 10, not '{value}'") from None
+    if not (pct >= 0) or pct == float("inf") or (upper is not None and pct > upper):
+        raise UsageError(f"{opt} takes a percentage from 0" + (f" to {upper:g}" if upper else ""))
+    return pct
+
+
+def cmd_diff(args):
+    files = []
+    opts = {"sort": "tottime", "limit": None, "fail_above": None, "min_share": 1.0}
+    i = 0
+    while i < len(args):
+        a = args[i]
+        name = a.split("=", 1)[0] if a.startswith("--") else a
+        if name in ("-s", "--sort"):
+            v, i = take_value(args, i, name)
+            if v not in DIFF_SORT_KEYS:
+                raise UsageError(f"unknown diff sort key '{v}' (choose tottime, cumtime or calls)")
+            opts["sort"] = DIFF_SORT_KEYS[v]
+        elif name in ("-l", "--limit"):
+            v, i = take_value(args, i, name)
+            opts["limit"] = check_limit(v)
+        elif name == "--fail-above":
+            v, i = take_value(args, i, name)
+            opts["fail_above"] = check_percent(v, name)
+        elif name == "--min-share":
+            v, i = take_value(args, i, name)
+            opts["min_share"] = check_percent(v, name, upper=100)
+        elif a == "--":
+            files.extend(args[i + 1:])
+            break
+        elif a.startswith("-") and a != "-":
+            raise UsageError(f"unknown option '{a}' for diff (see pyrometer --help)")
+        else:
+            files.append(a)
+            i += 1
+    if len(files) != 2:
+        raise UsageError("diff takes two profile files: OLD NEW")
+    try:
+        old, new = (load_function_profile(p, "diff") for p in files)
+    except ProfileInputError as exc:
+        return fail(str(exc))
+    names = [time.ctime(os.stat(p).st_mtime) + "    " + p for p in files]
+    text, failed = _engine.format_diff(old.stats, new.stats, old_name=names[0],
+                                       new_name=names[1], **opts)
+    sys.stdout.write(text)
+    return 1 if failed else 0
+
+
 def main(argv=None):
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] in ("-h", "--help", "help"):
@@ -295,6 +464,10 @@ def main(argv=None):
             return cmd_report(rest)
         if command == "convert":
             return cmd_convert(rest)
-        raise UsageError(f"unknown command '{command}' (choose run, report or convert)")
+        if command == "merge":
+            return cmd_merge(rest)
+        if command == "diff":
+            return cmd_diff(rest)
+        raise UsageError(f"unknown command '{command}' (choose run, report, convert, merge or diff)")
     except UsageError as exc:
         return fail(str(exc))

@@ -5,6 +5,7 @@
 #include "tree_file.h"
 #include "lineprofiler.h"
 #include "lines_file.h"
+#include "merge.h"
 
 static PyObject *py_clock_name(PyObject *m, PyObject *unused)
 {
@@ -65,6 +66,20 @@ static PyMethodDef module_methods[] = {
      "writes."},
     {"write_file", pyro_py_write_file, METH_VARARGS,
      "write_file(path, data): write bytes to path atomically (temp file + rename)."},
+    {"merge_profiles", (PyCFunction)(void (*)(void))pyro_py_merge_profiles,
+     METH_VARARGS | METH_KEYWORDS,
+     "merge_profiles(profiles, names=None) -> (stats, tree or None): add up profiles given\n"
+     "as (stats, tree or None) pairs.  The stats as pstats' Stats(first).add(second)...\n"
+     "computes them; the call trees path by path, if every profile has one (else None).\n"
+     "names label the profiles in errors; FormatError for a damaged profile."},
+    {"format_diff", (PyCFunction)(void (*)(void))pyro_py_format_diff,
+     METH_VARARGS | METH_KEYWORDS,
+     "format_diff(old, new, *, sort='tottime', limit=None, fail_above=None, min_share=1.0,\n"
+     "            old_name='old', new_name='new') -> (text, failed): the per-function\n"
+     "comparison of two pstats dicts as a table, sorted by the absolute change of\n"
+     "tottime, cumtime or calls.  With fail_above (percent), failed tells whether the\n"
+     "total tottime, or that of a function holding at least min_share percent of the\n"
+     "total on either side, grew by more than that."},
     {NULL, NULL, 0, NULL},
 };
 

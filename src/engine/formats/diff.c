@@ -1,0 +1,557 @@
+/* diff.c: compare two profiles function by function (`pyrometer diff`).
+ *
+ * Every function of either profile becomes a row: calls, tottime and
+ * cumtime in the old and the new profile, with the change in seconds and
+ * percent, and a status: slower, faster, same, new or gone.  A function
+ * whose key is on one side only is matched with one of the other side
+ * when the same file holds a function of that name that moved: an edit
+ * above a function changes its line, not what it is.  The rows are
+ * sorted by the absolute change of the chosen quantity and printed as a
+ * fixed-width table, pstats' function names last.  With a threshold, the
+ * total and every function with a share of the time of at least
+ * `min_share` percent are checked for a slowdown beyond it. */
+#include "merge.h"
+#include "prof_file.h"
+#include "text_out.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- text --------------------------------------------------------------- */
+
+/* `label` centred in a field of `width` filled with dashes. */
+static void tx_group(pyro_text *t, const char *label, int width)
+{
+    int n = (int)strlen(label) + 2, left = (width - n) / 2, right = width - n - left;
+    for (int i = 0; i < left; i++)
+        pyro_text_put(t, "-", 1);
+    pyro_text_printf(t, " %s ", label);
+    for (int i = 0; i < right; i++)
+        pyro_text_put(t, "-", 1);
+}
+
+/* ---- rows ----------------------------------------------------------------- */
+
+enum { ST_SLOWER, ST_FASTER, ST_SAME, ST_NEW, ST_GONE };
+static const char *status_words[] = {"slower", "faster", "same", "new", "gone"};
+
+enum { BY_TOTTIME, BY_CUMTIME, BY_CALLS };
+
+typedef struct {
+    PyObject *okey, *nkey;     /* borrowed from the stats dicts; NULL: not on that side */
+    long long onc, nnc;
+    double ott, ntt, oct, nct;
+    double order, order2;      /* |change| of the sort quantity; of the tie-breaker */
+    PyObject *label;           /* bytes: the function's name, UTF-8 */
+    int status;
+    int dead;                  /* a new-only row merged into its moved old one */
+} drow;
+
+typedef struct {
+    drow *rows;
+    Py_ssize_t n;
+    PyObject *old_name, *new_name;
+} diff;
+
+static double seconds(PyObject *o)
+{
+    return PyFloat_Check(o) ? PyFloat_AS_DOUBLE(o) : PyLong_AsDouble(o);
+}
+
+static void take_side(drow *r, PyObject *value, int is_new)
+{
+    long long nc = PyLong_AsLongLong(PyTuple_GET_ITEM(value, 1));
+    double tt = seconds(PyTuple_GET_ITEM(value, 2)), ct = seconds(PyTuple_GET_ITEM(value, 3));
+    if (is_new) {
+        r->nnc = nc;
+        r->ntt = tt;
+        r->nct = ct;
+    } else {
+        r->onc = nc;
+        r->ott = tt;
+        r->oct = ct;
+    }
+}
+
+static int check_profile(PyObject *stats, PyObject *name)
+{
+    if (!PyDict_Check(stats)) {
+        PyErr_Format(PyExc_TypeError, "pyrometer: stats must be a dict, not %.100s",
+                     Py_TYPE(stats)->tp_name);
+        return -1;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *key, *value, *reason = NULL;
+    while (PyDict_Next(stats, &pos, &key, &value)) {
+        int bad = pyro_check_entry(key, value, 0, &reason);
+        if (bad != 0) {
+            if (bad > 0)
+                PyErr_Format(pyro_FormatError, "pyrometer: %U is not a profile (%U)", name, reason);
+            Py_XDECREF(reason);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static long long key_line(PyObject *key)
+{
+    return PyLong_AsLongLong(PyTuple_GET_ITEM(key, 1));
+}
+
+/* Append row index i to the list at groups[(file, name) of key]. */
+static int group_add(PyObject *groups, PyObject *key, Py_ssize_t i)
+{
+    PyObject *g = PyTuple_Pack(2, PyTuple_GET_ITEM(key, 0), PyTuple_GET_ITEM(key, 2));
+    if (g == NULL)
+        return -1;
+    PyObject *list = PyDict_GetItemWithError(groups, g);
+    int rc = -1;
+    if (list == NULL) {
+        if (PyErr_Occurred() || (list = PyList_New(0)) == NULL)
+            goto done;
+        if (PyDict_SetItem(groups, g, list) < 0) {
+            Py_DECREF(list);
+            goto done;
+        }
+        Py_DECREF(list);   /* the dict holds it */
+    }
+    PyObject *idx = PyLong_FromSsize_t(i);
+    if (idx == NULL)
+        goto done;
+    rc = PyList_Append(list, idx);
+    Py_DECREF(idx);
+done:
+    Py_DECREF(g);
+    return rc;
+}
+
+/* Row indices of a group in line order (n is small: insertion sort). */
+static int group_rows(diff *d, PyObject *list, int is_new, Py_ssize_t *out)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t v = PyLong_AsSsize_t(PyList_GET_ITEM(list, i));
+        if (v == -1 && PyErr_Occurred())
+            return -1;
+        long long line = key_line(is_new ? d->rows[v].nkey : d->rows[v].okey);
+        Py_ssize_t j = i;
+        while (j > 0 && key_line(is_new ? d->rows[out[j - 1]].nkey : d->rows[out[j - 1]].okey) > line) {
+            out[j] = out[j - 1];
+            j--;
+        }
+        out[j] = v;
+    }
+    return 0;
+}
+
+/* Functions on one side only that are the same (file, name) on the other
+ * side at another line: paired in line order when both sides have as
+ * many of them. */
+static int pair_moved(diff *d)
+{
+    int rc = -1;
+    PyObject *olds = PyDict_New(), *news = PyDict_New();
+    Py_ssize_t *a = NULL, *b = NULL;
+    if (olds == NULL || news == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < d->n; i++) {
+        drow *r = &d->rows[i];
+        if (r->okey != NULL && r->nkey == NULL && group_add(olds, r->okey, i) < 0)
+            goto done;
+        if (r->okey == NULL && r->nkey != NULL && group_add(news, r->nkey, i) < 0)
+            goto done;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *g, *olist;
+    while (PyDict_Next(olds, &pos, &g, &olist)) {
+        PyObject *nlist = PyDict_GetItemWithError(news, g);
+        if (nlist == NULL) {
+            if (PyErr_Occurred())
+                goto done;
+            continue;
+        }
+        Py_ssize_t n = PyList_GET_SIZE(olist);
+        if (PyList_GET_SIZE(nlist) != n)
+            continue;
+        PyMem_RawFree(a);
+        PyMem_RawFree(b);
+        a = PyMem_RawMalloc((size_t)n * sizeof(*a));
+        b = PyMem_RawMalloc((size_t)n * sizeof(*b));
+        if (a == NULL || b == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        if (group_rows(d, olist, 0, a) < 0 || group_rows(d, nlist, 1, b) < 0)
+            goto done;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            drow *o = &d->rows[a[i]], *nw = &d->rows[b[i]];
+            o->nkey = nw->nkey;
+            o->nnc = nw->nnc;
+            o->ntt = nw->ntt;
+            o->nct = nw->nct;
+            nw->dead = 1;
+        }
+    }
+    rc = 0;
+done:
+    Py_XDECREF(olds);
+    Py_XDECREF(news);
+    PyMem_RawFree(a);
+    PyMem_RawFree(b);
+    return rc;
+}
+
+/* pstats' func_std_string() of the row's key, "file:old->new(name)" when
+ * it moved; UTF-8 (lone surrogates passed through) as bytes. */
+static PyObject *row_label(const drow *r)
+{
+    PyObject *key = r->nkey != NULL ? r->nkey : r->okey;
+    PyObject *file = PyTuple_GET_ITEM(key, 0), *name = PyTuple_GET_ITEM(key, 2), *s;
+    long long line = key_line(key);
+    if (line == 0 && PyUnicode_Check(name) && PyUnicode_CompareWithASCIIString(file, "~") == 0) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(name);
+        if (n >= 2 && PyUnicode_READ_CHAR(name, 0) == '<' && PyUnicode_READ_CHAR(name, n - 1) == '>') {
+            PyObject *inner = PyUnicode_Substring(name, 1, n - 1);
+            if (inner == NULL)
+                return NULL;
+            s = PyUnicode_FromFormat("{%U}", inner);
+            Py_DECREF(inner);
+        } else {
+            s = Py_NewRef(name);
+        }
+    } else if (r->okey != NULL && r->nkey != NULL && key_line(r->okey) != line) {
+        s = PyUnicode_FromFormat("%U:%lld->%lld(%S)", file, key_line(r->okey), line, name);
+    } else {
+        s = PyUnicode_FromFormat("%U:%lld(%S)", file, line, name);
+    }
+    if (s == NULL)
+        return NULL;
+    PyObject *b = PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass");
+    Py_DECREF(s);
+    return b;
+}
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+    const drow *a = *(const drow *const *)pa, *b = *(const drow *const *)pb;
+    if (a->order != b->order)
+        return a->order > b->order ? -1 : 1;
+    if (a->order2 != b->order2)
+        return a->order2 > b->order2 ? -1 : 1;
+    Py_ssize_t la = PyBytes_GET_SIZE(a->label), lb = PyBytes_GET_SIZE(b->label);
+    int c = memcmp(PyBytes_AS_STRING(a->label), PyBytes_AS_STRING(b->label),
+                   (size_t)(la < lb ? la : lb));
+    if (c != 0)
+        return c;
+    return (la > lb) - (la < lb);
+}
+
+/* ---- numbers ---------------------------------------------------------------- */
+
+/* The change from `old` to `new` in percent into buf: "+12.5%", or "-"
+ * where there is no old value to compare with. */
+static const char *pct_text(char *buf, size_t size, double old, double new)
+{
+    if (old == 0.0) {
+        snprintf(buf, size, "%s", new == 0.0 ? "+0.0%" : "-");
+        return buf;
+    }
+    snprintf(buf, size, "%+.1f%%", (new - old) / old * 100.0);
+    return buf;
+}
+
+/* Slowdown in percent; infinite from nothing to something. */
+static double slowdown(double old, double new)
+{
+    if (old > 0.0)
+        return (new - old) / old * 100.0;
+    return new > 0.0 ? HUGE_VAL : 0.0;
+}
+
+/* A time of the table: "%8.3f", or "-" for a side without the function. */
+static void tx_time(pyro_text *t, int present, double x, int sign)
+{
+    if (!present)
+        pyro_text_printf(t, " %8s", "-");
+    else
+        pyro_text_printf(t, sign ? " %+8.3f" : " %8.3f", x);
+}
+
+static void tx_calls(pyro_text *t, int present, long long n)
+{
+    if (present)
+        pyro_text_printf(t, "%9lld", n);
+    else
+        pyro_text_printf(t, "%9s", "-");
+}
+
+static void tx_label(pyro_text *t, const drow *r)
+{
+    pyro_text_put(t, PyBytes_AS_STRING(r->label), (size_t)PyBytes_GET_SIZE(r->label));
+}
+
+/* ---- format_diff() ------------------------------------------------------------- */
+
+static int parse_sort(PyObject *sort, int *by)
+{
+    static const struct {
+        const char *word;
+        int by;
+    } words[] = {
+        {"tottime", BY_TOTTIME}, {"time", BY_TOTTIME},   {"cumtime", BY_CUMTIME},
+        {"cumulative", BY_CUMTIME}, {"calls", BY_CALLS}, {"ncalls", BY_CALLS},
+    };
+    if (sort == NULL) {
+        *by = BY_TOTTIME;
+        return 0;
+    }
+    if (PyUnicode_Check(sort))
+        for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+            if (PyUnicode_CompareWithASCIIString(sort, words[i].word) == 0) {
+                *by = words[i].by;
+                return 0;
+            }
+    PyErr_Format(PyExc_ValueError,
+                 "pyrometer: unknown diff sort key %R (choose tottime, cumtime or calls)", sort);
+    return -1;
+}
+
+PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"old", "new", "sort", "limit", "fail_above", "min_share",
+                             "old_name", "new_name", NULL};
+    PyObject *old, *new, *sort = NULL, *limit_arg = Py_None, *fail_arg = Py_None;
+    PyObject *old_name = NULL, *new_name = NULL;
+    double min_share = 1.0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$OOOdUU:format_diff", kwlist, &old, &new,
+                                     &sort, &limit_arg, &fail_arg, &min_share, &old_name,
+                                     &new_name))
+        return NULL;
+    int by;
+    if (parse_sort(sort, &by) < 0)
+        return NULL;
+    Py_ssize_t limit = -1;
+    if (limit_arg != Py_None) {
+        limit = PyLong_AsSsize_t(limit_arg);
+        if (limit == -1 && PyErr_Occurred())
+            return NULL;
+        if (limit < 0)
+            return PyErr_Format(PyExc_ValueError, "pyrometer: limit must not be negative");
+    }
+    int check = fail_arg != Py_None;
+    double fail_above = check ? PyFloat_AsDouble(fail_arg) : 0.0;
+    if (fail_above == -1.0 && PyErr_Occurred())
+        return NULL;
+    if (check && !(fail_above >= 0.0))
+        return PyErr_Format(PyExc_ValueError, "pyrometer: fail_above must be a percentage >= 0");
+    if (!(min_share >= 0.0 && min_share <= 100.0))
+        return PyErr_Format(PyExc_ValueError, "pyrometer: min_share must be 0 to 100 percent");
+
+    diff d = {0};
+    pyro_text t = PYRO_TEXT_INIT;
+    drow **list = NULL;
+    PyObject *result = NULL;
+    d.old_name = old_name != NULL ? Py_NewRef(old_name) : PyUnicode_FromString("old");
+    d.new_name = new_name != NULL ? Py_NewRef(new_name) : PyUnicode_FromString("new");
+    if (d.old_name == NULL || d.new_name == NULL)
+        goto done;
+    if (check_profile(old, d.old_name) < 0 || check_profile(new, d.new_name) < 0)
+        goto done;
+
+    /* rows: every old function, with its new side when it has one, then
+     * the new functions not in the old profile */
+    size_t cap = (size_t)PyDict_GET_SIZE(old) + (size_t)PyDict_GET_SIZE(new) + 1;
+    d.rows = PyMem_RawCalloc(cap, sizeof(*d.rows));
+    list = PyMem_RawMalloc(cap * sizeof(*list));
+    if (d.rows == NULL || list == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    double ototal = 0.0, ntotal = 0.0;
+    long long ocalls = 0, ncalls = 0;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(old, &pos, &key, &value)) {
+        drow *r = &d.rows[d.n++];
+        r->okey = key;
+        take_side(r, value, 0);
+        ototal += r->ott;
+        ocalls += r->onc;
+        PyObject *nv = PyDict_GetItemWithError(new, key);
+        if (nv != NULL) {
+            r->nkey = key;
+            take_side(r, nv, 1);
+        } else if (PyErr_Occurred()) {
+            goto done;
+        }
+    }
+    pos = 0;
+    while (PyDict_Next(new, &pos, &key, &value)) {
+        drow probe = {0};
+        take_side(&probe, value, 1);
+        ntotal += probe.ntt;
+        ncalls += probe.nnc;
+        int has = PyDict_Contains(old, key);
+        if (has < 0)
+            goto done;
+        if (has)
+            continue;
+        probe.nkey = key;
+        d.rows[d.n++] = probe;
+    }
+    if (pair_moved(&d) < 0)
+        goto done;
+
+    Py_ssize_t live = 0, in_both = 0, moved = 0, only_new = 0, only_old = 0;
+    Py_ssize_t counts[5] = {0};
+    for (Py_ssize_t i = 0; i < d.n; i++) {
+        drow *r = &d.rows[i];
+        if (r->dead)
+            continue;
+        if ((r->label = row_label(r)) == NULL)
+            goto done;
+        double ov = by == BY_CUMTIME ? r->oct : r->ott, nv = by == BY_CUMTIME ? r->nct : r->ntt;
+        if (r->okey == NULL) {
+            r->status = ST_NEW;
+            only_new++;
+        } else if (r->nkey == NULL) {
+            r->status = ST_GONE;
+            only_old++;
+        } else {
+            r->status = nv > ov ? ST_SLOWER : nv < ov ? ST_FASTER : ST_SAME;
+            in_both++;
+            moved += r->okey != r->nkey && key_line(r->okey) != key_line(r->nkey);
+        }
+        counts[r->status]++;
+        /* ties: by the change of tottime (of cumtime when that is the
+         * order), then by name */
+        double dtt = fabs((r->nkey ? r->ntt : 0.0) - (r->okey ? r->ott : 0.0));
+        double dct = fabs((r->nkey ? r->nct : 0.0) - (r->okey ? r->oct : 0.0));
+        if (by == BY_CALLS)
+            r->order = fabs((double)(r->nkey ? r->nnc : 0) - (double)(r->okey ? r->onc : 0));
+        else
+            r->order = by == BY_CUMTIME ? dct : dtt;
+        r->order2 = by == BY_TOTTIME ? dct : dtt;
+        list[live++] = r;
+    }
+    qsort(list, (size_t)live, sizeof(*list), cmp_rows);
+
+    /* the heading */
+    static const char *by_names[] = {"tottime", "cumtime", "calls"};
+    const char *basis = by == BY_CUMTIME ? "cumtime" : "tottime";
+    char pbuf[64];
+    PyObject *on = PyUnicode_AsEncodedString(d.old_name, "utf-8", "surrogatepass");
+    PyObject *nn = on ? PyUnicode_AsEncodedString(d.new_name, "utf-8", "surrogatepass") : NULL;
+    if (nn == NULL) {
+        Py_XDECREF(on);
+        goto done;
+    }
+    pyro_text_printf(&t, "Old: %s\nNew: %s\n\n", PyBytes_AS_STRING(on), PyBytes_AS_STRING(nn));
+    Py_DECREF(on);
+    Py_DECREF(nn);
+    pyro_text_printf(&t, "Total time: %.3f s -> %.3f s, %+.3f s (%s), %s\n", ototal, ntotal,
+              ntotal - ototal, pct_text(pbuf, sizeof pbuf, ototal, ntotal),
+              ntotal > ototal ? "slower" : ntotal < ototal ? "faster" : "the same");
+    pyro_text_printf(&t, "Function calls: %lld -> %lld (%+lld)\n", ocalls, ncalls, ncalls - ocalls);
+    pyro_text_printf(&t, "Functions: %zd in both", in_both);
+    if (moved > 0)
+        pyro_text_printf(&t, " (%zd moved)", moved);
+    pyro_text_printf(&t, ", %zd new, %zd gone; %zd slower, %zd faster, %zd the same (%s)\n\n",
+              only_new, only_old, counts[ST_SLOWER], counts[ST_FASTER], counts[ST_SAME], basis);
+    pyro_text_printf(&t, "   Ordered by: absolute change of %s\n", by_names[by]);
+    Py_ssize_t shown = live;
+    if (limit >= 0 && limit < live) {
+        shown = limit;
+        pyro_text_printf(&t, "   List reduced from %zd to %zd due to restriction <%zd>\n", live, limit, limit);
+    }
+    pyro_text_str(&t, "\n");
+
+    /* the table */
+    if (shown > 0) {
+        tx_group(&t, "ncalls", 19);
+        pyro_text_str(&t, "  ");
+        tx_group(&t, "tottime (s)", 35);
+        pyro_text_str(&t, "  ");
+        tx_group(&t, "cumtime (s)", 35);
+        pyro_text_str(&t, "\n");
+        pyro_text_printf(&t, "%9s %9s  %8s %8s %8s %8s  %8s %8s %8s %8s  %-6s  %s\n", "old", "new",
+                  "old", "new", "change", "%", "old", "new", "change", "%", "status",
+                  "filename:lineno(function)");
+    }
+    for (Py_ssize_t i = 0; i < shown; i++) {
+        const drow *r = list[i];
+        int o = r->okey != NULL, n = r->nkey != NULL;
+        tx_calls(&t, o, r->onc);
+        pyro_text_str(&t, " ");
+        tx_calls(&t, n, r->nnc);
+        pyro_text_str(&t, " ");
+        tx_time(&t, o, r->ott, 0);
+        tx_time(&t, n, r->ntt, 0);
+        tx_time(&t, 1, (n ? r->ntt : 0.0) - (o ? r->ott : 0.0), 1);
+        pyro_text_printf(&t, " %8s  ", o ? pct_text(pbuf, sizeof pbuf, r->ott, n ? r->ntt : 0.0) : "-");
+        tx_time(&t, o, r->oct, 0);
+        tx_time(&t, n, r->nct, 0);
+        tx_time(&t, 1, (n ? r->nct : 0.0) - (o ? r->oct : 0.0), 1);
+        pyro_text_printf(&t, " %8s  ", o ? pct_text(pbuf, sizeof pbuf, r->oct, n ? r->nct : 0.0) : "-");
+        pyro_text_printf(&t, "%-6s  ", status_words[r->status]);
+        tx_label(&t, r);
+        pyro_text_str(&t, "\n");
+    }
+
+    /* the check */
+    int failed = 0;
+    if (check) {
+        double total_slow = slowdown(ototal, ntotal);
+        int total_failed = total_slow > fail_above;
+        Py_ssize_t nfailed = 0;
+        for (Py_ssize_t i = 0; i < live; i++) {
+            const drow *r = list[i];
+            if (r->okey == NULL || r->nkey == NULL)
+                continue;
+            double share = 0.0;
+            if (ntotal > 0.0)
+                share = r->ntt / ntotal * 100.0;
+            if (ototal > 0.0 && r->ott / ototal * 100.0 > share)
+                share = r->ott / ototal * 100.0;
+            if (share >= min_share && slowdown(r->ott, r->ntt) > fail_above)
+                list[nfailed++] = list[i];   /* in table order, before i */
+        }
+        failed = total_failed || nfailed > 0;
+        pyro_text_printf(&t, "\nRegression check (slower by more than %g%%; functions with at least %g%% "
+                  "of the total tottime): %s\n", fail_above, min_share, failed ? "FAILED" : "passed");
+        pyro_text_printf(&t, "  total time %s (%.3f s -> %.3f s)%s\n",
+                  pct_text(pbuf, sizeof pbuf, ototal, ntotal), ototal, ntotal,
+                  total_failed ? ": slower" : "");
+        for (Py_ssize_t i = 0; i < nfailed; i++) {
+            const drow *r = list[i];
+            pyro_text_str(&t, "  ");
+            tx_label(&t, r);
+            pyro_text_printf(&t, ": tottime %s (%.3f s -> %.3f s), slower\n",
+                      pct_text(pbuf, sizeof pbuf, r->ott, r->ntt), r->ott, r->ntt);
+        }
+        if (!failed)
+            pyro_text_str(&t, "  no function got slower beyond the threshold\n");
+    }
+    if (t.failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    PyObject *s = PyUnicode_DecodeUTF8(t.data ? t.data : "", (Py_ssize_t)t.len, "surrogatepass");
+    if (s != NULL) {
+        result = Py_BuildValue("(OO)", s, failed ? Py_True : Py_False);
+        Py_DECREF(s);
+    }
+done:
+    for (Py_ssize_t i = 0; i < d.n; i++)
+        Py_XDECREF(d.rows[i].label);
+    PyMem_RawFree(d.rows);
+    PyMem_RawFree(list);
+    pyro_text_free(&t);
+    Py_XDECREF(d.old_name);
+    Py_XDECREF(d.new_name);
+    return result;
+}

@@ -1,0 +1,393 @@
+/* merge.c: add profiles together, as `pyrometer merge` does.
+ *
+ * The statistics are added the way pstats.Stats.add() adds them, to the
+ * same numbers: Stats(a).add(b) computes every sum as `b + a` (the new
+ * item first), which for ints and IEEE floats is `a + b`, so merging
+ * a, b, c here gives what Stats(a).add(b).add(c) gives.  The call trees
+ * (docs/tree-format.md) are merged path by path: a node of the result is
+ * a (parent node, function) pair, so two runs' nodes meet when they are
+ * the same call path; calls, self and total are summed and `folded` is
+ * or-ed. */
+#include "merge.h"
+#include "tree_file.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* ---- statistics: pstats.Stats.add() ------------------------------------ */
+
+static int cannot_add(PyObject *name, PyObject *caller, PyObject *callee)
+{
+    PyErr_Format(pyro_FormatError,
+                 "pyrometer: cannot add %U: the call %.200R -> %.200R is a plain call count "
+                 "(the profile module's) in one profile and (nc, cc, tt, ct) (cProfile's) in "
+                 "the other", name, caller, callee);
+    return -1;
+}
+
+/* pstats' add_callers(), into `acc` (owned by the caller): a call known
+ * to both becomes `src + acc` item by item, a new one is taken as is. */
+static int add_callers(PyObject *acc, PyObject *src, PyObject *callee, PyObject *name)
+{
+    Py_ssize_t pos = 0;
+    PyObject *ckey, *cval;
+    while (PyDict_Next(src, &pos, &ckey, &cval)) {
+        PyObject *old = PyDict_GetItemWithError(acc, ckey);   /* borrowed */
+        if (old == NULL) {
+            if (PyErr_Occurred() || PyDict_SetItem(acc, ckey, cval) < 0)
+                return -1;
+            continue;
+        }
+        PyObject *sum;
+        if (PyTuple_Check(cval) && PyTuple_Check(old)) {
+            /* tuple(i + j for i, j in zip(caller, new_callers[func])) */
+            Py_ssize_t n = PyTuple_GET_SIZE(cval);
+            if (PyTuple_GET_SIZE(old) < n)
+                n = PyTuple_GET_SIZE(old);
+            if ((sum = PyTuple_New(n)) == NULL)
+                return -1;
+            for (Py_ssize_t i = 0; i < n; i++) {
+                PyObject *item = PyNumber_Add(PyTuple_GET_ITEM(cval, i), PyTuple_GET_ITEM(old, i));
+                if (item == NULL) {
+                    Py_DECREF(sum);
+                    return -1;
+                }
+                PyTuple_SET_ITEM(sum, i, item);
+            }
+        } else if (!PyTuple_Check(cval) && !PyTuple_Check(old)) {
+            /* new_callers[func] += caller */
+            if ((sum = PyNumber_Add(old, cval)) == NULL)
+                return -1;
+        } else {
+            return cannot_add(name, ckey, callee);
+        }
+        int rc = PyDict_SetItem(acc, ckey, sum);
+        Py_DECREF(sum);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int pyro_stats_add(PyObject *acc, PyObject *src, PyObject *src_name)
+{
+    Py_ssize_t pos = 0;
+    PyObject *key, *val;
+    while (PyDict_Next(src, &pos, &key, &val)) {
+        PyObject *old = PyDict_GetItemWithError(acc, key);    /* borrowed */
+        if (old == NULL && PyErr_Occurred())
+            return -1;
+        PyObject *callers = PyTuple_GET_ITEM(val, 4), *entry;
+        if (old == NULL) {
+            /* (0, 0, 0, 0, {}) + stat: the same numbers, callers copied
+             * so that later additions leave `src` alone */
+            PyObject *copy = PyDict_Copy(callers);
+            if (copy == NULL)
+                return -1;
+            entry = PyTuple_Pack(5, PyTuple_GET_ITEM(val, 0), PyTuple_GET_ITEM(val, 1),
+                                 PyTuple_GET_ITEM(val, 2), PyTuple_GET_ITEM(val, 3), copy);
+            Py_DECREF(copy);
+            if (entry == NULL)
+                return -1;
+        } else {
+            /* add_func_stats(old, stat): (cc + t_cc, ..., add_callers()) */
+            PyObject *acc_callers = PyTuple_GET_ITEM(old, 4);
+            if (add_callers(acc_callers, callers, key, src_name) < 0)
+                return -1;
+            if ((entry = PyTuple_New(5)) == NULL)
+                return -1;
+            for (Py_ssize_t i = 0; i < 4; i++) {
+                PyObject *sum = PyNumber_Add(PyTuple_GET_ITEM(val, i), PyTuple_GET_ITEM(old, i));
+                if (sum == NULL) {
+                    Py_DECREF(entry);
+                    return -1;
+                }
+                PyTuple_SET_ITEM(entry, i, sum);
+            }
+            PyTuple_SET_ITEM(entry, 4, Py_NewRef(acc_callers));
+        }
+        int rc = PyDict_SetItem(acc, key, entry);
+        Py_DECREF(entry);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- call trees: path by path ------------------------------------------ */
+
+typedef struct {
+    PyObject *funcs;           /* list of function keys */
+    PyObject *fids;            /* {key: index in funcs} */
+    Py_ssize_t *parent, *func;
+    uint64_t *calls;
+    double *self, *total;
+    size_t n, cap;
+    size_t *slots;             /* open addressing: node + 1, 0 when empty */
+    size_t nslots;
+    int folded;
+} tree_acc;
+
+static void tree_acc_free(tree_acc *a)
+{
+    Py_CLEAR(a->funcs);
+    Py_CLEAR(a->fids);
+    PyMem_RawFree(a->parent);
+    PyMem_RawFree(a->func);
+    PyMem_RawFree(a->calls);
+    PyMem_RawFree(a->self);
+    PyMem_RawFree(a->total);
+    PyMem_RawFree(a->slots);
+    memset(a, 0, sizeof(*a));
+}
+
+static size_t node_hash(Py_ssize_t parent, Py_ssize_t func)
+{
+    uint64_t h = (uint64_t)(parent + 1) * 0x9E3779B97F4A7C15ULL;
+    h ^= (uint64_t)func * 0xC2B2AE3D27D4EB4FULL;
+    return (size_t)(h ^ (h >> 31));
+}
+
+/* The slot of (parent, func): the node's, or the empty one it would take. */
+static size_t *node_slot(tree_acc *a, Py_ssize_t parent, Py_ssize_t func)
+{
+    size_t mask = a->nslots - 1;
+    for (size_t j = node_hash(parent, func) & mask;; j = (j + 1) & mask) {
+        size_t s = a->slots[j];
+        if (s == 0 || (a->parent[s - 1] == parent && a->func[s - 1] == func))
+            return &a->slots[j];
+    }
+}
+
+static int grow_nodes(tree_acc *a)
+{
+    size_t cap = a->cap ? a->cap * 2 : 1024;
+    Py_ssize_t *parent = PyMem_RawRealloc(a->parent, cap * sizeof(*parent));
+    if (parent != NULL)
+        a->parent = parent;
+    Py_ssize_t *func = PyMem_RawRealloc(a->func, cap * sizeof(*func));
+    if (func != NULL)
+        a->func = func;
+    uint64_t *calls = PyMem_RawRealloc(a->calls, cap * sizeof(*calls));
+    if (calls != NULL)
+        a->calls = calls;
+    double *self = PyMem_RawRealloc(a->self, cap * sizeof(*self));
+    if (self != NULL)
+        a->self = self;
+    double *total = PyMem_RawRealloc(a->total, cap * sizeof(*total));
+    if (total != NULL)
+        a->total = total;
+    if (!parent || !func || !calls || !self || !total) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    a->cap = cap;
+    /* the hash table stays at most half full */
+    size_t *slots = PyMem_RawCalloc(cap * 2, sizeof(*slots));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyMem_RawFree(a->slots);
+    a->slots = slots;
+    a->nslots = cap * 2;
+    for (size_t i = 0; i < a->n; i++)
+        *node_slot(a, a->parent[i], a->func[i]) = i + 1;
+    return 0;
+}
+
+/* Add one tree into `a`, checked by the format's own reader. */
+static int tree_acc_add(tree_acc *a, PyObject *tree, PyObject *name)
+{
+    pyro_tree_view v;
+    PyObject *reason = NULL;
+    int checked = pyro_tree_view_init(&v, tree, &reason);
+    if (checked != 0) {
+        if (checked > 0) {
+            PyErr_Format(pyro_FormatError, "pyrometer: the call tree of %U is damaged (%U)",
+                         name, reason);
+            Py_DECREF(reason);
+        }
+        return -1;
+    }
+    int rc = -1;
+    Py_ssize_t *fmap = PyMem_RawMalloc((v.nfuncs + 1) * sizeof(*fmap));
+    Py_ssize_t *nmap = PyMem_RawMalloc((v.n + 1) * sizeof(*nmap));
+    if (fmap == NULL || nmap == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* the tree's function ids -> ours */
+    for (size_t i = 0; i < v.nfuncs; i++) {
+        PyObject *key = PyList_GET_ITEM(v.funcs, (Py_ssize_t)i);
+        PyObject *fid = PyDict_GetItemWithError(a->fids, key);
+        if (fid != NULL) {
+            fmap[i] = PyLong_AsSsize_t(fid);
+            continue;
+        }
+        if (PyErr_Occurred())
+            goto done;
+        fmap[i] = PyList_GET_SIZE(a->funcs);
+        PyObject *idx = PyLong_FromSsize_t(fmap[i]);
+        if (idx == NULL)
+            goto done;
+        int bad = PyDict_SetItem(a->fids, key, idx) < 0 || PyList_Append(a->funcs, key) < 0;
+        Py_DECREF(idx);
+        if (bad)
+            goto done;
+    }
+    /* parents come before their children, so a node's parent is mapped
+     * before the node is */
+    for (size_t i = 0; i < v.n; i++) {
+        Py_ssize_t op = v.parent[i] < 0 ? -1 : nmap[v.parent[i]], of = fmap[v.func[i]];
+        if (a->n == a->cap && grow_nodes(a) < 0)
+            goto done;
+        size_t *slot = node_slot(a, op, of);
+        if (*slot == 0) {
+            size_t k = a->n++;
+            a->parent[k] = op;
+            a->func[k] = of;
+            a->calls[k] = 0;
+            a->self[k] = 0.0;
+            a->total[k] = 0.0;
+            *slot = k + 1;
+        }
+        size_t k = *slot - 1;
+        if (a->calls[k] > UINT64_MAX - v.calls[i]) {
+            PyErr_SetString(pyro_FormatError, "pyrometer: too many calls to add up");
+            goto done;
+        }
+        a->calls[k] += v.calls[i];
+        a->self[k] += v.self_time[i];
+        a->total[k] += v.total_time[i];
+        nmap[i] = (Py_ssize_t)k;
+    }
+    a->folded |= v.folded;
+    rc = 0;
+done:
+    PyMem_RawFree(fmap);
+    PyMem_RawFree(nmap);
+    pyro_tree_view_release(&v);
+    return rc;
+}
+
+/* The tree dict of docs/tree-format.md from `a`. */
+static PyObject *tree_acc_result(tree_acc *a)
+{
+    PyObject *lists[5] = {NULL};
+    PyObject *tree = NULL;
+    Py_ssize_t n = (Py_ssize_t)a->n;
+    for (int f = 0; f < 5; f++)
+        if ((lists[f] = PyList_New(n)) == NULL)
+            goto done;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v[5] = {
+            PyLong_FromSsize_t(a->parent[i]), PyLong_FromSsize_t(a->func[i]),
+            PyLong_FromUnsignedLongLong(a->calls[i]), PyFloat_FromDouble(a->self[i]),
+            PyFloat_FromDouble(a->total[i]),
+        };
+        int bad = 0;
+        for (int f = 0; f < 5; f++) {
+            if (v[f] == NULL)
+                bad = 1;
+            else
+                PyList_SET_ITEM(lists[f], i, v[f]);
+        }
+        if (bad)
+            goto done;
+    }
+    tree = Py_BuildValue("{s:s,s:i,s:O,s:O,s:O,s:O,s:O,s:O,s:O}",
+                         "pyrometer", "calltree", "version", 1, "funcs", a->funcs,
+                         "parent", lists[0], "func", lists[1], "calls", lists[2],
+                         "self", lists[3], "total", lists[4],
+                         "folded", a->folded ? Py_True : Py_False);
+done:
+    for (int f = 0; f < 5; f++)
+        Py_XDECREF(lists[f]);
+    return tree;
+}
+
+/* ---- merge_profiles() ------------------------------------------------------ */
+
+static PyObject *name_of(PyObject *names, Py_ssize_t i)
+{
+    if (names != NULL && i < PySequence_Fast_GET_SIZE(names)) {
+        PyObject *s = PyObject_Str(PySequence_Fast_GET_ITEM(names, i));
+        if (s != NULL)
+            return s;
+        PyErr_Clear();
+    }
+    return PyUnicode_FromFormat("profile %zd", i + 1);
+}
+
+PyObject *pyro_py_merge_profiles(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"profiles", "names", NULL};
+    PyObject *profiles_arg, *names_arg = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:merge_profiles", kwlist,
+                                     &profiles_arg, &names_arg))
+        return NULL;
+    PyObject *profiles = PySequence_Fast(
+        profiles_arg, "pyrometer: profiles must be a sequence of (stats, tree or None)");
+    if (profiles == NULL)
+        return NULL;
+    PyObject *names = NULL, *stats = NULL, *result = NULL, *name = NULL;
+    tree_acc trees = {0};
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(profiles);
+    if (names_arg != NULL && names_arg != Py_None
+        && (names = PySequence_Fast(names_arg, "pyrometer: names must be a sequence")) == NULL)
+        goto done;
+    if ((stats = PyDict_New()) == NULL)
+        goto done;
+    int with_trees = n > 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(profiles, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+            PyErr_SetString(PyExc_TypeError,
+                            "pyrometer: profiles must be a sequence of (stats, tree or None)");
+            goto done;
+        }
+        if (PyTuple_GET_ITEM(item, 1) == Py_None)
+            with_trees = 0;
+    }
+    if (with_trees) {
+        trees.funcs = PyList_New(0);
+        trees.fids = PyDict_New();
+        if (trees.funcs == NULL || trees.fids == NULL)
+            goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(profiles, i), *reason = NULL;
+        PyObject *src = PyTuple_GET_ITEM(item, 0);
+        Py_CLEAR(name);
+        if ((name = name_of(names, i)) == NULL)
+            goto done;
+        int bad = pyro_check_stats(src, &reason);
+        if (bad != 0) {
+            if (bad > 0)
+                PyErr_Format(pyro_FormatError, "pyrometer: %U is not a profile (%U)", name, reason);
+            Py_XDECREF(reason);
+            goto done;
+        }
+        if (pyro_stats_add(stats, src, name) < 0)
+            goto done;
+        if (with_trees && tree_acc_add(&trees, PyTuple_GET_ITEM(item, 1), name) < 0)
+            goto done;
+    }
+    if (with_trees) {
+        PyObject *tree = tree_acc_result(&trees);
+        if (tree != NULL)
+            result = PyTuple_Pack(2, stats, tree);
+        Py_XDECREF(tree);
+    } else {
+        result = PyTuple_Pack(2, stats, Py_None);
+    }
+done:
+    Py_XDECREF(name);
+    Py_XDECREF(stats);
+    Py_XDECREF(names);
+    Py_DECREF(profiles);
+    tree_acc_free(&trees);
+    return result;
+}
