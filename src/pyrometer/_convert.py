@@ -5,6 +5,7 @@ which options each takes, and loads the input.  A format registers itself
 with `register()`; `FORMATS` is what `convert` offers.
 """
 import os
+import time
 
 from . import _api, _engine
 
@@ -72,3 +73,44 @@ def _write_prof(profile, out, options):
 
 
 register("prof", help="pstats .prof (with the call tree when the input has one)")(_write_prof)
+
+
+# ---- the HTML report: the page is package data, the writer is C -----------
+
+HTML_TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_html", "report.html")
+
+
+def _html_template():
+    with open(HTML_TEMPLATE, encoding="utf-8") as f:
+        return f.read()
+
+
+def _html_meta(path, extra=None):
+    """What the page's summary says about the input file."""
+    meta = {"file": os.path.abspath(path)}
+    try:
+        meta["profiled"] = time.ctime(os.stat(path).st_mtime)
+    except OSError:
+        pass
+    for key, value in (extra or {}).items():
+        if isinstance(value, (str, int, float, bool)):
+            meta[key] = str(value)
+    return meta
+
+
+def _write_html(profile, out, options):
+    # Scalars a call tree may carry beside its lists (such as the clock).
+    extra = {k: v for k, v in (profile.tree or {}).items()
+             if k not in ("pyrometer", "version", "folded") and not isinstance(v, (list, dict))}
+    _engine.write_html(out, _html_template(), stats=profile.stats, tree=profile.tree,
+                       meta=_html_meta(profile.path, extra))
+
+
+register("html", help="a self-contained HTML page: sortable function table, icicle view of the "
+                      "call tree, callers/callees; for line profiles, source with per-line heat")(
+    _write_html)
+
+
+def write_lines_html(path, stats, out):
+    """The HTML page of a line profile (a dict as _lines.load gives)."""
+    _engine.write_html(out, _html_template(), lines=stats, meta=_html_meta(path))

@@ -263,6 +263,13 @@ def cmd_convert(args):
     if not os.path.isdir(folder):
         return fail(f"cannot write '{out}': no such directory '{folder}'")
     try:
+        if _lines.is_line_file(src):
+            if fmt_name != "html":
+                return fail(f"'{src}' is a line profile: only -f html converts it "
+                            f"(the {fmt_name} format holds function profiles)")
+            _convert.write_lines_html(src, _lines.load(src), out)
+            print(f"pyrometer: {fmt_name} written to {out}", file=sys.stderr)
+            return 0
         profile = _convert.load(src)
         if fmt.needs_tree:
             _convert.check_tree(profile, fmt_name)

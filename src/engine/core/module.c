@@ -2,6 +2,8 @@
 #include "profiler.h"
 #include "prof_file.h"
 #include "lineprofiler.h"
+#include "line_file.h"
+#include "html_writer.h"
 
 static PyObject *py_clock_name(PyObject *m, PyObject *unused)
 {
@@ -24,6 +26,17 @@ static PyMethodDef module_methods[] = {
      "print_callers(limit) ('callers') or print_callees(limit) ('callees'), byte for byte.\n"
      "limit: None, an int, a float fraction, a regex str or a tuple of them; files: the\n"
      "header lines print_stats() starts with."},
+    {"write_lines", pyro_py_write_lines, METH_VARARGS,
+     "write_lines(path, stats): save LineProfiler.get_stats() (docs/line-format.md),\n"
+     "atomically."},
+    {"read_lines", pyro_py_read_lines, METH_O,
+     "read_lines(path) -> dict: a saved line profile; OSError if unreadable, FormatError\n"
+     "if not a line profile."},
+    {"write_html", (PyCFunction)(void (*)(void))pyro_py_write_html, METH_VARARGS | METH_KEYWORDS,
+     "write_html(path, template, *, stats=None, tree=None, lines=None, meta=None):\n"
+     "the HTML report of a function profile (pstats dict + call tree or None) or of\n"
+     "a line profile, spliced into `template` at its data marker, atomically; meta:\n"
+     "{str: str} for the summary."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -68,6 +81,12 @@ PyMODINIT_FUNC PyInit__engine(void)
     }
     if (PyModule_AddStringConstant(m, "EVENT_SOURCE",
                                    PYRO_HAVE_MONITORING ? "sys.monitoring" : "PyEval_SetProfile") < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    PyObject *magic = PyBytes_FromString(PYRO_LINES_MAGIC);
+    if (magic == NULL || PyModule_AddObject(m, "LINES_MAGIC", magic) < 0) {
+        Py_XDECREF(magic);
         Py_DECREF(m);
         return NULL;
     }
