@@ -24,9 +24,10 @@
  *                     "src": [lines] or null}]}
  *
  * Strings are escaped beyond what JSON needs: <, > and & as \u00XX (no
- * "</script" or "<!--" can appear in the block), U+2028/2029 and lone
- * surrogates (file names decoded with surrogateescape) as \uXXXX; other
- * text is UTF-8. */
+ * "</script" or "<!--" can appear in the block), U+2028/2029 as \uXXXX;
+ * a byte that was not UTF-8 in a file name (decoded with surrogateescape)
+ * as the text \xNN, other lone surrogates as U+FFFD (a browser may crash
+ * on lone surrogates in its DOM); other text is UTF-8. */
 #include "html_writer.h"
 #include "atomic_file.h"
 #include "line_file.h"
@@ -159,7 +160,18 @@ static int jb_str(jbuf *b, PyObject *s)
         } else if (c < 0x800) {
             *p++ = (char)(0xC0 | (c >> 6));
             *p++ = (char)(0x80 | (c & 0x3F));
-        } else if ((c >= 0xD800 && c <= 0xDFFF) || c == 0x2028 || c == 0x2029) {
+        } else if (c >= 0xDC80 && c <= 0xDCFF) {
+            /* a byte that was not UTF-8 (surrogateescape): shown as \xNN */
+            *p++ = '\\';
+            *p++ = '\\';
+            *p++ = 'x';
+            *p++ = HEX[(c >> 4) & 15];
+            *p++ = HEX[c & 15];
+        } else if (c >= 0xD800 && c <= 0xDFFF) {
+            *p++ = (char)0xEF;   /* any other lone surrogate: U+FFFD */
+            *p++ = (char)0xBF;
+            *p++ = (char)0xBD;
+        } else if (c == 0x2028 || c == 0x2029) {
             p = put_u_escape(p, c);
         } else if (c < 0x10000) {
             *p++ = (char)(0xE0 | (c >> 12));
