@@ -1,6 +1,7 @@
 /* module.c: the pyrometer._engine extension module. */
 #include "profiler.h"
 #include "prof_file.h"
+#include "tree_file.h"
 #include "lineprofiler.h"
 #include "line_file.h"
 #include "html_writer.h"
@@ -13,8 +14,12 @@ static PyObject *py_clock_name(PyObject *m, PyObject *unused)
 }
 
 static PyMethodDef module_methods[] = {
-    {"dump_stats", pyro_py_dump_stats, METH_VARARGS,
-     "dump_stats(path, stats): write a pstats dict as a .prof file, atomically."},
+    {"dump_stats", (PyCFunction)(void (*)(void))pyro_py_dump_stats, METH_VARARGS | METH_KEYWORDS,
+     "dump_stats(path, stats, tree=None): write a pstats dict as a .prof file, and the\n"
+     "call tree (docs/tree-format.md) after it when given, atomically."},
+    {"load_profile", pyro_py_load_profile, METH_O,
+     "load_profile(path) -> (stats, tree or None): the stats as load_stats reads them and\n"
+     "pyrometer's call tree when the file has one; FormatError if it is corrupt."},
     {"clock_name", py_clock_name, METH_NOARGS, "The clock in use."},
     {"load_stats", pyro_py_load_stats, METH_O,
      "load_stats(path) -> dict: read a .prof file (cProfile's, profile's or ours) as\n"

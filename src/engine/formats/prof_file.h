@@ -28,7 +28,7 @@ int pyro_check_call(PyObject *key, PyObject *ckey, PyObject *cvalue, int ckey_ch
                     PyObject **reason);
 
 /* Module-level wrappers. */
-PyObject *pyro_py_dump_stats(PyObject *module, PyObject *args);
+PyObject *pyro_py_dump_stats(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_load_stats(PyObject *module, PyObject *path);
 PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwargs);
 

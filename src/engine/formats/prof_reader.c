@@ -8,12 +8,13 @@
  * data, cyclic refs, huge ints) is refused before it is built: PyMarshal
  * would first allocate whatever damaged sizes claim, and hash a tuple
  * holding itself until the C stack overflows.  Only the first marshal
- * object counts: pyrometer may append a second one to a file later, and
- * pstats ignores it too.
+ * object is the stats: pyrometer appends its call tree as a second one
+ * (tree_reader.c reads it), which pstats ignores.
  *
  * Every failure is one line: OSError (of the errno's subclass) when the
  * file cannot be read, FormatError when it is not a profile. */
 #include "prof_file.h"
+#include "tree_file.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -847,7 +848,37 @@ static const char *marshal_type_name(int code)
     }
 }
 
-PyObject *pyro_load_stats(const char *path)
+/* Where the first marshal object of `data` ends, for data PyMarshal read:
+ * marshal.load() on a BytesIO tells.  `len` when that fails. */
+static size_t marshal_end(const char *data, size_t len)
+{
+    size_t end = len;
+    pyro_saved_exc saved;
+    pyro_exc_save(&saved);
+    PyObject *io = PyImport_ImportModule("io");
+    PyObject *marshal = PyImport_ImportModule("marshal");
+    PyObject *f = io ? PyObject_CallMethod(io, "BytesIO", "y#", data, (Py_ssize_t)len) : NULL;
+    PyObject *obj = f && marshal ? PyObject_CallMethod(marshal, "load", "O", f) : NULL;
+    PyObject *pos = obj ? PyObject_CallMethod(f, "tell", NULL) : NULL;
+    if (pos != NULL) {
+        Py_ssize_t at = PyLong_AsSsize_t(pos);
+        if (at >= 0 && (size_t)at <= len)
+            end = (size_t)at;
+    }
+    Py_XDECREF(pos);
+    Py_XDECREF(obj);
+    Py_XDECREF(f);
+    Py_XDECREF(marshal);
+    Py_XDECREF(io);
+    PyErr_Clear();
+    pyro_exc_restore(&saved);
+    return end;
+}
+
+/* The stats of `path`; with `rest`, also the file's data: *rest a PyMem_Raw
+ * buffer of *rest_len bytes, which the caller frees, where the first
+ * object ends at *rest_at. */
+static PyObject *load_first(const char *path, char **rest, size_t *rest_len, size_t *rest_at)
 {
     char *data = NULL;
     size_t len = 0;
@@ -860,6 +891,7 @@ PyObject *pyro_load_stats(const char *path)
         return NULL;
     }
     PyObject *stats = NULL;
+    size_t end = len;
     if (len == 0) {
         not_a_profile(path, "it is empty");
         goto done;
@@ -880,6 +912,7 @@ PyObject *pyro_load_stats(const char *path)
     int gc_was_enabled = gc_pause();
     mreader r = {.p = (const unsigned char *)data, .end = (const unsigned char *)data + len};
     stats = read_object(&r);
+    end = (size_t)((const char *)r.p - data);
     for (size_t i = 0; i < r.nrefs; i++)
         Py_XDECREF(r.refs[i]);
     PyMem_RawFree(r.refs);
@@ -894,6 +927,8 @@ PyObject *pyro_load_stats(const char *path)
             PyErr_SetString(PyExc_TypeError, "NULL object in marshal data");
         if (stats == NULL)
             r.status = MR_PYERR;
+        else if (rest != NULL)
+            end = marshal_end(data, len);
     }
     gc_resume(gc_was_enabled);
 
@@ -939,8 +974,47 @@ PyObject *pyro_load_stats(const char *path)
         Py_CLEAR(stats);
     }
 done:
+    if (stats != NULL && rest != NULL) {
+        *rest = data;
+        *rest_at = end;
+        *rest_len = len;
+        return stats;
+    }
     PyMem_RawFree(data);
     return stats;
+}
+
+PyObject *pyro_load_stats(const char *path)
+{
+    return load_first(path, NULL, NULL, NULL);
+}
+
+PyObject *pyro_load_profile(const char *path, PyObject **tree)
+{
+    char *data = NULL;
+    size_t len = 0, at = 0;
+    *tree = NULL;
+    PyObject *stats = load_first(path, &data, &len, &at);
+    if (stats == NULL)
+        return NULL;
+    int rc = pyro_read_tree(path, data + at, len - at, tree);
+    PyMem_RawFree(data);
+    if (rc < 0)
+        Py_CLEAR(stats);
+    return stats;
+}
+
+PyObject *pyro_py_load_profile(PyObject *module, PyObject *path_obj)
+{
+    (void)module;
+    PyObject *path_bytes = NULL, *tree = NULL;
+    if (!PyUnicode_FSConverter(path_obj, &path_bytes))
+        return NULL;
+    PyObject *stats = pyro_load_profile(PyBytes_AS_STRING(path_bytes), &tree);
+    Py_DECREF(path_bytes);
+    if (stats == NULL)
+        return NULL;
+    return Py_BuildValue("(NN)", stats, tree != NULL ? tree : Py_NewRef(Py_None));
 }
 
 PyObject *pyro_py_load_stats(PyObject *module, PyObject *path_obj)

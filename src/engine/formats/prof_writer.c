@@ -1,11 +1,33 @@
-/* prof_writer.c: write a pstats dict as a .prof file (marshal), atomically. */
+/* prof_writer.c: write a pstats dict as a .prof file (marshal), atomically,
+ * with the call tree as a second marshal object when there is one
+ * (docs/tree-format.md): pstats and the viewers read only the first. */
 #include "prof_file.h"
+#include "tree_file.h"
 #include "atomic_file.h"
 
 #include <errno.h>
 #include <marshal.h>
 
-int pyro_write_prof(const char *path, PyObject *stats)
+/* The tree as it is written: the marker first, so that a reader knows the
+ * object for ours from its first key; then the keys in the spec's order. */
+static PyObject *canonical_tree(PyObject *tree)
+{
+    static const char *keys[] = {"pyrometer", "version", "funcs", "parent", "func",
+                                 "calls", "self", "total", "folded", NULL};
+    PyObject *out = PyDict_New();
+    if (out == NULL)
+        return NULL;
+    for (int i = 0; keys[i] != NULL; i++) {
+        PyObject *v = PyDict_GetItemString(tree, keys[i]);
+        if (v != NULL && PyDict_SetItemString(out, keys[i], v) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+int pyro_write_prof_tree(const char *path, PyObject *stats, PyObject *tree)
 {
     if (!PyDict_Check(stats)) {
         PyErr_SetString(PyExc_TypeError, "pyrometer: stats must be a dict");
@@ -14,6 +36,24 @@ int pyro_write_prof(const char *path, PyObject *stats)
     PyObject *data = PyMarshal_WriteObjectToString(stats, Py_MARSHAL_VERSION);
     if (data == NULL)
         return -1;
+    if (tree != NULL) {
+        pyro_tree_view view;
+        if (pyro_tree_view_of_arg(&view, tree) < 0) {
+            Py_DECREF(data);
+            return -1;
+        }
+        pyro_tree_view_release(&view);
+        PyObject *canon = canonical_tree(tree);
+        PyObject *second = canon ? PyMarshal_WriteObjectToString(canon, Py_MARSHAL_VERSION) : NULL;
+        Py_XDECREF(canon);
+        if (second == NULL) {
+            Py_DECREF(data);
+            return -1;
+        }
+        PyBytes_ConcatAndDel(&data, second);
+        if (data == NULL)
+            return -1;
+    }
     int rc = pyro_write_atomic(path, PyBytes_AS_STRING(data), (size_t)PyBytes_GET_SIZE(data));
     Py_DECREF(data);
     if (rc < 0) {
@@ -23,15 +63,23 @@ int pyro_write_prof(const char *path, PyObject *stats)
     return 0;
 }
 
-PyObject *pyro_py_dump_stats(PyObject *module, PyObject *args)
+int pyro_write_prof(const char *path, PyObject *stats)
+{
+    return pyro_write_prof_tree(path, stats, NULL);
+}
+
+PyObject *pyro_py_dump_stats(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;
-    PyObject *path_obj, *stats, *path_bytes = NULL;
-    if (!PyArg_ParseTuple(args, "OO!:dump_stats", &path_obj, &PyDict_Type, &stats))
+    static char *kwlist[] = {"path", "stats", "tree", NULL};
+    PyObject *path_obj, *stats, *tree = Py_None, *path_bytes = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO!|O:dump_stats", kwlist,
+                                     &path_obj, &PyDict_Type, &stats, &tree))
         return NULL;
     if (!PyUnicode_FSConverter(path_obj, &path_bytes))
         return NULL;
-    int rc = pyro_write_prof(PyBytes_AS_STRING(path_bytes), stats);
+    int rc = pyro_write_prof_tree(PyBytes_AS_STRING(path_bytes), stats,
+                                  tree == Py_None ? NULL : tree);
     Py_DECREF(path_bytes);
     if (rc < 0)
         return NULL;

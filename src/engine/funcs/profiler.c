@@ -1,6 +1,7 @@
 /* profiler.c: the Profiler type: settings, enable/disable, statistics. */
 #include "profiler.h"
 #include "prof_file.h"
+#include "tree_file.h"
 
 pyro_profiler *pyro_active;
 
@@ -60,6 +61,17 @@ static PyObject *profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds
     self->slowdown = 1.0;
     snprintf(self->clock, sizeof(self->clock), "wall");
     return (PyObject *)self;
+}
+
+double pyro_data_seconds_per_tick(pyro_profiler *p)
+{
+    if (p->data_spt == 0.0) {
+        double spt = pyro_clock_seconds_per_tick();
+        if (p->compensate && p->slowdown > 1.0)
+            spt /= p->slowdown;
+        p->data_spt = spt;
+    }
+    return p->data_spt;
 }
 
 static void stop_hooks(pyro_profiler *self)
@@ -122,6 +134,7 @@ static PyObject *profiler_enable(pyro_profiler *self, PyObject *unused)
         return NULL;
     }
     set_own_keys(&self->st);
+    self->data_spt = 0.0;   /* the data will change */
     pyro_active = self;
     self->enabled = 1;
     /* Calibration runs its loops through real hooks with empty data. */
@@ -173,6 +186,7 @@ static PyObject *profiler_clear(pyro_profiler *self, PyObject *unused)
         return NULL;
     }
     pyro_state_clear(&self->st);
+    self->data_spt = 0.0;
     Py_RETURN_NONE;
 }
 
@@ -186,6 +200,16 @@ static PyObject *profiler_stats(pyro_profiler *self, PyObject *unused)
     return pyro_export_pstats(self);
 }
 
+static PyObject *profiler_tree(pyro_profiler *self, PyObject *unused)
+{
+    (void)unused;
+    if (self->enabled) {
+        PyErr_SetString(PyExc_ValueError, "pyrometer: disable the profiler before reading its call tree");
+        return NULL;
+    }
+    return pyro_export_tree(self);
+}
+
 static PyObject *profiler_dump(pyro_profiler *self, PyObject *args)
 {
     PyObject *path_obj, *path_bytes = NULL;
@@ -194,7 +218,9 @@ static PyObject *profiler_dump(pyro_profiler *self, PyObject *args)
     if (!PyUnicode_FSConverter(path_obj, &path_bytes))
         return NULL;
     PyObject *stats = profiler_stats(self, NULL);
-    int rc = stats ? pyro_write_prof(PyBytes_AS_STRING(path_bytes), stats) : -1;
+    PyObject *tree = stats ? profiler_tree(self, NULL) : NULL;
+    int rc = tree ? pyro_write_prof_tree(PyBytes_AS_STRING(path_bytes), stats, tree) : -1;
+    Py_XDECREF(tree);
     Py_XDECREF(stats);
     Py_DECREF(path_bytes);
     if (rc < 0)
@@ -256,8 +282,11 @@ static PyMethodDef profiler_methods[] = {
     {"clear", (PyCFunction)profiler_clear, METH_NOARGS, "Drop all recorded data."},
     {"get_stats", (PyCFunction)profiler_stats, METH_NOARGS,
      "The statistics as a pstats dict: {(file, line, name): (cc, nc, tt, ct, callers)}."},
+    {"get_tree", (PyCFunction)profiler_tree, METH_NOARGS,
+     "The call tree as a dict (docs/tree-format.md): funcs, and per node (parents\n"
+     "first) parent, func, calls, self and total seconds; folded."},
     {"dump", (PyCFunction)profiler_dump, METH_VARARGS,
-     "Write the statistics to a .prof file (pstats format), atomically."},
+     "Write the statistics (pstats format) then the call tree to a .prof file, atomically."},
     {"info", (PyCFunction)profiler_info, METH_NOARGS,
      "Clock, measured overhead per event, folded calls, out-of-memory flag."},
     {"_set_own_prefix", (PyCFunction)profiler_set_own_prefix, METH_O | METH_STATIC,

@@ -17,6 +17,7 @@ typedef struct {
     int64_t measured_enter[2];  /* calibration results, ticks */
     int64_t measured_leave[2];
     double slowdown;            /* how much slower code runs with hooks on */
+    double data_spt;            /* seconds per tick of the data, 0 until read */
     PyObject *weakreflist;
 } pyro_profiler;
 
@@ -32,7 +33,16 @@ void pyro_events_stop(pyro_profiler *p);
 /* Measure the profiler's cost per event (calibrate.c). */
 int pyro_calibrate(pyro_profiler *p);
 
+/* Seconds per tick of the recorded data (compensated times scaled back to
+ * the interpreter's speed without hooks): measured at the first read after
+ * profiling, then the same for every export until the data changes, so
+ * that the stats and the call tree of one file agree. */
+double pyro_data_seconds_per_tick(pyro_profiler *p);
+
 /* Export the tree as a pstats dict (pstats_export.c). */
 PyObject *pyro_export_pstats(pyro_profiler *p);
+
+/* Export the call tree as the dict of docs/tree-format.md (tree_export.c). */
+PyObject *pyro_export_tree(pyro_profiler *p);
 
 #endif

@@ -96,13 +96,19 @@ static int visit(pyro_node *n, void *arg)
         }
         e = &slot->sums;
     }
+    /* A node's self time, of both modes, is never below zero (the
+     * compensation may overshoot by a few ticks): the call tree's export
+     * counts it the same way, so the nodes of a function add up to tt. */
+    pyro_dyn *d = n->dyn;
+    int64_t self_time = n->self_time + (d != NULL ? d->self_time : 0);
+    if (self_time < 0)
+        self_time = 0;
     /* Normal mode: the path was the stack, the node's flags tell it all. */
-    add(&x->funcs[f], e, n->calls, n->self_time,
+    add(&x->funcs[f], e, n->calls, self_time,
         n->func_recursive ? 0 : n->calls, n->func_recursive ? 0 : n->total_time,
         n->edge_recursive ? 0 : n->calls, n->edge_recursive ? 0 : n->total_time);
-    pyro_dyn *d = n->dyn;
     if (d != NULL)
-        add(&x->funcs[f], e, d->calls, d->self_time, d->prim_calls, d->func_time,
+        add(&x->funcs[f], e, d->calls, 0, d->prim_calls, d->func_time,
             d->edge_prim_calls, d->edge_time);
     return 0;
 }
@@ -117,11 +123,7 @@ static double seconds(int64_t ticks, double spt)
 PyObject *pyro_export_pstats(pyro_profiler *p)
 {
     pyro_functable *t = &p->st.funcs;
-    /* Compensated times are also scaled back to the interpreter's speed
-     * without hooks. */
-    double spt = pyro_clock_seconds_per_tick();
-    if (p->compensate && p->slowdown > 1.0)
-        spt /= p->slowdown;
+    double spt = pyro_data_seconds_per_tick(p);
     export_ctx x = {0};
     PyObject *result = NULL, *by_label = NULL;
     PyObject **callers = NULL;

@@ -1,0 +1,58 @@
+/* tree_file.h: the call tree of a .prof file (docs/tree-format.md): its
+ * checked view for the writers, the second marshal object of the file, and
+ * the writers built on it (collapsed stacks, speedscope, flame graph). */
+#ifndef PYRO_TREE_FILE_H
+#define PYRO_TREE_FILE_H
+
+#include "prof_file.h"
+
+#include <stdint.h>
+
+/* A tree dict checked and unpacked into C arrays.  `funcs` is borrowed
+ * from the dict, which must outlive the view. */
+typedef struct {
+    size_t n;                  /* nodes */
+    size_t nfuncs;
+    int64_t *parent;           /* -1 or an index below the node's own */
+    uint32_t *func;            /* index into funcs */
+    uint64_t *calls;
+    double *self_time;         /* seconds, finite, >= 0 */
+    double *total_time;
+    PyObject *funcs;           /* list of (file, line, name) */
+    int folded;
+} pyro_tree_view;
+
+/* Check `tree` against the format and fill `v`.  0 if it is a tree; 1 and
+ * *reason (a new str, one line) if not; -1 + exception on failure.  Only
+ * after 0 does `v` need pyro_tree_view_release. */
+int pyro_tree_view_init(pyro_tree_view *v, PyObject *tree, PyObject **reason);
+void pyro_tree_view_release(pyro_tree_view *v);
+
+/* The same check for an argument: 0, or -1 + ValueError/TypeError. */
+int pyro_tree_view_of_arg(pyro_tree_view *v, PyObject *tree);
+
+/* Write `stats` then `tree` (NULL: none) as two marshal objects, the tree
+ * with its marker first; atomically.  0 or -1 + exception. */
+int pyro_write_prof_tree(const char *path, PyObject *stats, PyObject *tree);
+
+/* What follows the stats in a file: `data` (`len` bytes) after the first
+ * object.  0 with *tree a new tree dict, or NULL if there is none (no data,
+ * or data that is not pyrometer's marked tree); -1 + FormatError naming
+ * `path` when the marked tree is corrupt or malformed. */
+int pyro_read_tree(const char *path, const char *data, size_t len, PyObject **tree);
+
+/* Read a profile: its stats (a new dict, as pyro_load_stats) and *tree as
+ * pyro_read_tree gives it.  NULL + exception on failure. */
+PyObject *pyro_load_profile(const char *path, PyObject **tree);
+
+/* Frame names, as the writers show them: `name (file:line)`, a built-in
+ * as pstats prints it (`{built-in method builtins.len}`).  A new str. */
+PyObject *pyro_frame_name(PyObject *label);
+
+/* Module-level wrappers. */
+PyObject *pyro_py_load_profile(PyObject *module, PyObject *path);
+PyObject *pyro_py_write_collapsed(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_write_speedscope(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_write_flamegraph(PyObject *module, PyObject *args, PyObject *kwargs);
+
+#endif
