@@ -32,8 +32,10 @@
 #include "atomic_file.h"
 #include "line_file.h"
 #include "prof_file.h"
+#include "tree_file.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -240,11 +242,6 @@ static int jb_meta(jbuf *b, PyObject *meta)
     return 0;
 }
 
-static void damaged(const char *what, const char *why)
-{
-    PyErr_Format(pyro_FormatError, "pyrometer: %s: %s", what, why);
-}
-
 /* ---- function profiles --------------------------------------------------- */
 
 /* The functions by index, found by key.  Keys are looked up by identity
@@ -364,128 +361,56 @@ static Py_ssize_t func_id(funcs *f, PyObject *key, int *known)
     return id;
 }
 
-typedef struct {
-    Py_ssize_t nodes;
-    PyObject *funcs, *parent, *func, *calls, *self, *total;   /* borrowed lists */
-    int folded;
-} tree_view;
-
-static PyObject *tree_list(PyObject *tree, const char *name)
+/* The index among the functions of each function of the tree.  0, or -1 +
+ * exception. */
+static int tree_ids(funcs *f, const pyro_tree_view *t, Py_ssize_t **fid)
 {
-    PyObject *v = PyDict_GetItemString(tree, name);
-    if (v == NULL || !PyList_Check(v)) {
-        PyErr_Format(pyro_FormatError, "pyrometer: the call tree is damaged: "
-                     "its \"%s\" is missing or not a list", name);
-        return NULL;
-    }
-    return v;
-}
-
-static int is_int(PyObject *o)
-{
-    return PyLong_Check(o) && !PyBool_Check(o);
-}
-
-static int is_num(PyObject *o)
-{
-    return PyFloat_Check(o) || is_int(o);
-}
-
-/* Check the tree's shape (docs/tree-format.md) and give every function of
- * its "funcs" an index.  0, or -1 + FormatError. */
-static int tree_check(PyObject *tree, funcs *f, tree_view *t, Py_ssize_t **fid)
-{
-    *fid = NULL;
-    if (!PyDict_Check(tree)) {
-        damaged("the call tree is damaged", "it is not a dict");
-        return -1;
-    }
-    if ((t->funcs = tree_list(tree, "funcs")) == NULL || (t->parent = tree_list(tree, "parent")) == NULL
-        || (t->func = tree_list(tree, "func")) == NULL || (t->calls = tree_list(tree, "calls")) == NULL
-        || (t->self = tree_list(tree, "self")) == NULL || (t->total = tree_list(tree, "total")) == NULL)
-        return -1;
-    t->nodes = PyList_GET_SIZE(t->parent);
-    if (PyList_GET_SIZE(t->func) != t->nodes || PyList_GET_SIZE(t->calls) != t->nodes
-        || PyList_GET_SIZE(t->self) != t->nodes || PyList_GET_SIZE(t->total) != t->nodes) {
-        damaged("the call tree is damaged", "its node lists differ in length");
-        return -1;
-    }
-    PyObject *folded = PyDict_GetItemString(tree, "folded");
-    t->folded = folded != NULL && PyObject_IsTrue(folded) == 1;
-    Py_ssize_t nf = PyList_GET_SIZE(t->funcs);
-    *fid = PyMem_RawMalloc(sizeof(Py_ssize_t) * (size_t)(nf > 0 ? nf : 1));
+    *fid = PyMem_RawMalloc(sizeof(Py_ssize_t) * (t->nfuncs > 0 ? t->nfuncs : 1));
     if (*fid == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    for (Py_ssize_t i = 0; i < nf; i++) {
-        PyObject *k = PyList_GET_ITEM(t->funcs, i);
-        if (!PyTuple_Check(k) || PyTuple_GET_SIZE(k) != 3 || !PyUnicode_Check(PyTuple_GET_ITEM(k, 0))
-            || !is_int(PyTuple_GET_ITEM(k, 1)) || !PyUnicode_Check(PyTuple_GET_ITEM(k, 2))) {
-            damaged("the call tree is damaged", "a function is not a (file, line, name) key");
-            return -1;
-        }
+    for (size_t i = 0; i < t->nfuncs; i++) {
         int known;
-        if (((*fid)[i] = func_id(f, k, &known)) < 0)
+        if (((*fid)[i] = func_id(f, PyList_GET_ITEM(t->funcs, (Py_ssize_t)i), &known)) < 0)
             return -1;
-    }
-    for (Py_ssize_t i = 0; i < t->nodes; i++) {
-        PyObject *p = PyList_GET_ITEM(t->parent, i), *fn = PyList_GET_ITEM(t->func, i);
-        if (!is_int(p) || !is_int(fn) || !is_int(PyList_GET_ITEM(t->calls, i))
-            || !is_num(PyList_GET_ITEM(t->self, i)) || !is_num(PyList_GET_ITEM(t->total, i))) {
-            damaged("the call tree is damaged", "a node has a value of the wrong type");
-            return -1;
-        }
-        long long pv = PyLong_AsLongLong(p), fv = PyLong_AsLongLong(fn);
-        if (PyErr_Occurred())
-            return -1;
-        if (pv < -1 || pv >= i) {
-            damaged("the call tree is damaged", "a node's parent does not come before it");
-            return -1;
-        }
-        if (fv < 0 || fv >= nf) {
-            damaged("the call tree is damaged", "a node's function is out of range");
-            return -1;
-        }
     }
     return 0;
 }
 
-static void tree_json(jbuf *b, const tree_view *t, const Py_ssize_t *fid)
+static void tree_json(jbuf *b, const pyro_tree_view *t, const Py_ssize_t *fid)
 {
-    Py_ssize_t n = t->nodes;
     jb_lit(b, "{\"folded\":");
     jb_lit(b, t->folded ? "true" : "false");
     jb_lit(b, ",\"pd\":[");
-    for (Py_ssize_t i = 0; i < n; i++) {
-        long long p = PyLong_AsLongLong(PyList_GET_ITEM(t->parent, i));
+    for (size_t i = 0; i < t->n; i++) {
         if (i)
             jb_ch(b, ',');
-        jb_ll(b, p < 0 ? 0 : (long long)i - p);
+        jb_ll(b, t->parent[i] < 0 ? 0 : (long long)i - (long long)t->parent[i]);
     }
     jb_lit(b, "],\"func\":[");
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < t->n; i++) {
         if (i)
             jb_ch(b, ',');
-        jb_ll(b, (long long)fid[PyLong_AsSsize_t(PyList_GET_ITEM(t->func, i))]);
+        jb_ll(b, (long long)fid[t->func[i]]);
     }
     jb_lit(b, "],\"calls\":[");
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < t->n; i++) {
         if (i)
             jb_ch(b, ',');
-        jb_ll(b, PyLong_AsLongLong(PyList_GET_ITEM(t->calls, i)));
+        jb_ll(b, t->calls[i] > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)t->calls[i]);
     }
     jb_lit(b, "],\"self\":[");
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < t->n; i++) {
         if (i)
             jb_ch(b, ',');
-        jb_ns(b, PyFloat_AsDouble(PyList_GET_ITEM(t->self, i)));
+        jb_ns(b, t->self_time[i]);
     }
     jb_lit(b, "],\"total\":[");
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < t->n; i++) {
         if (i)
             jb_ch(b, ',');
-        jb_ns(b, PyFloat_AsDouble(PyList_GET_ITEM(t->total, i)));
+        jb_ns(b, t->total_time[i]);
     }
     jb_lit(b, "]}");
 }
@@ -617,7 +542,8 @@ static int funcs_json(jbuf *b, PyObject *stats, PyObject *tree, PyObject *meta)
     PyObject *files = PyList_New(0);
     Py_ssize_t *ncal = NULL, *fid = NULL, *ff = NULL, nedges = 0;
     edge *edges = NULL;
-    tree_view t = {0};
+    pyro_tree_view t;
+    int have_view = 0;
     if (f.ids == NULL || f.keys == NULL || files == NULL)
         goto done;
     Py_ssize_t pos = 0;
@@ -642,8 +568,19 @@ static int funcs_json(jbuf *b, PyObject *stats, PyObject *tree, PyObject *meta)
     }
     if (collect_edges(stats, &f, &edges, &nedges, ncal) < 0)
         goto done;
-    if (tree != NULL && tree_check(tree, &f, &t, &fid) < 0)
-        goto done;
+    if (tree != NULL) {
+        PyObject *reason = NULL;
+        int bad = pyro_tree_view_init(&t, tree, &reason);
+        if (bad != 0) {
+            if (bad > 0)
+                PyErr_Format(pyro_FormatError, "pyrometer: the call tree is damaged: %U", reason);
+            Py_XDECREF(reason);
+            goto done;
+        }
+        have_view = 1;
+        if (tree_ids(&f, &t, &fid) < 0)
+            goto done;
+    }
     Py_ssize_t nall = PyList_GET_SIZE(f.keys);
     ff = PyMem_RawMalloc(sizeof(Py_ssize_t) * (size_t)(nall > 0 ? nall : 1));
     if (ff == NULL) {
@@ -734,6 +671,8 @@ static int funcs_json(jbuf *b, PyObject *stats, PyObject *tree, PyObject *meta)
     jb_ch(b, '}');
     rc = PyErr_Occurred() ? -1 : 0;
 done:
+    if (have_view)
+        pyro_tree_view_release(&t);
     funcs_free(&f);
     Py_XDECREF(files);
     PyMem_RawFree(ncal);
