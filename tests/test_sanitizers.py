@@ -16,6 +16,19 @@ import sys, threading
 sys.path.insert(0, {programs!r})
 import pyrometer
 import recursion, generators, exceptions, objects, async_prog
+def damage_tree(path):
+    # the reader of the tree on cut and damaged data: errors, never crashes
+    data = open(path, "rb").read()
+    for k in range(1, 120):
+        at = len(data) - 1 - (k * 37) % min(len(data), 3000)
+        bad = bytearray(data)
+        bad[at] ^= 1 << (k % 8)
+        for blob in (bytes(bad), data[:len(data) - k * 11]):
+            open(path + ".bad", "wb").write(blob)
+            try:
+                pyrometer._engine.load_profile(path + ".bad")
+            except (pyrometer._engine.FormatError, ValueError):
+                pass
 def everything():
     for m in (recursion, generators, exceptions, objects, async_prog):
         m.main()
@@ -25,6 +38,11 @@ for kw in ({{}}, {{"builtins": False}}, {{"fold_depth": 4}}, {{"_node_limit": 50
     prof.enable(); everything(); prof.disable()
     stats = prof.get_stats()
     prof.dump({out!r})
+    tree = prof.get_tree()
+    assert pyrometer._engine.load_profile({out!r}) == (stats, tree)
+    for w in ("write_collapsed", "write_speedscope", "write_flamegraph"):
+        getattr(pyrometer._engine, w)({out!r} + "." + w, tree)
+    damage_tree({out!r})
     prof.clear()
     prof.enable(); everything(); prof.disable()   # code objects still point at cleared entries
     prof.get_stats()

@@ -260,6 +260,22 @@ def test_cprofile_and_foreign_second_objects_have_no_tree(tmp_path):
     assert _engine.load_profile(str(p)) == (stats, None)
 
 
+def test_profile_module_files_with_code_objects(tmp_path):
+    # the pure-Python profile module names the profiled code with the code
+    # object itself: such stats are read by PyMarshal, and a tree after
+    # them is still found
+    import profile
+    prof = profile.Profile()
+    prof.runctx(compile("sorted(range(10))", "<profiled>", "exec"), {}, {})
+    path = tmp_path / "pm.prof"
+    prof.dump_stats(str(path))
+    stats, tree = _engine.load_profile(str(path))
+    assert tree is None and any(not isinstance(k[2], str) for k in stats)
+    both = tmp_path / "both.prof"
+    _engine.dump_stats(str(both), stats, small_tree())
+    assert _engine.load_profile(str(both)) == (stats, small_tree())
+
+
 def small_tree():
     return {"pyrometer": "calltree", "version": 1,
             "funcs": [("a.py", 1, "f"), ("a.py", 5, "g")],

@@ -75,6 +75,67 @@ def _write_prof(profile, out, options):
 register("prof", help="pstats .prof (with the call tree when the input has one)")(_write_prof)
 
 
+# ---- formats built from the call tree (C writers in src/engine/formats/) ----
+
+def _tree_writer(name):
+    def deco(write):
+        def checked(profile, out, options):
+            check_tree(profile, name)
+            write(profile, out, options)
+        return checked
+    return deco
+
+
+@register("collapsed", needs_tree=True,
+          help="collapsed stacks for flamegraph.pl, Pyroscope, speedscope: one "
+               "'frame;frame;frame value' line per call path, root first, value = the "
+               "path's self time in whole microseconds (paths under 0.5 us left out)")
+@_tree_writer("collapsed")
+def _write_collapsed(profile, out, options):
+    _engine.write_collapsed(out, profile.tree)
+
+
+def _speedscope_unit(value):
+    if value not in ("seconds", "microseconds"):
+        raise ValueError(f"choose seconds or microseconds, not '{value}'")
+    return value
+
+
+@register("speedscope", needs_tree=True,
+          options={"--unit": ("unit", _speedscope_unit, "seconds",
+                              "weights in seconds or microseconds")},
+          help="speedscope's JSON file format (one sampled profile: a stack per call "
+               "path, weighted by its self time); open it at speedscope.app")
+@_tree_writer("speedscope")
+def _write_speedscope(profile, out, options):
+    from . import __version__
+    _engine.write_speedscope(out, profile.tree, name=os.path.basename(profile.path),
+                             unit=options["unit"], exporter=f"pyrometer@{__version__}")
+
+
+def _pixels(kind, low, high):
+    def parse(value):
+        x = kind(value)
+        if not low <= x <= high:
+            raise ValueError(f"{value} is not in {low}..{high}")
+        return x
+    return parse
+
+
+@register("flamegraph", needs_tree=True,
+          options={"--title": ("title", str, "Flame graph", "the title at the top"),
+                   "--width": ("width", _pixels(int, 200, 100000), 1200, "width in pixels"),
+                   "--min-width": ("min_width", _pixels(float, 0.0, 1e6), 0.1,
+                                   "leave out paths narrower than this many pixels")},
+          help="interactive SVG flame graph (self-contained: hover for details, click "
+               "to zoom, Search or Ctrl-F to highlight); width = total time")
+@_tree_writer("flamegraph")
+def _write_flamegraph(profile, out, options):
+    _engine.write_flamegraph(out, profile.tree, title=options["title"],
+                             subtitle=os.path.basename(profile.path), width=options["width"],
+                             min_width=options["min_width"])
+
+
 # ---- the HTML report: the page is package data, the writer is C -----------
 
 HTML_TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_html", "report.html")

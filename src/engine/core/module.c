@@ -20,6 +20,18 @@ static PyMethodDef module_methods[] = {
     {"load_profile", pyro_py_load_profile, METH_O,
      "load_profile(path) -> (stats, tree or None): the stats as load_stats reads them and\n"
      "pyrometer's call tree when the file has one; FormatError if it is corrupt."},
+    {"write_collapsed", (PyCFunction)(void (*)(void))pyro_py_write_collapsed,
+     METH_VARARGS | METH_KEYWORDS,
+     "write_collapsed(path, tree): collapsed stacks, one 'frame;frame;frame value' line per\n"
+     "call path, root first, value = the path's self time in whole microseconds."},
+    {"write_speedscope", (PyCFunction)(void (*)(void))pyro_py_write_speedscope,
+     METH_VARARGS | METH_KEYWORDS,
+     "write_speedscope(path, tree, *, name='profile', unit='seconds', exporter='pyrometer'):\n"
+     "speedscope's JSON file format, one sampled profile weighted by self time."},
+    {"write_flamegraph", (PyCFunction)(void (*)(void))pyro_py_write_flamegraph,
+     METH_VARARGS | METH_KEYWORDS,
+     "write_flamegraph(path, tree, *, title='Flame graph', subtitle=None, width=1200,\n"
+     "min_width=0.1): an interactive, self-contained SVG flame graph."},
     {"clock_name", py_clock_name, METH_NOARGS, "The clock in use."},
     {"load_stats", pyro_py_load_stats, METH_O,
      "load_stats(path) -> dict: read a .prof file (cProfile's, profile's or ours) as\n"

@@ -31,6 +31,20 @@ void pyro_tree_view_release(pyro_tree_view *v);
 /* The same check for an argument: 0, or -1 + ValueError/TypeError. */
 int pyro_tree_view_of_arg(pyro_tree_view *v, PyObject *tree);
 
+/* Depth of every node (a root is 0): a new PyMem_Raw array, or NULL +
+ * MemoryError. */
+uint32_t *pyro_tree_depths(const pyro_tree_view *v);
+
+/* The functions on the path to node `i`, root first, into path[0..depth]:
+ * `path` has room for depth + 1 items. */
+void pyro_tree_path(const pyro_tree_view *v, size_t i, uint32_t depth, uint32_t *path);
+
+/* The frame names of all functions (pyro_frame_name) as UTF-8, each a
+ * PyMem_Raw string; `sanitize` replaces ';' with ',' and line breaks with
+ * spaces (collapsed stacks).  NULL + exception on failure. */
+char **pyro_tree_frame_names(const pyro_tree_view *v, int sanitize);
+void pyro_tree_free_names(const pyro_tree_view *v, char **names);
+
 /* Write `stats` then `tree` (NULL: none) as two marshal objects, the tree
  * with its marker first; atomically.  0 or -1 + exception. */
 int pyro_write_prof_tree(const char *path, PyObject *stats, PyObject *tree);

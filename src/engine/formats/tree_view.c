@@ -1,6 +1,7 @@
 /* tree_view.c: check a call-tree dict against docs/tree-format.md and
  * unpack it into C arrays for the writers. */
 #include "tree_file.h"
+#include "text_out.h"
 
 #include <math.h>
 
@@ -217,4 +218,59 @@ PyObject *pyro_frame_name(PyObject *label)
         return Py_NewRef(name);
     }
     return PyUnicode_FromFormat("%U (%U:%lld)", name, file, line);
+}
+
+uint32_t *pyro_tree_depths(const pyro_tree_view *v)
+{
+    uint32_t *depth = PyMem_RawMalloc((v->n + 1) * sizeof(*depth));
+    if (depth == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (size_t i = 0; i < v->n; i++)
+        depth[i] = v->parent[i] < 0 ? 0 : depth[v->parent[i]] + 1;
+    return depth;
+}
+
+void pyro_tree_path(const pyro_tree_view *v, size_t i, uint32_t depth, uint32_t *path)
+{
+    int64_t at = (int64_t)i;
+    for (int64_t d = depth; d >= 0 && at >= 0; d--) {
+        path[d] = v->func[at];
+        at = v->parent[at];
+    }
+}
+
+char **pyro_tree_frame_names(const pyro_tree_view *v, int sanitize)
+{
+    char **names = PyMem_RawCalloc(v->nfuncs + 1, sizeof(*names));
+    if (names == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (size_t f = 0; f < v->nfuncs; f++) {
+        PyObject *name = pyro_frame_name(PyList_GET_ITEM(v->funcs, (Py_ssize_t)f));
+        names[f] = name != NULL ? pyro_utf8_dup(name, NULL) : NULL;
+        Py_XDECREF(name);
+        if (names[f] == NULL) {
+            pyro_tree_free_names(v, names);
+            return NULL;
+        }
+        for (char *c = names[f]; sanitize && *c; c++) {
+            if (*c == ';')
+                *c = ',';
+            else if (*c == '\n' || *c == '\r')
+                *c = ' ';
+        }
+    }
+    return names;
+}
+
+void pyro_tree_free_names(const pyro_tree_view *v, char **names)
+{
+    if (names == NULL)
+        return;
+    for (size_t f = 0; f < v->nfuncs; f++)
+        PyMem_RawFree(names[f]);
+    PyMem_RawFree(names);
 }
