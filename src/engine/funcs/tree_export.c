@@ -155,7 +155,9 @@ static int any_folded(pyro_node *n, void *arg)
 }
 
 /* `list` = a list of `n` new objects, `expr` for each index i; NULL +
- * exception if one could not be made. */
+ * exception if one could not be made.  (3.11's opcode.h, which Python.h
+ * includes there, has an opcode of this name.) */
+#undef BUILD_LIST
 #define BUILD_LIST(list, n, expr)                                  \
     do {                                                           \
         (list) = PyList_New((Py_ssize_t)(n));                      \
