@@ -29,86 +29,30 @@
  * as the text \xNN, other lone surrogates as U+FFFD (a browser may crash
  * on lone surrogates in its DOM); other text is UTF-8. */
 #include "html_writer.h"
-#include "atomic_file.h"
 #include "line_file.h"
 #include "prof_file.h"
+#include "text_out.h"
 #include "tree_file.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-/* ---- JSON text in a growing buffer ------------------------------------- */
+/* ---- JSON text, in the writers' text buffer ------------------------------ */
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    int failed;                /* out of memory: reported at the end */
-} jbuf;
+typedef pyro_text jbuf;
 
-static int jb_room(jbuf *b, size_t n)
-{
-    if (b->len + n <= b->cap)
-        return 1;
-    if (b->failed)
-        return 0;
-    size_t cap = b->cap ? b->cap : 1 << 16;
-    while (cap < b->len + n)
-        cap *= 2;
-    char *p = PyMem_RawRealloc(b->buf, cap);
-    if (p == NULL) {
-        b->failed = 1;
-        return 0;
-    }
-    b->buf = p;
-    b->cap = cap;
-    return 1;
-}
-
-static void jb_put(jbuf *b, const char *s, size_t n)
-{
-    if (!jb_room(b, n))
-        return;
-    memcpy(b->buf + b->len, s, n);
-    b->len += n;
-}
-
-static void jb_lit(jbuf *b, const char *s)
-{
-    jb_put(b, s, strlen(s));
-}
-
-static void jb_ch(jbuf *b, char c)
-{
-    if (jb_room(b, 1))
-        b->buf[b->len++] = c;
-}
-
-/* Millions of numbers: digits by hand, not through snprintf. */
-static void jb_ll(jbuf *b, long long v)
-{
-    char t[24], *end = t + sizeof t, *p = end;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    jb_put(b, p, (size_t)(end - p));
-}
+#define jb_put pyro_text_put
+#define jb_lit pyro_text_str
+#define jb_ch pyro_text_char
+#define jb_ll pyro_text_ll
 
 /* A number JSON can hold: not-finite values (damaged input) become 0. */
 static void jb_dbl(jbuf *b, double x)
 {
-    char t[32];
-    if (!isfinite(x))
-        x = 0.0;
-    int n = snprintf(t, sizeof t, "%.9g", x);
-    jb_put(b, t, (size_t)n);
+    pyro_text_double(b, isfinite(x) ? x : 0.0);
 }
 
 /* Seconds as an integer number of nanoseconds (the page's `unit`). */
@@ -144,11 +88,13 @@ static int jb_str(jbuf *b, PyObject *s)
     int kind = PyUnicode_KIND(s);
     const void *data = PyUnicode_DATA(s);
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
-    if (!jb_room(b, (size_t)n * 6 + 2))
-        return 0;   /* b->failed: MemoryError at the end */
-    char *p = b->buf + b->len;
+    char chunk[512], *p = chunk;
     *p++ = '"';
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (p > chunk + sizeof chunk - 8) {   /* room for the longest escape */
+            jb_put(b, chunk, (size_t)(p - chunk));
+            p = chunk;
+        }
         Py_UCS4 c = PyUnicode_READ(kind, data, i);
         if (c < 0x80) {
             if (c == '"' || c == '\\') {
@@ -187,7 +133,7 @@ static int jb_str(jbuf *b, PyObject *s)
         }
     }
     *p++ = '"';
-    b->len = (size_t)(p - b->buf);
+    jb_put(b, chunk, (size_t)(p - chunk));
     return 0;
 }
 
@@ -779,31 +725,16 @@ PyObject *pyro_py_write_html(PyObject *module, PyObject *args, PyObject *kwargs)
     }
     if (!PyUnicode_FSConverter(path_obj, &path_bytes))
         return NULL;
-    jbuf b = {NULL, 0, 0, 0};
+    jbuf b = PYRO_TEXT_INIT;
     jb_put(&b, tpl, (size_t)(mark - tpl));
     int rc = stats != Py_None ? funcs_json(&b, stats, tree == Py_None ? NULL : tree, meta)
                               : lines_json(&b, lines, meta);
     jb_put(&b, mark + mlen, (size_t)(tlen - (mark + mlen - tpl)));
     PyObject *result = NULL;
     if (rc < 0)
-        goto done;
-    if (b.failed) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    int err;
-    Py_BEGIN_ALLOW_THREADS
-    err = pyro_write_atomic(PyBytes_AS_STRING(path_bytes), b.buf, b.len) < 0 ? errno : 0;
-    Py_END_ALLOW_THREADS
-    if (err) {
-        errno = err;
-        PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_obj);
-        goto done;
-    }
-    result = Py_None;
-    Py_INCREF(result);
-done:
-    PyMem_RawFree(b.buf);
+        pyro_text_free(&b);
+    else if (pyro_text_finish(&b, PyBytes_AS_STRING(path_bytes)) == 0)
+        result = Py_NewRef(Py_None);
     Py_DECREF(path_bytes);
     return result;
 }

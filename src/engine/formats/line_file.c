@@ -145,39 +145,6 @@ done:
     return result;
 }
 
-/* All of `path` in a PyMem_Raw buffer; 0 or an errno value.  No GIL. */
-static int slurp(const char *path, char **data, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return errno ? errno : EIO;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = PyMem_RawMalloc(cap);
-    for (;;) {
-        if (buf == NULL) {
-            fclose(f);
-            return ENOMEM;
-        }
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        char *bigger = PyMem_RawRealloc(buf, cap * 2);
-        if (bigger == NULL)
-            PyMem_RawFree(buf);
-        buf = bigger;
-        cap *= 2;
-    }
-    int err = ferror(f) ? (errno ? errno : EIO) : 0;
-    fclose(f);
-    if (err) {
-        PyMem_RawFree(buf);
-        return err;
-    }
-    *data = buf;
-    *len = n;
-    return 0;
-}
-
 PyObject *pyro_py_read_lines(PyObject *module, PyObject *path_obj)
 {
     (void)module;
@@ -188,12 +155,10 @@ PyObject *pyro_py_read_lines(PyObject *module, PyObject *path_obj)
     size_t len = 0;
     int err;
     Py_BEGIN_ALLOW_THREADS
-    err = slurp(PyBytes_AS_STRING(path_bytes), &data, &len);
+    err = pyro_read_file(PyBytes_AS_STRING(path_bytes), &data, &len);
     Py_END_ALLOW_THREADS
     if (err) {
-        errno = err;
-        PyErr_SetFromErrnoWithFilenameObject(err == ENOMEM ? PyExc_MemoryError : PyExc_OSError,
-                                             path_obj);
+        pyro_raise_read_error(PyBytes_AS_STRING(path_bytes), err);
         goto done;
     }
     size_t mlen = strlen(PYRO_LINES_MAGIC);
