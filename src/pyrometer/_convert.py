@@ -146,25 +146,19 @@ def _html_template():
         return f.read()
 
 
-def _html_meta(path, extra=None):
+def _html_meta(path):
     """What the page's summary says about the input file."""
     meta = {"file": os.path.abspath(path)}
     try:
         meta["profiled"] = time.ctime(os.stat(path).st_mtime)
     except OSError:
         pass
-    for key, value in (extra or {}).items():
-        if isinstance(value, (str, int, float, bool)):
-            meta[key] = str(value)
     return meta
 
 
 def _write_html(profile, out, options):
-    # Scalars a call tree may carry beside its lists (such as the clock).
-    extra = {k: v for k, v in (profile.tree or {}).items()
-             if k not in ("pyrometer", "version", "folded") and not isinstance(v, (list, dict))}
     _engine.write_html(out, _html_template(), stats=profile.stats, tree=profile.tree,
-                       meta=_html_meta(profile.path, extra))
+                       meta=_html_meta(profile.path))
 
 
 register("html", help="a self-contained HTML page: sortable function table, icicle view of the "

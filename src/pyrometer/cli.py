@@ -268,12 +268,11 @@ def cmd_convert(args):
                 return fail(f"'{src}' is a line profile: only -f html converts it "
                             f"(the {fmt_name} format holds function profiles)")
             _convert.write_lines_html(src, _lines.load(src), out)
-            print(f"pyrometer: {fmt_name} written to {out}", file=sys.stderr)
-            return 0
-        profile = _convert.load(src)
-        if fmt.needs_tree:
-            _convert.check_tree(profile, fmt_name)
-        fmt.write(profile, out, options)
+        else:
+            profile = _convert.load(src)
+            if fmt.needs_tree:
+                _convert.check_tree(profile, fmt_name)
+            fmt.write(profile, out, options)
     except OSError as exc:
         return fail(f"cannot read '{src}': {exc.strerror or exc}" if exc.filename in (None, src)
                     else f"cannot write '{out}': {exc.strerror or exc}")
