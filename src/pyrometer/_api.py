@@ -26,7 +26,8 @@ class Profiler(_engine.Profiler):
     - compensate: subtract the profiler's own measured cost per event.
 
     Use enable()/disable() or a with-block, then print_report(), dump(path)
-    or pstats.Stats(profiler).
+    (the pstats data, then the call tree), pstats.Stats(profiler) or
+    get_tree() (the call tree as a dict, docs/tree-format.md).
     """
 
     def create_stats(self):

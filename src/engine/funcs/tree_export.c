@@ -155,10 +155,8 @@ static int any_folded(pyro_node *n, void *arg)
 }
 
 /* `list` = a list of `n` new objects, `expr` for each index i; NULL +
- * exception if one could not be made.  (3.11's opcode.h, which Python.h
- * includes there, has an opcode of this name.) */
-#undef BUILD_LIST
-#define BUILD_LIST(list, n, expr)                                  \
+ * exception if one could not be made. */
+#define FILL_LIST(list, n, expr)                                  \
     do {                                                           \
         (list) = PyList_New((Py_ssize_t)(n));                      \
         for (size_t i_ = 0; (list) != NULL && i_ < (n); i_++) {    \
@@ -249,15 +247,15 @@ PyObject *pyro_export_tree(pyro_profiler *p)
     }
 
     tnode *nd = x.nodes;
-    BUILD_LIST(lists[0], kept, PyLong_FromLongLong((long long)nd[i].parent));
+    FILL_LIST(lists[0], kept, PyLong_FromLongLong((long long)nd[i].parent));
     if (lists[0] != NULL)
-        BUILD_LIST(lists[1], kept, PyLong_FromUnsignedLong(nd[i].func));
+        FILL_LIST(lists[1], kept, PyLong_FromUnsignedLong(nd[i].func));
     if (lists[1] != NULL)
-        BUILD_LIST(lists[2], kept, PyLong_FromUnsignedLongLong((unsigned long long)nd[i].calls));
+        FILL_LIST(lists[2], kept, PyLong_FromUnsignedLongLong((unsigned long long)nd[i].calls));
     if (lists[2] != NULL)
-        BUILD_LIST(lists[3], kept, PyFloat_FromDouble((double)nd[i].self_time * spt));
+        FILL_LIST(lists[3], kept, PyFloat_FromDouble((double)nd[i].self_time * spt));
     if (lists[3] != NULL)
-        BUILD_LIST(lists[4], kept, PyFloat_FromDouble((double)nd[i].total_time * spt));
+        FILL_LIST(lists[4], kept, PyFloat_FromDouble((double)nd[i].total_time * spt));
     if (lists[4] == NULL)
         goto fail;
     int folded = 0;
