@@ -29,6 +29,35 @@ def damage_tree(path):
                 pyrometer._engine.load_profile(path + ".bad")
             except (pyrometer._engine.FormatError, ValueError):
                 pass
+def html_pages(stats, tree):
+    # the HTML writer with and without the tree, hostile names, a damaged tree
+    from pyrometer import _convert
+    page = _convert._html_template()
+    pyrometer._engine.write_html({out!r} + ".html", page, stats=stats, tree=tree)
+    pyrometer._engine.write_html({out!r} + ".html", page, stats=stats, meta={{"f": "</script>"}})
+    odd = {{("</script>\\udcff", 1, "<!--\\u2028\\ud800" * 50): (1, 1, 0.5, 0.5, {{}})}}
+    pyrometer._engine.write_html({out!r} + ".html", page, stats=odd)
+    try:
+        pyrometer._engine.write_html({out!r} + ".html", page, stats=stats,
+                                     tree=dict(tree, func=[len(tree["funcs"])] * len(tree["func"])))
+    except pyrometer._engine.FormatError:
+        pass
+def line_files():
+    # line profiles saved, read back (also cut short) and made a page
+    from pyrometer import _convert, _lines
+    lp = pyrometer.LineProfiler(objects.main)
+    with lp:
+        objects.main()
+    lp.dump({out!r} + ".lines")
+    data = open({out!r} + ".lines", "rb").read()
+    stats = _lines.load({out!r} + ".lines")
+    pyrometer._engine.write_html({out!r} + ".lines.html", _convert._html_template(), lines=stats)
+    for k in range(1, 60):
+        open({out!r} + ".bad", "wb").write(data[:len(data) - k * 7])
+        try:
+            _lines.load({out!r} + ".bad")
+        except (pyrometer._engine.FormatError, ValueError):
+            pass
 def everything():
     for m in (recursion, generators, exceptions, objects, async_prog):
         m.main()
@@ -42,6 +71,7 @@ for kw in ({{}}, {{"builtins": False}}, {{"fold_depth": 4}}, {{"_node_limit": 50
     assert pyrometer._engine.load_profile({out!r}) == (stats, tree)
     for w in ("write_collapsed", "write_speedscope", "write_flamegraph"):
         getattr(pyrometer._engine, w)({out!r} + "." + w, tree)
+    html_pages(stats, tree)
     damage_tree({out!r})
     prof.clear()
     prof.enable(); everything(); prof.disable()   # code objects still point at cleared entries
@@ -59,6 +89,7 @@ assert mtree is not None and _engine.merge_profiles([(saved, None), (saved, tree
 for by in ("tottime", "cumtime", "calls"):
     _engine.format_diff(saved, merged, sort=by, fail_above=10.0, limit=20)
     _engine.format_diff(stats, {{}}, sort=by)
+line_files()
 print("ok")
 '''
 

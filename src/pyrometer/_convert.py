@@ -5,6 +5,7 @@ which options each takes, and loads the input.  A format registers itself
 with `register()`; `FORMATS` is what `convert` offers.
 """
 import os
+import time
 
 from . import _api, _engine
 
@@ -195,3 +196,38 @@ def _write_flamegraph(profile, out, options):
     _engine.write_flamegraph(out, profile.tree, title=options["title"],
                              subtitle=os.path.basename(profile.path), width=options["width"],
                              min_width=options["min_width"])
+
+
+# ---- the HTML report: the page is package data, the writer is C -----------
+
+HTML_TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_html", "report.html")
+
+
+def _html_template():
+    with open(HTML_TEMPLATE, encoding="utf-8") as f:
+        return f.read()
+
+
+def _html_meta(path):
+    """What the page's summary says about the input file."""
+    meta = {"file": os.path.abspath(path)}
+    try:
+        meta["profiled"] = time.ctime(os.stat(path).st_mtime)
+    except OSError:
+        pass
+    return meta
+
+
+def _write_html(profile, out, options):
+    _engine.write_html(out, _html_template(), stats=profile.stats, tree=profile.tree,
+                       meta=_html_meta(profile.path))
+
+
+register("html", help="a self-contained HTML page: sortable function table, icicle view of the "
+                      "call tree, callers/callees; for line profiles, source with per-line heat")(
+    _write_html)
+
+
+def write_lines_html(path, stats, out):
+    """The HTML page of a line profile (a dict as _lines.load gives)."""
+    _engine.write_html(out, _html_template(), lines=stats, meta=_html_meta(path))

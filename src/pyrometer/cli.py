@@ -279,10 +279,16 @@ def cmd_convert(args):
     if not os.path.isdir(folder):
         return fail(f"cannot write '{out}': no such directory '{folder}'")
     try:
-        profile = _convert.load(src)
-        if fmt.needs_tree:
-            _convert.check_tree(profile, fmt_name)
-        fmt.write(profile, out, options)
+        if _lines.is_line_file(src):
+            if fmt_name != "html":
+                return fail(f"'{src}' is a line profile: only -f html converts it "
+                            f"(the {fmt_name} format holds function profiles)")
+            _convert.write_lines_html(src, _lines.load(src), out)
+        else:
+            profile = _convert.load(src)
+            if fmt.needs_tree:
+                _convert.check_tree(profile, fmt_name)
+            fmt.write(profile, out, options)
     except OSError as exc:
         return fail(f"cannot read '{src}': {exc.strerror or exc}" if exc.filename in (None, src)
                     else f"cannot write '{out}': {exc.strerror or exc}")

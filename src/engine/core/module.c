@@ -6,6 +6,7 @@
 #include "lineprofiler.h"
 #include "lines_file.h"
 #include "merge.h"
+#include "html_writer.h"
 
 static PyObject *py_clock_name(PyObject *m, PyObject *unused)
 {
@@ -80,6 +81,11 @@ static PyMethodDef module_methods[] = {
      "tottime, cumtime or calls.  With fail_above (percent), failed tells whether the\n"
      "total tottime, or that of a function holding at least min_share percent of the\n"
      "total on either side, grew by more than that."},
+    {"write_html", (PyCFunction)(void (*)(void))pyro_py_write_html, METH_VARARGS | METH_KEYWORDS,
+     "write_html(path, template, *, stats=None, tree=None, lines=None, meta=None):\n"
+     "the HTML report of a function profile (pstats dict + call tree or None) or of\n"
+     "a line profile, spliced into `template` at its data marker, atomically; meta:\n"
+     "{str: str} for the summary."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -127,7 +133,9 @@ PyMODINIT_FUNC PyInit__engine(void)
         Py_DECREF(m);
         return NULL;
     }
-    if (PyModule_AddObject(m, "LINES_MAGIC", PyBytes_FromString(PYRO_LINES_MAGIC)) < 0) {
+    PyObject *magic = PyBytes_FromString(PYRO_LINES_MAGIC);
+    if (magic == NULL || PyModule_AddObject(m, "LINES_MAGIC", magic) < 0) {
+        Py_XDECREF(magic);
         Py_DECREF(m);
         return NULL;
     }

@@ -11,6 +11,14 @@ int pyro_write_prof(const char *path, PyObject *stats);
  * Created by the module's init. */
 extern PyObject *pyro_FormatError;
 
+/* Read all of `path` into a PyMem_Raw buffer (*data, freed with
+ * PyMem_RawFree).  0, or an errno value.  Needs no GIL. */
+int pyro_read_file(const char *path, char **data, size_t *len);
+
+/* The OSError (of errno's subclass: FileNotFoundError...) or MemoryError
+ * for a pyro_read_file failure, one line naming `path`. */
+void pyro_raise_read_error(const char *path, int err);
+
 /* Read the profile in `path` as marshal.load would (first object only):
  * a new dict, or NULL + OSError / FormatError / MemoryError. */
 PyObject *pyro_load_stats(const char *path);

@@ -28,9 +28,7 @@ PyObject *pyro_FormatError = NULL;
 
 /* ---- reading the file ------------------------------------------------- */
 
-/* Read all of `path` into a PyMem_Raw buffer.  0, or an errno value.
- * Runs without the GIL. */
-static int read_file(const char *path, char **data, size_t *len)
+int pyro_read_file(const char *path, char **data, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
@@ -76,7 +74,7 @@ static int read_file(const char *path, char **data, size_t *len)
 
 /* OSError of the subclass Python would pick for `err` (so callers can catch
  * FileNotFoundError), with our one-line message and .errno set. */
-static void raise_read_error(const char *path, int err)
+void pyro_raise_read_error(const char *path, int err)
 {
     if (err == ENOMEM) {
         PyErr_NoMemory();
@@ -884,10 +882,10 @@ static PyObject *load_first(const char *path, char **rest, size_t *rest_len, siz
     size_t len = 0;
     int err;
     Py_BEGIN_ALLOW_THREADS
-    err = read_file(path, &data, &len);
+    err = pyro_read_file(path, &data, &len);
     Py_END_ALLOW_THREADS
     if (err != 0) {
-        raise_read_error(path, err);
+        pyro_raise_read_error(path, err);
         return NULL;
     }
     PyObject *stats = NULL;

@@ -1,0 +1,740 @@
+/* html_writer.c: a profile as a self-contained HTML page.
+ *
+ * The page's code is the template (pyrometer/_html/report.html); what
+ * varies is one JSON object spliced in at HTML_DATA_MARKER.  The JSON is
+ * columnar, so that 100 000 functions parse in a few tens of milliseconds
+ * and become typed arrays in the page:
+ *
+ *   function profile
+ *     {"kind": "funcs", "unit": 1e-9, "meta": {str: str}, "n": N,
+ *      "files": [file names], "ff": [file index], "fl": [line], "fn": [name],
+ *                         one per function: the N with an entry of their
+ *                         own first, then callers or tree functions without
+ *      "cc", "nc", "tt", "ct": [primitive calls, calls, tottime, cumtime]
+ *                         of the N functions, times as integers of `unit`,
+ *      "ncal": [number of callers of each of the N],
+ *      "ca", "enc", "ecc", "ett", "ect": [caller, nc, cc, tt, ct] of every
+ *                         caller->callee edge, callee by callee,
+ *      "tree": null or {"folded": bool, "pd": [node - parent, 0 at a root],
+ *                       "func", "calls", "self", "total": [per node]}}
+ *
+ *   line profile
+ *     {"kind": "lines", "unit": seconds, "meta": {...}, "info": {...},
+ *      "functions": [{"file", "line", "name", "t": [line, hits, time, ...],
+ *                     "src": [lines] or null}]}
+ *
+ * Strings are escaped beyond what JSON needs: <, > and & as \u00XX (no
+ * "</script" or "<!--" can appear in the block), U+2028/2029 as \uXXXX;
+ * a byte that was not UTF-8 in a file name (decoded with surrogateescape)
+ * as the text \xNN, other lone surrogates as U+FFFD (a browser may crash
+ * on lone surrogates in its DOM); other text is UTF-8. */
+#include "html_writer.h"
+#include "lines_file.h"
+#include "prof_file.h"
+#include "text_out.h"
+#include "tree_file.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- JSON text, in the writers' text buffer ------------------------------ */
+
+typedef pyro_text jbuf;
+
+#define jb_put pyro_text_put
+#define jb_lit pyro_text_str
+#define jb_ch pyro_text_char
+#define jb_ll pyro_text_ll
+
+/* A number JSON can hold: not-finite values (damaged input) become 0. */
+static void jb_dbl(jbuf *b, double x)
+{
+    pyro_text_double(b, isfinite(x) ? x : 0.0);
+}
+
+/* Seconds as an integer number of nanoseconds (the page's `unit`). */
+static void jb_ns(jbuf *b, double seconds)
+{
+    double v = seconds * 1e9;
+    if (isfinite(v) && fabs(v) < 9e15)
+        jb_ll(b, llround(v));
+    else
+        jb_dbl(b, v);
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+static char *put_u_escape(char *p, Py_UCS4 c)
+{
+    *p++ = '\\';
+    *p++ = 'u';
+    *p++ = HEX[(c >> 12) & 15];
+    *p++ = HEX[(c >> 8) & 15];
+    *p++ = HEX[(c >> 4) & 15];
+    *p++ = HEX[c & 15];
+    return p;
+}
+
+/* A str as a JSON string safe inside <script>.  -1 + exception. */
+static int jb_str(jbuf *b, PyObject *s)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(s) < 0)
+        return -1;
+#endif
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    char chunk[512], *p = chunk;
+    *p++ = '"';
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (p > chunk + sizeof chunk - 8) {   /* room for the longest escape */
+            jb_put(b, chunk, (size_t)(p - chunk));
+            p = chunk;
+        }
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c < 0x80) {
+            if (c == '"' || c == '\\') {
+                *p++ = '\\';
+                *p++ = (char)c;
+            } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+                p = put_u_escape(p, c);
+            } else {
+                *p++ = (char)c;
+            }
+        } else if (c < 0x800) {
+            *p++ = (char)(0xC0 | (c >> 6));
+            *p++ = (char)(0x80 | (c & 0x3F));
+        } else if (c >= 0xDC80 && c <= 0xDCFF) {
+            /* a byte that was not UTF-8 (surrogateescape): shown as \xNN */
+            *p++ = '\\';
+            *p++ = '\\';
+            *p++ = 'x';
+            *p++ = HEX[(c >> 4) & 15];
+            *p++ = HEX[c & 15];
+        } else if (c >= 0xD800 && c <= 0xDFFF) {
+            *p++ = (char)0xEF;   /* any other lone surrogate: U+FFFD */
+            *p++ = (char)0xBF;
+            *p++ = (char)0xBD;
+        } else if (c == 0x2028 || c == 0x2029) {
+            p = put_u_escape(p, c);
+        } else if (c < 0x10000) {
+            *p++ = (char)(0xE0 | (c >> 12));
+            *p++ = (char)(0x80 | ((c >> 6) & 0x3F));
+            *p++ = (char)(0x80 | (c & 0x3F));
+        } else {
+            *p++ = (char)(0xF0 | (c >> 18));
+            *p++ = (char)(0x80 | ((c >> 12) & 0x3F));
+            *p++ = (char)(0x80 | ((c >> 6) & 0x3F));
+            *p++ = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    *p++ = '"';
+    jb_put(b, chunk, (size_t)(p - chunk));
+    return 0;
+}
+
+/* Any object as a JSON string: str() of what is not a str (the profile
+ * module names its command entry with a code object). */
+static int jb_any_str(jbuf *b, PyObject *o)
+{
+    if (PyUnicode_Check(o))
+        return jb_str(b, o);
+    PyObject *s = PyObject_Str(o);
+    if (s == NULL)
+        return -1;
+    int rc = jb_str(b, s);
+    Py_DECREF(s);
+    return rc;
+}
+
+/* "key": — a key with its colon, after a comma unless it is the first. */
+static void jb_key(jbuf *b, const char *key, int first)
+{
+    if (!first)
+        jb_ch(b, ',');
+    jb_ch(b, '"');
+    jb_lit(b, key);
+    jb_lit(b, "\":");
+}
+
+/* {str: str} of a dict (None or NULL: {}).  -1 + exception. */
+static int jb_meta(jbuf *b, PyObject *meta)
+{
+    jb_ch(b, '{');
+    if (meta != NULL && meta != Py_None) {
+        if (!PyDict_Check(meta)) {
+            PyErr_SetString(PyExc_TypeError, "pyrometer: meta must be a dict");
+            return -1;
+        }
+        Py_ssize_t pos = 0;
+        PyObject *k, *v;
+        int first = 1;
+        while (PyDict_Next(meta, &pos, &k, &v)) {
+            if (!first)
+                jb_ch(b, ',');
+            first = 0;
+            if (jb_any_str(b, k) < 0)
+                return -1;
+            jb_ch(b, ':');
+            if (jb_any_str(b, v) < 0)
+                return -1;
+        }
+    }
+    jb_ch(b, '}');
+    return 0;
+}
+
+/* ---- function profiles --------------------------------------------------- */
+
+/* The functions by index, found by key.  Keys are looked up by identity
+ * first (the .prof reader gives a caller the very tuple of the function's
+ * own key), by value in `ids` only when that fails. */
+typedef struct {
+    PyObject *ids;             /* {key: index} */
+    PyObject *keys;            /* [key] by index */
+    Py_ssize_t n;              /* functions with an entry: the first n keys */
+    PyObject **slot_key;       /* open addressing by pointer; NULL: empty */
+    Py_ssize_t *slot_id;
+    size_t mask, used;
+} funcs;
+
+static size_t ptr_slot(const funcs *f, PyObject *key)
+{
+    uint64_t h = (uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15ULL;
+    return (size_t)(h >> 29) & f->mask;
+}
+
+static int ptr_grow(funcs *f)
+{
+    size_t cap = f->mask ? (f->mask + 1) * 2 : 1 << 12;
+    PyObject **keys = PyMem_RawCalloc(cap, sizeof(PyObject *));
+    Py_ssize_t *ids = PyMem_RawMalloc(cap * sizeof(Py_ssize_t));
+    if (keys == NULL || ids == NULL) {
+        PyMem_RawFree(keys);
+        PyMem_RawFree(ids);
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject **old_keys = f->slot_key;
+    Py_ssize_t *old_ids = f->slot_id;
+    size_t old_cap = f->mask ? f->mask + 1 : 0;
+    f->slot_key = keys;
+    f->slot_id = ids;
+    f->mask = cap - 1;
+    for (size_t i = 0; i < old_cap; i++) {
+        if (old_keys[i] == NULL)
+            continue;
+        size_t j = ptr_slot(f, old_keys[i]);
+        while (keys[j] != NULL)
+            j = (j + 1) & f->mask;
+        keys[j] = old_keys[i];
+        ids[j] = old_ids[i];
+    }
+    PyMem_RawFree(old_keys);
+    PyMem_RawFree(old_ids);
+    return 0;
+}
+
+/* Remember that the object `key` (borrowed: the input keeps it alive) is
+ * function `id`.  -1 + MemoryError. */
+static int ptr_put(funcs *f, PyObject *key, Py_ssize_t id)
+{
+    if ((f->used + 1) * 2 > (f->mask ? f->mask + 1 : 0) && ptr_grow(f) < 0)
+        return -1;
+    size_t j = ptr_slot(f, key);
+    while (f->slot_key[j] != NULL) {
+        if (f->slot_key[j] == key)
+            return 0;
+        j = (j + 1) & f->mask;
+    }
+    f->slot_key[j] = key;
+    f->slot_id[j] = id;
+    f->used++;
+    return 0;
+}
+
+static Py_ssize_t ptr_get(const funcs *f, PyObject *key)
+{
+    if (f->mask == 0)
+        return -1;
+    size_t j = ptr_slot(f, key);
+    while (f->slot_key[j] != NULL) {
+        if (f->slot_key[j] == key)
+            return f->slot_id[j];
+        j = (j + 1) & f->mask;
+    }
+    return -1;
+}
+
+static void funcs_free(funcs *f)
+{
+    Py_XDECREF(f->ids);
+    Py_XDECREF(f->keys);
+    PyMem_RawFree(f->slot_key);
+    PyMem_RawFree(f->slot_id);
+}
+
+/* The index of `key`, added to the functions if new; *known set when the
+ * key was met before (so it has been checked).  -1 + exception. */
+static Py_ssize_t func_id(funcs *f, PyObject *key, int *known)
+{
+    Py_ssize_t id = ptr_get(f, key);
+    if (id >= 0) {
+        *known = 1;
+        return id;
+    }
+    PyObject *found = PyDict_GetItemWithError(f->ids, key);
+    if (found != NULL) {
+        *known = 1;
+        id = PyLong_AsSsize_t(found);
+        return ptr_put(f, key, id) < 0 ? -1 : id;
+    }
+    if (PyErr_Occurred())
+        return -1;
+    *known = 0;
+    id = PyList_GET_SIZE(f->keys);
+    PyObject *v = PyLong_FromSsize_t(id);
+    if (v == NULL)
+        return -1;
+    int rc = PyDict_SetItem(f->ids, key, v);
+    Py_DECREF(v);
+    if (rc < 0 || PyList_Append(f->keys, key) < 0 || ptr_put(f, key, id) < 0)
+        return -1;
+    return id;
+}
+
+/* The index among the functions of each function of the tree.  0, or -1 +
+ * exception. */
+static int tree_ids(funcs *f, const pyro_tree_view *t, Py_ssize_t **fid)
+{
+    *fid = PyMem_RawMalloc(sizeof(Py_ssize_t) * (t->nfuncs > 0 ? t->nfuncs : 1));
+    if (*fid == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < t->nfuncs; i++) {
+        int known;
+        if (((*fid)[i] = func_id(f, PyList_GET_ITEM(t->funcs, (Py_ssize_t)i), &known)) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void tree_json(jbuf *b, const pyro_tree_view *t, const Py_ssize_t *fid)
+{
+    jb_lit(b, "{\"folded\":");
+    jb_lit(b, t->folded ? "true" : "false");
+    jb_lit(b, ",\"pd\":[");
+    for (size_t i = 0; i < t->n; i++) {
+        if (i)
+            jb_ch(b, ',');
+        jb_ll(b, t->parent[i] < 0 ? 0 : (long long)i - (long long)t->parent[i]);
+    }
+    jb_lit(b, "],\"func\":[");
+    for (size_t i = 0; i < t->n; i++) {
+        if (i)
+            jb_ch(b, ',');
+        jb_ll(b, (long long)fid[t->func[i]]);
+    }
+    jb_lit(b, "],\"calls\":[");
+    for (size_t i = 0; i < t->n; i++) {
+        if (i)
+            jb_ch(b, ',');
+        jb_ll(b, t->calls[i] > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)t->calls[i]);
+    }
+    jb_lit(b, "],\"self\":[");
+    for (size_t i = 0; i < t->n; i++) {
+        if (i)
+            jb_ch(b, ',');
+        jb_ns(b, t->self_time[i]);
+    }
+    jb_lit(b, "],\"total\":[");
+    for (size_t i = 0; i < t->n; i++) {
+        if (i)
+            jb_ch(b, ',');
+        jb_ns(b, t->total_time[i]);
+    }
+    jb_lit(b, "]}");
+}
+
+typedef struct {
+    Py_ssize_t caller;
+    long long nc, cc;
+    double tt, ct;
+} edge;
+
+/* Every caller->callee edge, callee by callee (in entry order), with the
+ * number of callers of each entry in ncal; each call checked as it is
+ * read.  -1 + exception (FormatError for a call of the wrong shape). */
+static int collect_edges(PyObject *stats, funcs *f, edge **out, Py_ssize_t *count, Py_ssize_t *ncal)
+{
+    Py_ssize_t total = 0, pos = 0, i = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(stats, &pos, &key, &value))
+        total += PyDict_GET_SIZE(PyTuple_GET_ITEM(value, 4));
+    edge *e = PyMem_RawMalloc(sizeof(edge) * (size_t)(total > 0 ? total : 1));
+    if (e == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t k = 0;
+    pos = 0;
+    while (PyDict_Next(stats, &pos, &key, &value)) {
+        PyObject *callers = PyTuple_GET_ITEM(value, 4), *ck, *cv, *reason = NULL;
+        Py_ssize_t cpos = 0;
+        ncal[i] = PyDict_GET_SIZE(callers);
+        while (PyDict_Next(callers, &cpos, &ck, &cv)) {
+            int known = 0;
+            Py_ssize_t id = ptr_get(f, ck);
+            if (id >= 0)
+                known = 1;
+            int bad = pyro_check_call(key, ck, cv, known, &reason);
+            if (bad != 0) {
+                if (bad > 0)
+                    PyErr_Format(pyro_FormatError, "pyrometer: not a pstats dict: %U", reason);
+                Py_XDECREF(reason);
+                goto fail;
+            }
+            if (id < 0 && (id = func_id(f, ck, &known)) < 0)
+                goto fail;
+            if (k >= total) {
+                PyErr_SetString(PyExc_RuntimeError, "pyrometer: stats changed while written");
+                goto fail;
+            }
+            e[k].caller = id;
+            if (PyTuple_Check(cv)) {
+                e[k].nc = PyLong_AsLongLong(PyTuple_GET_ITEM(cv, 0));
+                e[k].cc = PyLong_AsLongLong(PyTuple_GET_ITEM(cv, 1));
+                e[k].tt = PyFloat_AsDouble(PyTuple_GET_ITEM(cv, 2));
+                e[k].ct = PyFloat_AsDouble(PyTuple_GET_ITEM(cv, 3));
+            } else {   /* the profile module: a call count only */
+                e[k].nc = e[k].cc = PyLong_AsLongLong(cv);
+                e[k].tt = e[k].ct = 0.0;
+            }
+            k++;
+        }
+        i++;
+    }
+    *out = e;
+    *count = k;
+    return 0;
+fail:
+    PyMem_RawFree(e);
+    return -1;
+}
+
+/* The index in `files` of each function's file name, each name once. */
+static int file_index(funcs *f, PyObject *files, Py_ssize_t *ff)
+{
+    PyObject *ids = PyDict_New();
+    if (ids == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(f->keys); i++) {
+        PyObject *file = PyTuple_GET_ITEM(PyList_GET_ITEM(f->keys, i), 0);
+        PyObject *found = PyDict_GetItemWithError(ids, file);
+        if (found != NULL) {
+            ff[i] = PyLong_AsSsize_t(found);
+            continue;
+        }
+        if (PyErr_Occurred())
+            goto fail;
+        ff[i] = PyList_GET_SIZE(files);
+        PyObject *v = PyLong_FromSsize_t(ff[i]);
+        if (v == NULL)
+            goto fail;
+        int err = PyDict_SetItem(ids, file, v) < 0 || PyList_Append(files, file) < 0;
+        Py_DECREF(v);
+        if (err)
+            goto fail;
+    }
+    Py_DECREF(ids);
+    return 0;
+fail:
+    Py_DECREF(ids);
+    return -1;
+}
+
+/* "name":[v0,v1,...] of item `item` of each entry (counts or times). */
+static void entry_column(jbuf *b, PyObject *stats, const char *name, int item, int is_time)
+{
+    jb_key(b, name, 0);
+    jb_ch(b, '[');
+    Py_ssize_t pos = 0, i = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(stats, &pos, &key, &value)) {
+        if (i++)
+            jb_ch(b, ',');
+        PyObject *v = PyTuple_GET_ITEM(value, item);
+        if (is_time)
+            jb_ns(b, PyFloat_AsDouble(v));
+        else
+            jb_ll(b, PyLong_AsLongLong(v));
+    }
+    jb_ch(b, ']');
+}
+
+static int funcs_json(jbuf *b, PyObject *stats, PyObject *tree, PyObject *meta)
+{
+    if (!PyDict_Check(stats)) {
+        PyErr_SetString(pyro_FormatError, "pyrometer: not a pstats dict: the stats are not a dict");
+        return -1;
+    }
+    int rc = -1;
+    funcs f = {PyDict_New(), PyList_New(0), 0, NULL, NULL, 0, 0};
+    PyObject *files = PyList_New(0);
+    Py_ssize_t *ncal = NULL, *fid = NULL, *ff = NULL, nedges = 0;
+    edge *edges = NULL;
+    pyro_tree_view t;
+    int have_view = 0;
+    if (f.ids == NULL || f.keys == NULL || files == NULL)
+        goto done;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(stats, &pos, &key, &value)) {
+        PyObject *reason = NULL;
+        int bad = pyro_check_entry(key, value, 0, &reason), known;
+        if (bad != 0) {
+            if (bad > 0)
+                PyErr_Format(pyro_FormatError, "pyrometer: not a pstats dict: %U", reason);
+            Py_XDECREF(reason);
+            goto done;
+        }
+        if (func_id(&f, key, &known) < 0)
+            goto done;
+    }
+    f.n = PyList_GET_SIZE(f.keys);
+    ncal = PyMem_RawMalloc(sizeof(Py_ssize_t) * (size_t)(f.n > 0 ? f.n : 1));
+    if (ncal == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (collect_edges(stats, &f, &edges, &nedges, ncal) < 0)
+        goto done;
+    if (tree != NULL) {
+        PyObject *reason = NULL;
+        int bad = pyro_tree_view_init(&t, tree, &reason);
+        if (bad != 0) {
+            if (bad > 0)
+                PyErr_Format(pyro_FormatError, "pyrometer: the call tree is damaged: %U", reason);
+            Py_XDECREF(reason);
+            goto done;
+        }
+        have_view = 1;
+        if (tree_ids(&f, &t, &fid) < 0)
+            goto done;
+    }
+    Py_ssize_t nall = PyList_GET_SIZE(f.keys);
+    ff = PyMem_RawMalloc(sizeof(Py_ssize_t) * (size_t)(nall > 0 ? nall : 1));
+    if (ff == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (file_index(&f, files, ff) < 0)
+        goto done;
+
+    jb_lit(b, "{\"kind\":\"funcs\",\"unit\":1e-9,\"meta\":");
+    if (jb_meta(b, meta) < 0)
+        goto done;
+    jb_key(b, "n", 0);
+    jb_ll(b, (long long)f.n);
+    jb_key(b, "files", 0);
+    jb_ch(b, '[');
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(files); i++) {
+        if (i)
+            jb_ch(b, ',');
+        if (jb_str(b, PyList_GET_ITEM(files, i)) < 0)
+            goto done;
+    }
+    jb_lit(b, "],\"ff\":[");
+    for (Py_ssize_t i = 0; i < nall; i++) {
+        if (i)
+            jb_ch(b, ',');
+        jb_ll(b, (long long)ff[i]);
+    }
+    jb_lit(b, "],\"fl\":[");
+    for (Py_ssize_t i = 0; i < nall; i++) {
+        if (i)
+            jb_ch(b, ',');
+        jb_ll(b, PyLong_AsLongLong(PyTuple_GET_ITEM(PyList_GET_ITEM(f.keys, i), 1)));
+    }
+    jb_lit(b, "],\"fn\":[");
+    for (Py_ssize_t i = 0; i < nall; i++) {
+        if (i)
+            jb_ch(b, ',');
+        if (jb_any_str(b, PyTuple_GET_ITEM(PyList_GET_ITEM(f.keys, i), 2)) < 0)
+            goto done;
+    }
+    jb_ch(b, ']');
+    entry_column(b, stats, "cc", 0, 0);
+    entry_column(b, stats, "nc", 1, 0);
+    entry_column(b, stats, "tt", 2, 1);
+    entry_column(b, stats, "ct", 3, 1);
+    jb_lit(b, ",\"ncal\":[");
+    for (Py_ssize_t i = 0; i < f.n; i++) {
+        if (i)
+            jb_ch(b, ',');
+        jb_ll(b, (long long)ncal[i]);
+    }
+    jb_lit(b, "],\"ca\":[");
+    for (Py_ssize_t i = 0; i < nedges; i++) {
+        if (i)
+            jb_ch(b, ',');
+        jb_ll(b, (long long)edges[i].caller);
+    }
+    jb_lit(b, "],\"enc\":[");
+    for (Py_ssize_t i = 0; i < nedges; i++) {
+        if (i)
+            jb_ch(b, ',');
+        jb_ll(b, edges[i].nc);
+    }
+    jb_lit(b, "],\"ecc\":[");
+    for (Py_ssize_t i = 0; i < nedges; i++) {
+        if (i)
+            jb_ch(b, ',');
+        jb_ll(b, edges[i].cc);
+    }
+    jb_lit(b, "],\"ett\":[");
+    for (Py_ssize_t i = 0; i < nedges; i++) {
+        if (i)
+            jb_ch(b, ',');
+        jb_ns(b, edges[i].tt);
+    }
+    jb_lit(b, "],\"ect\":[");
+    for (Py_ssize_t i = 0; i < nedges; i++) {
+        if (i)
+            jb_ch(b, ',');
+        jb_ns(b, edges[i].ct);
+    }
+    jb_lit(b, "],\"tree\":");
+    if (tree != NULL)
+        tree_json(b, &t, fid);
+    else
+        jb_lit(b, "null");
+    jb_ch(b, '}');
+    rc = PyErr_Occurred() ? -1 : 0;
+done:
+    if (have_view)
+        pyro_tree_view_release(&t);
+    funcs_free(&f);
+    Py_XDECREF(files);
+    PyMem_RawFree(ncal);
+    PyMem_RawFree(fid);
+    PyMem_RawFree(ff);
+    PyMem_RawFree(edges);
+    return rc;
+}
+
+/* ---- line profiles ------------------------------------------------------- */
+
+static int lines_json(jbuf *b, PyObject *lines, PyObject *meta)
+{
+    PyObject *reason = NULL;
+    int bad = pyro_check_lines(lines, &reason);
+    if (bad != 0) {
+        if (bad > 0)
+            PyErr_Format(pyro_FormatError, "pyrometer: not a line profile: %U", reason);
+        Py_XDECREF(reason);
+        return -1;
+    }
+    PyObject *unit = PyDict_GetItemString(lines, "unit");
+    PyObject *info = PyDict_GetItemString(lines, "meta");
+    PyObject *fl = PyDict_GetItemString(lines, "functions");
+    jb_lit(b, "{\"kind\":\"lines\",\"unit\":");
+    jb_dbl(b, PyFloat_AsDouble(unit));
+    jb_lit(b, ",\"meta\":");
+    if (jb_meta(b, meta) < 0)
+        return -1;
+    jb_lit(b, ",\"info\":");
+    if (jb_meta(b, info) < 0)
+        return -1;
+    jb_lit(b, ",\"functions\":[");
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(fl); i++) {
+        PyObject *fn = PyList_GET_ITEM(fl, i);
+        if (i)
+            jb_ch(b, ',');
+        jb_lit(b, "{\"file\":");
+        if (jb_str(b, PyDict_GetItemString(fn, "file")) < 0)
+            return -1;
+        jb_lit(b, ",\"line\":");
+        jb_ll(b, PyLong_AsLongLong(PyDict_GetItemString(fn, "line")));
+        jb_lit(b, ",\"name\":");
+        if (jb_str(b, PyDict_GetItemString(fn, "name")) < 0)
+            return -1;
+        jb_lit(b, ",\"t\":[");
+        PyObject *tm = PyDict_GetItemString(fn, "timings");
+        for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(tm); j++) {
+            PyObject *row = PySequence_Fast_GET_ITEM(tm, j);
+            for (int k = 0; k < 3; k++) {
+                PyObject *v = PySequence_Fast_GET_ITEM(row, k);
+                if (j || k)
+                    jb_ch(b, ',');
+                if (PyFloat_Check(v))
+                    jb_dbl(b, PyFloat_AS_DOUBLE(v));
+                else
+                    jb_ll(b, PyLong_AsLongLong(v));
+            }
+        }
+        jb_lit(b, "],\"src\":");
+        PyObject *src = PyDict_GetItemString(fn, "source");
+        if (src == NULL || src == Py_None) {
+            jb_lit(b, "null");
+        } else {
+            jb_ch(b, '[');
+            for (Py_ssize_t j = 0; j < PyList_GET_SIZE(src); j++) {
+                if (j)
+                    jb_ch(b, ',');
+                if (jb_str(b, PyList_GET_ITEM(src, j)) < 0)
+                    return -1;
+            }
+            jb_ch(b, ']');
+        }
+        jb_ch(b, '}');
+    }
+    jb_lit(b, "]}");
+    return PyErr_Occurred() ? -1 : 0;
+}
+
+/* ---- the page ------------------------------------------------------------ */
+
+PyObject *pyro_py_write_html(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"path", "template", "stats", "tree", "lines", "meta", NULL};
+    PyObject *path_obj, *template, *stats = Py_None, *tree = Py_None, *lines = Py_None,
+             *meta = Py_None, *path_bytes = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OU|$OOOO:write_html", kwlist, &path_obj,
+                                     &template, &stats, &tree, &lines, &meta))
+        return NULL;
+    if ((stats == Py_None) == (lines == Py_None)) {
+        PyErr_SetString(PyExc_TypeError, "pyrometer: write_html takes stats or lines, one of them");
+        return NULL;
+    }
+    Py_ssize_t tlen;
+    const char *tpl = PyUnicode_AsUTF8AndSize(template, &tlen);
+    if (tpl == NULL)
+        return NULL;
+    const char *mark = strstr(tpl, HTML_DATA_MARKER);
+    size_t mlen = strlen(HTML_DATA_MARKER);
+    if (mark == NULL || strstr(mark + mlen, HTML_DATA_MARKER) != NULL) {
+        PyErr_SetString(PyExc_ValueError, "pyrometer: the HTML template needs its data marker once");
+        return NULL;
+    }
+    if (!PyUnicode_FSConverter(path_obj, &path_bytes))
+        return NULL;
+    jbuf b = PYRO_TEXT_INIT;
+    jb_put(&b, tpl, (size_t)(mark - tpl));
+    int rc = stats != Py_None ? funcs_json(&b, stats, tree == Py_None ? NULL : tree, meta)
+                              : lines_json(&b, lines, meta);
+    jb_put(&b, mark + mlen, (size_t)(tlen - (mark + mlen - tpl)));
+    PyObject *result = NULL;
+    if (rc < 0)
+        pyro_text_free(&b);
+    else if (pyro_text_finish(&b, PyBytes_AS_STRING(path_bytes)) == 0)
+        result = Py_NewRef(Py_None);
+    Py_DECREF(path_bytes);
+    return result;
+}
