@@ -682,13 +682,13 @@ def main(argv=None):
             % (FLOOR_TARGET, CPROFILE_TARGET, SPLIT_TARGET_PP),
         ]
         text = "\n".join(head) + "\n" + "\n".join(sections)
-        # The line-mode section belongs to bench/run_lines.py: keep it.
+        # Sections written by the other runners (bench/run_lines.py's line
+        # mode, the output benchmarks) sit between <!-- NAME:begin --> and
+        # <!-- NAME:end --> markers: keep them.
         results = BENCH / "RESULTS.md"
         old = results.read_text() if results.exists() else ""
-        begin, end = "<!-- lines:begin -->", "<!-- lines:end -->"
-        if begin in old and end in old:
-            keep = old[old.index(begin):old.index(end) + len(end)]
-            text = text.rstrip("\n") + "\n\n" + keep + "\n"
+        for m in re.finditer(r"<!-- ([a-z]+):begin -->.*?<!-- \1:end -->", old, re.S):
+            text = text.rstrip("\n") + "\n\n" + m.group(0) + "\n"
         results.write_text(text)
         log("wrote bench/RESULTS.md")
     log("done in %.1f minutes" % ((time.time() - started) / 60))
