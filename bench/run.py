@@ -67,6 +67,19 @@ CPROFILE_TARGET = 0.7     # pyrometer <= 0.7 x cProfile, call-heavy workloads
 SPLIT_TARGET_PP = 3.0     # compensation error, percentage points
 
 
+def shown_args(argv):
+    """The command line for RESULTS.md, without the --json file (a local path)."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--json":
+            skip = True
+        elif not a.startswith("--json="):
+            out.append(" " + a)
+    return "".join(out)
+
+
 def log(*args, sep=" "):
     print(*args, sep=sep, file=sys.stderr, flush=True)
 
@@ -670,7 +683,7 @@ def main(argv=None):
         head = [
             "# Benchmark results: deterministic function profiling\n",
             "Written by `python3 bench/run.py%s` on %s (UTC), in %.0f minutes.\n" % (
-                "".join(" " + a for a in (argv if argv is not None else sys.argv[1:])),
+                shown_args(argv if argv is not None else sys.argv[1:]),
                 datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
                 (time.time() - started) / 60),
             "- Python: %s" % ", ".join(versions),
