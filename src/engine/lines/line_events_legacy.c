@@ -58,8 +58,11 @@ static void enter_frame(pyro_line_profiler *p, pyro_line_thread *th, PyFrameObje
         int64_t now = pyro_line_now(th);
         th->overhead += p->ls.cost[PYRO_LCOST_ENTER];
         /* A generator resuming goes on with the line it stopped at. */
-        int line = pyro_frame_resuming(frame, rec->start_offset)
-            ? PyFrame_GetLineNumber(frame) : -1;
+        int line = -1;
+        if (pyro_frame_resuming(frame, rec->start_offset)) {
+            int offset = pyro_frame_resume_offset(frame);
+            line = offset >= 0 ? pyro_line_at_offset(rec, offset) : PyFrame_GetLineNumber(frame);
+        }
         pyro_line_push(&p->ls, th, rec, line, now);
     }
 }

@@ -147,6 +147,7 @@ static void release_records(pyro_line_profiler *p)
         Py_DECREF(rec->code);
         Py_DECREF(rec->name);
         PyMem_RawFree(rec->counts);
+        PyMem_RawFree(rec->resume);
         PyMem_RawFree(rec);
     }
     PyMem_RawFree(p->recs);

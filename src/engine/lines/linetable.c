@@ -98,3 +98,23 @@ void pyro_line_flush_all(pyro_line_state *ls)
         }
     }
 }
+
+int pyro_line_at_offset(pyro_code_lines *rec, int offset)
+{
+    if (offset < 0)
+        return -1;
+    if (rec->resume == NULL) {
+        rec->resume = PyMem_RawMalloc(PYRO_RESUME_SLOTS * sizeof(*rec->resume));
+        if (rec->resume == NULL)   /* no cache: ask the interpreter each time */
+            return PyCode_Addr2Line((PyCodeObject *)rec->code, offset);
+        for (int i = 0; i < PYRO_RESUME_SLOTS; i++)
+            rec->resume[i].offset = -1;
+    }
+    /* Instructions are two bytes: consecutive ones take consecutive slots. */
+    pyro_resume_slot *slot = &rec->resume[(offset >> 1) & (PYRO_RESUME_SLOTS - 1)];
+    if (slot->offset != offset) {
+        slot->line = PyCode_Addr2Line((PyCodeObject *)rec->code, offset);
+        slot->offset = offset;
+    }
+    return slot->line;
+}

@@ -19,6 +19,15 @@ typedef struct {
     int64_t time;              /* ticks, compensated; never negative */
 } pyro_line_count;
 
+/* Where a generator or coroutine resumes (an instruction offset, in
+ * bytes) and the line that is; offset -1 marks a free slot. */
+typedef struct {
+    int offset;
+    int line;
+} pyro_resume_slot;
+
+#define PYRO_RESUME_SLOTS 64   /* a power of two */
+
 typedef struct pyro_code_lines {
     PyObject *code;            /* strong reference: the record outlives no code */
     PyObject *name;            /* qualified name, for the report */
@@ -27,6 +36,9 @@ typedef struct pyro_code_lines {
     int start_offset;          /* 3.11: where a fresh frame starts (resume check) */
     int nlines;
     pyro_line_count *counts;
+    pyro_resume_slot *resume;  /* lines of resumption points, made at the first
+                                  resume: the interpreter's own look-up walks the
+                                  whole line table */
 } pyro_code_lines;
 
 /* A frame on a thread's stack.  On 3.9-3.11 every frame is pushed (rec is
@@ -75,6 +87,9 @@ void pyro_line_grow(pyro_line_state *ls, pyro_code_lines *rec, int index);
 /* Charge every open line of every thread up to now and empty the stacks. */
 void pyro_line_flush_all(pyro_line_state *ls);
 void pyro_line_out_of_memory(pyro_line_state *ls);
+/* The line of the instruction at `offset` (bytes) of the record's code,
+ * -1 if none; cached per offset. */
+int pyro_line_at_offset(pyro_code_lines *rec, int offset);
 
 #define PYRO_LINE_HOT static inline __attribute__((always_inline))
 

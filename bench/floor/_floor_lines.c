@@ -1,0 +1,466 @@
+/* _floor_lines.c: the "no-op C hook" floor for pyrometer's line mode.
+ *
+ * enable(codes) subscribes to exactly the events pyrometer's line engine
+ * (src/engine/lines/) subscribes to when it line-profiles the given code
+ * objects, the same way, with C callbacks that do nothing:
+ *
+ *  - 3.12+: sys.monitoring on the first free tool id of 2, 3, 4, 5, 1, 0,
+ *    one vectorcall C callable per event (PY_START, PY_RESUME, PY_THROW,
+ *    PY_RETURN, PY_YIELD, PY_UNWIND, LINE); PY_UNWIND and PY_THROW global,
+ *    PY_START, PY_RESUME, PY_RETURN, PY_YIELD and LINE as local events of
+ *    exactly the selected code objects (line_events_monitoring.c).  The
+ *    callbacks return None, never DISABLE, as pyrometer's do.
+ *  - 3.9-3.11: PyEval_SetProfile with a C function that keeps a stack of
+ *    "is this frame selected" (the selection read from a code-object
+ *    extra) and sets a no-op C trace function (PyEval_SetTrace) while a
+ *    selected frame is on top, and removes it when control goes to other
+ *    code; a threading.setprofile() trampoline installs it in new threads
+ *    (line_events_legacy.c).
+ *
+ * The time a workload takes under this module is the least any line
+ * profiler built on these hooks can cost. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#if PY_VERSION_HEX < 0x030B0000
+#include <frameobject.h>
+#endif
+#include <stddef.h>
+#include <stdint.h>
+
+#define FLOOR_HAVE_MONITORING (PY_VERSION_HEX >= 0x030C0000)
+
+static int floor_enabled = 0;
+static PyObject *floor_codes = NULL;   /* tuple of the selected code objects */
+
+#if FLOOR_HAVE_MONITORING
+
+static const int tool_preference[] = {2, 3, 4, 5, 1, 0};
+static int floor_tool_id = -1;
+static int floor_last_tool_id = -1;   /* for backend() after disable() */
+
+/* Callbacks are small callables with their own vectorcall entry, the kind
+ * of object pyrometer registers (core/monitoring.c). */
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+} floor_hook;
+
+static PyTypeObject floor_HookType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "_floor_lines.hook",
+    .tp_basicsize = sizeof(floor_hook),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_vectorcall_offset = offsetof(floor_hook, vectorcall),
+    .tp_call = PyVectorcall_Call,
+};
+
+static PyObject *hook_new(vectorcallfunc fn)
+{
+    if (!(floor_HookType.tp_flags & Py_TPFLAGS_READY) && PyType_Ready(&floor_HookType) < 0)
+        return NULL;
+    floor_hook *h = PyObject_New(floor_hook, &floor_HookType);
+    if (h != NULL)
+        h->vectorcall = fn;
+    return (PyObject *)h;
+}
+
+static PyObject *on_enter(PyObject *self, PyObject *const *args, size_t n, PyObject *kw)
+{
+    (void)self; (void)args; (void)n; (void)kw;
+    Py_RETURN_NONE;
+}
+
+static PyObject *on_leave(PyObject *self, PyObject *const *args, size_t n, PyObject *kw)
+{
+    (void)self; (void)args; (void)n; (void)kw;
+    Py_RETURN_NONE;
+}
+
+static PyObject *on_line(PyObject *self, PyObject *const *args, size_t n, PyObject *kw)
+{
+    (void)self; (void)args; (void)n; (void)kw;
+    Py_RETURN_NONE;
+}
+
+static const struct {
+    const char *event;
+    vectorcallfunc fn;
+} callback_table[] = {
+    {"PY_START", on_enter},
+    {"PY_RESUME", on_enter},
+    {"PY_THROW", on_enter},
+    {"PY_RETURN", on_leave},
+    {"PY_YIELD", on_leave},
+    {"PY_UNWIND", on_leave},
+    {"LINE", on_line},
+};
+
+#define N_CALLBACKS (sizeof(callback_table) / sizeof(callback_table[0]))
+
+static const char *const global_events[] = {"PY_UNWIND", "PY_THROW"};
+static const char *const local_events[] = {"PY_START", "PY_RESUME", "PY_RETURN", "PY_YIELD",
+                                           "LINE"};
+
+static PyObject *monitoring(void)
+{
+    PyObject *sys = PyImport_ImportModule("sys");
+    if (sys == NULL)
+        return NULL;
+    PyObject *mon = PyObject_GetAttrString(sys, "monitoring");
+    Py_DECREF(sys);
+    return mon;
+}
+
+static long event_bits(PyObject *mon, const char *const *names, size_t n)
+{
+    PyObject *events = PyObject_GetAttrString(mon, "events");
+    if (events == NULL)
+        return -1;
+    long mask = 0;
+    for (size_t i = 0; i < n; i++) {
+        PyObject *ev = PyObject_GetAttrString(events, names[i]);
+        long bit = ev ? PyLong_AsLong(ev) : -1;
+        Py_XDECREF(ev);
+        if (bit < 0) {
+            Py_DECREF(events);
+            return -1;
+        }
+        mask |= bit;
+    }
+    Py_DECREF(events);
+    return mask;
+}
+
+static int claim_tool(PyObject *mon)
+{
+    for (size_t i = 0; i < sizeof(tool_preference) / sizeof(int); i++) {
+        int id = tool_preference[i];
+        PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", id, "pyrometer-floor-lines");
+        if (r != NULL) {
+            Py_DECREF(r);
+            return id;
+        }
+        if (!PyErr_ExceptionMatches(PyExc_ValueError))
+            return -1;
+        PyErr_Clear();
+    }
+    PyErr_SetString(PyExc_RuntimeError, "floor: every sys.monitoring tool id is in use");
+    return -1;
+}
+
+static int set_local_all(PyObject *mon, int id, long mask)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(floor_codes); i++) {
+        PyObject *r = PyObject_CallMethod(mon, "set_local_events", "iOl", id,
+                                          PyTuple_GET_ITEM(floor_codes, i), mask);
+        if (r == NULL)
+            return -1;
+        Py_DECREF(r);
+    }
+    return 0;
+}
+
+static void release_tool(PyObject *mon, int id)
+{
+    if (set_local_all(mon, id, 0) < 0)   /* local events outlive the tool id */
+        PyErr_Clear();
+    PyObject *events = PyObject_GetAttrString(mon, "events");
+    for (size_t i = 0; events != NULL && i < N_CALLBACKS; i++) {
+        PyObject *ev = PyObject_GetAttrString(events, callback_table[i].event);
+        if (ev == NULL)
+            break;
+        PyObject *r = PyObject_CallMethod(mon, "register_callback", "iOO", id, ev, Py_None);
+        Py_DECREF(ev);
+        Py_XDECREF(r);
+        PyErr_Clear();
+    }
+    Py_XDECREF(events);
+    PyObject *r = PyObject_CallMethod(mon, "set_events", "ii", id, 0);
+    Py_XDECREF(r);
+    r = PyObject_CallMethod(mon, "free_tool_id", "i", id);
+    Py_XDECREF(r);
+    PyErr_Clear();
+}
+
+static int events_start(PyObject *module)
+{
+    (void)module;
+    PyObject *mon = monitoring();
+    if (mon == NULL)
+        return -1;
+    PyObject *events = NULL;
+    int id = claim_tool(mon);
+    if (id < 0)
+        goto fail;
+    events = PyObject_GetAttrString(mon, "events");
+    if (events == NULL)
+        goto fail_tool;
+    for (size_t i = 0; i < N_CALLBACKS; i++) {
+        PyObject *ev = PyObject_GetAttrString(events, callback_table[i].event);
+        if (ev == NULL)
+            goto fail_tool;
+        PyObject *cb = hook_new(callback_table[i].fn);
+        PyObject *r = cb ? PyObject_CallMethod(mon, "register_callback", "iOO", id, ev, cb) : NULL;
+        Py_DECREF(ev);
+        Py_XDECREF(cb);
+        if (r == NULL)
+            goto fail_tool;
+        Py_DECREF(r);
+    }
+    long global = event_bits(mon, global_events, sizeof(global_events) / sizeof(char *));
+    long local = event_bits(mon, local_events, sizeof(local_events) / sizeof(char *));
+    if (global < 0 || local < 0)
+        goto fail_tool;
+    PyObject *r = PyObject_CallMethod(mon, "set_events", "il", id, global);
+    if (r == NULL)
+        goto fail_tool;
+    Py_DECREF(r);
+    if (set_local_all(mon, id, local) < 0)
+        goto fail_tool;
+    Py_DECREF(events);
+    Py_DECREF(mon);
+    floor_tool_id = id;
+    floor_last_tool_id = id;
+    return 0;
+
+fail_tool:
+    {
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        release_tool(mon, id);
+        PyErr_Restore(et, ev, tb);
+    }
+fail:
+    Py_XDECREF(events);
+    Py_DECREF(mon);
+    return -1;
+}
+
+static void events_stop(void)
+{
+    if (floor_tool_id < 0)
+        return;
+    PyObject *mon = monitoring();
+    if (mon != NULL) {
+        release_tool(mon, floor_tool_id);
+        Py_DECREF(mon);
+    }
+    PyErr_Clear();
+    floor_tool_id = -1;
+}
+
+#else /* 3.9 - 3.11: PyEval_SetProfile + PyEval_SetTrace on selected frames */
+
+/* The selection, as pyrometer keeps it: a code-object extra. */
+static Py_ssize_t extra_index = -1;
+#define SELECTED ((void *)(uintptr_t)1)
+
+/* Per thread: one byte per frame on the stack, 1 when it is selected. */
+typedef struct {
+    uint8_t *sel;
+    uint32_t depth, cap;
+    uint8_t tracing;
+} floor_thread;
+
+static _Thread_local floor_thread thread_state;
+
+static int on_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    (void)obj; (void)frame; (void)what; (void)arg;
+    return 0;
+}
+
+static inline PyObject *frame_code(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    PyCodeObject *code = PyFrame_GetCode(frame);
+    Py_DECREF(code);
+    return (PyObject *)code;
+#else
+    return (PyObject *)frame->f_code;
+#endif
+}
+
+static inline int selected(PyObject *code)
+{
+    void *extra = NULL;
+    if (_PyCode_GetExtra(code, extra_index, &extra) < 0) {
+        PyErr_Clear();
+        return 0;
+    }
+    return extra == SELECTED;
+}
+
+static int on_profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    (void)arg;
+    floor_thread *th = &thread_state;
+    if (!floor_enabled) {
+        PyEval_SetProfile(NULL, NULL);
+        PyEval_SetTrace(NULL, NULL);
+        th->tracing = 0;
+        return 0;
+    }
+    switch (what) {
+    case PyTrace_CALL:
+        if (th->depth == th->cap) {
+            uint32_t cap = th->cap ? th->cap * 2 : 64;
+            uint8_t *sel = PyMem_RawRealloc(th->sel, cap);
+            if (sel == NULL)
+                return 0;
+            th->sel = sel;
+            th->cap = cap;
+        }
+        th->sel[th->depth++] = (uint8_t)selected(frame_code(frame));
+        break;
+    case PyTrace_RETURN:
+        if (th->depth > 0)
+            th->depth--;
+        break;
+    default:
+        return 0;
+    }
+    int want = th->depth > 0 && th->sel[th->depth - 1];
+    if (want != th->tracing) {
+        th->tracing = (uint8_t)want;
+        if (want)
+            PyEval_SetTrace(on_trace, obj);
+        else
+            PyEval_SetTrace(NULL, NULL);
+    }
+    return 0;
+}
+
+static PyObject *thread_trampoline(PyObject *self, PyObject *args)
+{
+    PyObject *frame, *event, *arg;
+    if (!PyArg_ParseTuple(args, "OOO", &frame, &event, &arg))
+        return NULL;
+    if (!floor_enabled) {
+        PyEval_SetProfile(NULL, NULL);
+        Py_RETURN_NONE;
+    }
+    PyEval_SetProfile(on_profile, self);
+    if (PyFrame_Check(frame) && PyUnicode_Check(event)
+        && PyUnicode_CompareWithASCIIString(event, "call") == 0)
+        on_profile(self, (PyFrameObject *)frame, PyTrace_CALL, Py_None);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef trampoline_def = {"_thread_hook", thread_trampoline, METH_VARARGS, NULL};
+
+static int set_thread_hook(PyObject *hook)
+{
+    PyObject *threading = PyImport_ImportModule("threading");
+    if (threading == NULL)
+        return -1;
+    PyObject *r = PyObject_CallMethod(threading, "setprofile", "O", hook);
+    Py_DECREF(threading);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+static int set_selection(void *value)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(floor_codes); i++)
+        if (_PyCode_SetExtra(PyTuple_GET_ITEM(floor_codes, i), extra_index, value) < 0)
+            return -1;
+    return 0;
+}
+
+static int events_start(PyObject *module)
+{
+    if (extra_index < 0 && (extra_index = _PyEval_RequestCodeExtraIndex(NULL)) < 0)
+        return -1;
+    if (set_selection(SELECTED) < 0)
+        return -1;
+    PyObject *hook = PyCFunction_New(&trampoline_def, module);
+    if (hook == NULL)
+        return -1;
+    int rc = set_thread_hook(hook);
+    Py_DECREF(hook);
+    if (rc < 0)
+        return -1;
+    floor_thread *th = &thread_state;
+    th->depth = 0;
+    th->tracing = 0;
+    PyEval_SetProfile(on_profile, module);
+    return 0;
+}
+
+static void events_stop(void)
+{
+    PyEval_SetProfile(NULL, NULL);
+    PyEval_SetTrace(NULL, NULL);
+    thread_state.tracing = 0;
+    thread_state.depth = 0;
+    if (set_thread_hook(Py_None) < 0)
+        PyErr_Clear();
+    if (set_selection(NULL) < 0)
+        PyErr_Clear();
+}
+
+#endif
+
+static PyObject *floor_enable(PyObject *module, PyObject *codes)
+{
+    if (floor_enabled)
+        Py_RETURN_NONE;
+    PyObject *tuple = PySequence_Tuple(codes);
+    if (tuple == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(tuple); i++)
+        if (!PyCode_Check(PyTuple_GET_ITEM(tuple, i))) {
+            Py_DECREF(tuple);
+            PyErr_SetString(PyExc_TypeError, "floor: enable() takes code objects");
+            return NULL;
+        }
+    Py_XSETREF(floor_codes, tuple);
+    floor_enabled = 1;
+    if (events_start(module) < 0) {
+        floor_enabled = 0;
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *floor_disable(PyObject *module, PyObject *unused)
+{
+    (void)module; (void)unused;
+    if (!floor_enabled)
+        Py_RETURN_NONE;
+    floor_enabled = 0;
+    events_stop();
+    Py_RETURN_NONE;
+}
+
+static PyObject *floor_backend(PyObject *module, PyObject *unused)
+{
+    (void)module; (void)unused;
+#if FLOOR_HAVE_MONITORING
+    return PyUnicode_FromFormat("sys.monitoring local events (tool id %d)", floor_last_tool_id);
+#else
+    return PyUnicode_FromString("PyEval_SetProfile + PyEval_SetTrace on selected frames");
+#endif
+}
+
+static PyMethodDef floor_methods[] = {
+    {"enable", floor_enable, METH_O,
+     "enable(codes): no-op C hooks on pyrometer's line-mode events for these code objects."},
+    {"disable", floor_disable, METH_NOARGS, "Unsubscribe them."},
+    {"backend", floor_backend, METH_NOARGS, "Which event source is used."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef floor_module = {
+    PyModuleDef_HEAD_INIT, "_floor_lines",
+    "No-op C line-profiling hooks: the floor pyrometer's line mode is measured against.",
+    -1, floor_methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__floor_lines(void)
+{
+    return PyModule_Create(&floor_module);
+}
