@@ -40,7 +40,7 @@ def make_mode(mode, floor_dir):
     """(start, stop, extra): stop() disables and returns the statistics."""
     if mode == "none":
         return (lambda: None), (lambda: None), {}
-    if mode == "floor":
+    if mode in ("floor", "clockfloor"):
         if not floor_dir:
             raise ImportError("the floor module was not built")
         sys.path.insert(0, floor_dir)
@@ -48,7 +48,8 @@ def make_mode(mode, floor_dir):
 
         def stop():
             _floor.disable()
-        return _floor.enable, stop, {"backend": None, "_floor": _floor}
+        clock = mode == "clockfloor"
+        return (lambda: _floor.enable(clock)), stop, {"backend": None, "_floor": _floor}
     if mode == "cprofile":
         import cProfile
         prof = cProfile.Profile()

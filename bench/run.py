@@ -10,6 +10,9 @@ fresh interpreter per run under each mode:
 
     none          plain run
     floor         no-op C callbacks on exactly pyrometer's events
+    clockfloor    the same, each also reading the time-stamp counter once per
+                  timed event (shown as floor+clock): the least a timing
+                  profiler on these hooks can cost
     cprofile      cProfile.Profile (builtins on)
     yappi         yappi, wall clock, builtins on
     pyinstrument  pyinstrument.Profiler() defaults (a sampler)
@@ -49,8 +52,8 @@ DRIVER = BENCH / "_driver.py"
 MARK = "@@PYROMETER-BENCH@@ "
 
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
-MODES = ["none", "floor", "cprofile", "yappi", "pyinstrument", "pyrometer"]
-MODE_TITLES = {"none": "none", "floor": "floor", "cprofile": "cProfile",
+MODES = ["none", "floor", "clockfloor", "cprofile", "yappi", "pyinstrument", "pyrometer"]
+MODE_TITLES = {"none": "none", "floor": "floor", "clockfloor": "floor+clock", "cprofile": "cProfile",
                "yappi": "yappi", "pyinstrument": "pyinstrument", "pyrometer": "pyrometer"}
 WORKLOADS = ["fib", "julia", "bias", "objects", "logparse", "json_roundtrip",
              "template", "docutils_job"]
@@ -410,12 +413,15 @@ def version_tables(minor, full, data, args):
         lines.append("pyrometer clock %s; calibrated cost per event (ns): %s.\n"
                      % (info.get("clock"), oh))
     show_floor = "pyrometer" in modes and "floor" in modes
+    show_clock = "pyrometer" in modes and "clockfloor" in modes
     show_cp = "pyrometer" in modes and "cprofile" in modes
 
     def header(with_targets):
         h = ["workload", "size", "none (s)"] + [MODE_TITLES[m] for m in modes]
         if show_floor:
             h.append("pyrometer/floor")
+        if show_clock:
+            h.append("pyrometer/floor+clock")
         if show_cp:
             h.append("pyrometer/cProfile")
         if with_targets:
@@ -456,6 +462,9 @@ def version_tables(minor, full, data, args):
             pf, pc = ratio(slow, "pyrometer", "floor"), ratio(slow, "pyrometer", "cprofile")
             if show_floor:
                 cells.append("%.3f" % pf if pf is not None else "—")
+            if show_clock:
+                pk = ratio(slow, "pyrometer", "clockfloor")
+                cells.append("%.3f" % pk if pk is not None else "—")
             if show_cp:
                 cells.append("%.3f" % pc if pc is not None else "—")
             if with_targets:
@@ -672,7 +681,15 @@ def main(argv=None):
             "See bench/README.md for what each mode is.\n"
             % (FLOOR_TARGET, CPROFILE_TARGET, SPLIT_TARGET_PP),
         ]
-        (BENCH / "RESULTS.md").write_text("\n".join(head) + "\n" + "\n".join(sections))
+        text = "\n".join(head) + "\n" + "\n".join(sections)
+        # The line-mode section belongs to bench/run_lines.py: keep it.
+        results = BENCH / "RESULTS.md"
+        old = results.read_text() if results.exists() else ""
+        begin, end = "<!-- lines:begin -->", "<!-- lines:end -->"
+        if begin in old and end in old:
+            keep = old[old.index(begin):old.index(end) + len(end)]
+            text = text.rstrip("\n") + "\n\n" + keep + "\n"
+        results.write_text(text)
         log("wrote bench/RESULTS.md")
     log("done in %.1f minutes" % ((time.time() - started) / 60))
     return 0

@@ -2,6 +2,7 @@
 #include "profiler.h"
 #include "prof_file.h"
 #include "lineprofiler.h"
+#include "lines_file.h"
 
 static PyObject *py_clock_name(PyObject *m, PyObject *unused)
 {
@@ -24,6 +25,15 @@ static PyMethodDef module_methods[] = {
      "print_callers(limit) ('callers') or print_callees(limit) ('callees'), byte for byte.\n"
      "limit: None, an int, a float fraction, a regex str or a tuple of them; files: the\n"
      "header lines print_stats() starts with."},
+    {"write_lines", pyro_py_write_lines, METH_VARARGS,
+     "write_lines(path, stats): save LineProfiler.get_stats() atomically."},
+    {"read_lines", pyro_py_read_lines, METH_O,
+     "read_lines(path) -> dict: a saved line profile; OSError if unreadable,\n"
+     "FormatError if not a line profile or damaged."},
+    {"format_lines", (PyCFunction)(void (*)(void))pyro_py_format_lines,
+     METH_VARARGS | METH_KEYWORDS,
+     "format_lines(stats, unit=1e-06, show_zero=False) -> str: the report in\n"
+     "line_profiler's layout."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -68,6 +78,10 @@ PyMODINIT_FUNC PyInit__engine(void)
     }
     if (PyModule_AddStringConstant(m, "EVENT_SOURCE",
                                    PYRO_HAVE_MONITORING ? "sys.monitoring" : "PyEval_SetProfile") < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddObject(m, "LINES_MAGIC", PyBytes_FromString(PYRO_LINES_MAGIC)) < 0) {
         Py_DECREF(m);
         return NULL;
     }

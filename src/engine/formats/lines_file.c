@@ -1,0 +1,273 @@
+/* lines_file.c: saved line profiles: the magic line, then one marshal dict
+ * (docs/line-format.md).  Written atomically; read back with every part
+ * checked, so a damaged file is refused with one clear line. */
+#include "lines_file.h"
+#include "atomic_file.h"
+#include "prof_file.h"   /* pyro_FormatError */
+
+#include <errno.h>
+#include <marshal.h>
+#include <stdio.h>
+
+#define MAGIC_LEN (sizeof(PYRO_LINES_MAGIC) - 1)
+
+/* ---- shape check --------------------------------------------------------- */
+
+static int bad(PyObject **reason, const char *fmt, ...)
+{
+    va_list va;
+    va_start(va, fmt);
+    *reason = PyUnicode_FromFormatV(fmt, va);
+    va_end(va);
+    return *reason == NULL ? -1 : 1;
+}
+
+static int is_count(PyObject *o)
+{
+    if (!PyLong_Check(o) || PyBool_Check(o))
+        return 0;
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return overflow == 0 && v >= 0;
+}
+
+static int check_function(PyObject *f, Py_ssize_t i, PyObject **reason)
+{
+    if (!PyDict_Check(f))
+        return bad(reason, "function %zd is not a dict", i);
+    PyObject *file = PyDict_GetItemString(f, "file");
+    PyObject *line = PyDict_GetItemString(f, "line");
+    PyObject *name = PyDict_GetItemString(f, "name");
+    PyObject *timings = PyDict_GetItemString(f, "timings");
+    PyObject *source = PyDict_GetItemString(f, "source");
+    if (file == NULL || !PyUnicode_Check(file) || name == NULL || !PyUnicode_Check(name))
+        return bad(reason, "function %zd has no file or name", i);
+    if (line == NULL || !is_count(line))
+        return bad(reason, "function %zd has no first line number", i);
+    if (timings == NULL || !PyList_Check(timings))
+        return bad(reason, "function %zd has no list of timings", i);
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(timings); j++) {
+        PyObject *t = PyList_GET_ITEM(timings, j);
+        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 3 || !is_count(PyTuple_GET_ITEM(t, 0))
+            || !is_count(PyTuple_GET_ITEM(t, 1)) || !is_count(PyTuple_GET_ITEM(t, 2)))
+            return bad(reason, "function %zd: timing %zd is not (line, hits, time)", i, j);
+    }
+    if (source != NULL && source != Py_None) {
+        if (!PyList_Check(source))
+            return bad(reason, "function %zd: source is not a list of lines", i);
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(source); j++)
+            if (!PyUnicode_Check(PyList_GET_ITEM(source, j)))
+                return bad(reason, "function %zd: source line %zd is not text", i, j);
+    }
+    return 0;
+}
+
+int pyro_check_lines(PyObject *stats, PyObject **reason)
+{
+    *reason = NULL;
+    if (!PyDict_Check(stats))
+        return bad(reason, "its data is not a dict");
+    PyObject *unit = PyDict_GetItemString(stats, "unit");
+    if (unit == NULL || !(PyFloat_Check(unit) || PyLong_Check(unit)))
+        return bad(reason, "it has no time unit");
+    double u = PyFloat_AsDouble(unit);
+    if (u == -1.0 && PyErr_Occurred())
+        return -1;
+    if (!(u > 0.0) || u == Py_HUGE_VAL)
+        return bad(reason, "its time unit is not a positive number");
+    PyObject *meta = PyDict_GetItemString(stats, "meta");
+    if (meta != NULL && !PyDict_Check(meta))
+        return bad(reason, "its meta data is not a dict");
+    PyObject *functions = PyDict_GetItemString(stats, "functions");
+    if (functions == NULL || !PyList_Check(functions))
+        return bad(reason, "it has no list of functions");
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(functions); i++) {
+        int rc = check_function(PyList_GET_ITEM(functions, i), i, reason);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+PyObject *pyro_py_write_lines(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *path_obj, *stats, *path_bytes = NULL, *reason = NULL;
+    if (!PyArg_ParseTuple(args, "OO!:write_lines", &path_obj, &PyDict_Type, &stats))
+        return NULL;
+    int rc = pyro_check_lines(stats, &reason);
+    if (rc != 0) {
+        if (rc > 0)
+            PyErr_Format(PyExc_ValueError, "pyrometer: not line statistics: %U", reason);
+        Py_XDECREF(reason);
+        return NULL;
+    }
+    PyObject *body = PyDict_Copy(stats);
+    PyObject *version = PyLong_FromLong(PYRO_LINES_VERSION);
+    if (body == NULL || version == NULL || PyDict_SetItemString(body, "version", version) < 0) {
+        Py_XDECREF(body);
+        Py_XDECREF(version);
+        return NULL;
+    }
+    Py_DECREF(version);
+    PyObject *data = PyMarshal_WriteObjectToString(body, Py_MARSHAL_VERSION);
+    Py_DECREF(body);
+    if (data == NULL)
+        return NULL;
+    Py_ssize_t n = PyBytes_GET_SIZE(data);
+    char *buf = PyMem_RawMalloc(MAGIC_LEN + (size_t)n);
+    if (buf == NULL) {
+        Py_DECREF(data);
+        return PyErr_NoMemory();
+    }
+    memcpy(buf, PYRO_LINES_MAGIC, MAGIC_LEN);
+    memcpy(buf + MAGIC_LEN, PyBytes_AS_STRING(data), (size_t)n);
+    Py_DECREF(data);
+    if (!PyUnicode_FSConverter(path_obj, &path_bytes)) {
+        PyMem_RawFree(buf);
+        return NULL;
+    }
+    const char *path = PyBytes_AS_STRING(path_bytes);
+    int err = 0;
+    Py_BEGIN_ALLOW_THREADS
+    if (pyro_write_atomic(path, buf, MAGIC_LEN + (size_t)n) < 0)
+        err = errno;
+    Py_END_ALLOW_THREADS
+    PyMem_RawFree(buf);
+    if (err != 0) {
+        PyErr_Format(PyExc_OSError, "pyrometer: cannot write %s: %s", path, strerror(err));
+        Py_DECREF(path_bytes);
+        return NULL;
+    }
+    Py_DECREF(path_bytes);
+    Py_RETURN_NONE;
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+/* The whole file, or -1 with errno. */
+static int slurp(const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = PyMem_RawMalloc(cap);
+    while (buf != NULL) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        char *bigger = PyMem_RawRealloc(buf, cap * 2);
+        if (bigger == NULL) {
+            PyMem_RawFree(buf);
+            buf = NULL;
+            errno = ENOMEM;
+            break;
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    int failed = buf == NULL || ferror(f);
+    int err = buf == NULL ? ENOMEM : (errno ? errno : EIO);
+    fclose(f);
+    if (failed) {
+        PyMem_RawFree(buf);
+        errno = err;
+        return -1;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+static PyObject *not_lines(const char *path, const char *fmt, PyObject *arg)
+{
+    PyObject *why = arg != NULL ? PyUnicode_FromFormat(fmt, arg) : PyUnicode_FromString(fmt);
+    if (why != NULL) {
+        PyErr_Format(pyro_FormatError, "pyrometer: %s is not a line profile (%U)", path, why);
+        Py_DECREF(why);
+    }
+    return NULL;
+}
+
+PyObject *pyro_py_read_lines(PyObject *module, PyObject *path_obj)
+{
+    (void)module;
+    PyObject *path_bytes = NULL;
+    if (!PyUnicode_FSConverter(path_obj, &path_bytes))
+        return NULL;
+    const char *path = PyBytes_AS_STRING(path_bytes);
+    char *data = NULL;
+    size_t len = 0;
+    int rc, err = 0;
+    Py_BEGIN_ALLOW_THREADS
+    rc = slurp(path, &data, &len);
+    if (rc < 0)
+        err = errno;
+    Py_END_ALLOW_THREADS
+    PyObject *stats = NULL;
+    if (rc < 0) {
+        errno = err;
+        if (err == ENOMEM)
+            PyErr_NoMemory();
+        else
+            PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_obj);
+        goto done;
+    }
+    if (len < MAGIC_LEN || memcmp(data, PYRO_LINES_MAGIC, MAGIC_LEN) != 0) {
+        not_lines(path, "it does not start as one", NULL);
+        goto done;
+    }
+    stats = PyMarshal_ReadObjectFromString(data + MAGIC_LEN, (Py_ssize_t)(len - MAGIC_LEN));
+    if (stats == NULL) {
+        if (PyErr_Occurred() && PyErr_ExceptionMatches(PyExc_MemoryError) && len < (1 << 24)) {
+            /* A small file that claims a huge object: damaged, not big. */
+            PyErr_Clear();
+        }
+        if (!PyErr_Occurred() || !PyErr_ExceptionMatches(PyExc_MemoryError)) {
+            PyErr_Clear();
+            not_lines(path, "it is damaged: truncated or corrupt", NULL);
+        }
+        goto done;
+    }
+    PyObject *version = PyDict_Check(stats) ? PyDict_GetItemString(stats, "version") : NULL;
+    if (version == NULL || !PyLong_Check(version)) {
+        Py_CLEAR(stats);
+        not_lines(path, "it is damaged: no format version", NULL);
+        goto done;
+    }
+    long v = PyLong_AsLong(version);
+    if (v != PYRO_LINES_VERSION) {
+        PyErr_Clear();
+        Py_CLEAR(stats);
+        PyErr_Format(pyro_FormatError,
+                     "pyrometer: %s is a line profile of format version %ld, which this "
+                     "pyrometer does not read (it reads version %d)", path, v, PYRO_LINES_VERSION);
+        goto done;
+    }
+    PyObject *reason = NULL;
+    int shape = pyro_check_lines(stats, &reason);
+    if (shape != 0) {
+        Py_CLEAR(stats);
+        if (shape > 0) {
+            PyObject *r = PyUnicode_FromFormat("it is damaged: %U", reason);
+            if (r != NULL) {
+                PyErr_Format(pyro_FormatError, "pyrometer: %s is not a line profile (%U)", path, r);
+                Py_DECREF(r);
+            }
+        }
+        Py_XDECREF(reason);
+        goto done;
+    }
+    PyDict_DelItemString(stats, "version");
+done:
+    PyMem_RawFree(data);
+    Py_DECREF(path_bytes);
+    return stats;
+}

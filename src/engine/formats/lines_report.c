@@ -1,0 +1,276 @@
+/* lines_report.c: a line profile printed in line_profiler's layout, so that
+ * its users (and their scripts) read it as before:
+ *
+ *   Timer unit: 1e-06 s
+ *
+ *   Total time: 7.8453 s
+ *   File: jset_profile.py
+ *   Function: calc_point_val at line 42
+ *
+ *   Line #      Hits         Time  Per Hit   % Time  Line Contents
+ *   ==============================================================
+ *       45     10000       5700.0      0.6      0.1      no_iter = 0
+ *
+ * Columns are 6, 9, 12, 8 and 8 wide and grow to fit their widest cell;
+ * a number too wide for its column switches to %5.3g as line_profiler does.
+ * Functions come in (file, line, name) order. */
+#include "lines_file.h"
+
+#include <stdio.h>
+
+enum { COL_LINE, COL_HITS, COL_TIME, COL_PERHIT, COL_PERCENT, NCOLS };
+static const int default_width[NCOLS] = {6, 9, 12, 8, 8};
+
+typedef struct {
+    long long line;
+    char cell[NCOLS - 1][48];   /* hits, time, per hit, % time */
+} row_cells;
+
+/* Output: a list of str pieces, joined at the end. */
+typedef struct {
+    PyObject *parts;
+} out_text;
+
+static int put_str(out_text *o, PyObject *s)
+{
+    if (s == NULL)
+        return -1;
+    int rc = PyList_Append(o->parts, s);
+    Py_DECREF(s);
+    return rc;
+}
+
+static int put(out_text *o, const char *ascii)
+{
+    return put_str(o, PyUnicode_FromString(ascii));
+}
+
+static int putf(out_text *o, const char *fmt, ...)
+{
+    char buf[512];
+    va_list va;
+    va_start(va, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, va);
+    va_end(va);
+    return put(o, buf);
+}
+
+static long long as_ll(PyObject *o)
+{
+    return PyLong_AsLongLong(o);
+}
+
+/* One number as line_profiler shows it: "%5.1f", or "%5.3g" past `width`. */
+static void format_number(char *out, size_t size, double v, int width)
+{
+    snprintf(out, size, "%5.1f", v);
+    if ((int)strlen(out) > width)
+        snprintf(out, size, "%5.3g", v);
+}
+
+static int sort_functions(PyObject *functions, PyObject **sorted)
+{
+    /* sorted(functions, key=(file, line, name)) through a list of tuples. */
+    Py_ssize_t n = PyList_GET_SIZE(functions);
+    PyObject *decorated = PyList_New(n);
+    if (decorated == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *f = PyList_GET_ITEM(functions, i);
+        PyObject *t = Py_BuildValue("(OOOn)", PyDict_GetItemString(f, "file"),
+                                    PyDict_GetItemString(f, "line"),
+                                    PyDict_GetItemString(f, "name"), i);
+        if (t == NULL) {
+            Py_DECREF(decorated);
+            return -1;
+        }
+        PyList_SET_ITEM(decorated, i, t);
+    }
+    if (PyList_Sort(decorated) < 0) {
+        Py_DECREF(decorated);
+        return -1;
+    }
+    *sorted = decorated;
+    return 0;
+}
+
+static int show_function(out_text *o, PyObject *f, double unit, double out_unit, int show_zero)
+{
+    PyObject *file = PyDict_GetItemString(f, "file");
+    PyObject *name = PyDict_GetItemString(f, "name");
+    long long first = as_ll(PyDict_GetItemString(f, "line"));
+    PyObject *timings = PyDict_GetItemString(f, "timings");
+    PyObject *source = PyDict_GetItemString(f, "source");
+    Py_ssize_t nt = PyList_GET_SIZE(timings);
+
+    long long total = 0, hits_all = 0, min_line = first, max_line = first;
+    for (Py_ssize_t i = 0; i < nt; i++) {
+        PyObject *t = PyList_GET_ITEM(timings, i);
+        long long line = as_ll(PyTuple_GET_ITEM(t, 0));
+        hits_all += as_ll(PyTuple_GET_ITEM(t, 1));
+        total += as_ll(PyTuple_GET_ITEM(t, 2));
+        if (line < min_line)
+            min_line = line;
+        if (line > max_line)
+            max_line = line;
+    }
+    if (PyErr_Occurred())
+        return -1;
+    if (hits_all == 0 && !show_zero)
+        return 0;
+
+    double scalar = unit / out_unit;
+    row_cells *rows = PyMem_Calloc(nt ? (size_t)nt : 1, sizeof(*rows));
+    if (rows == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int width[NCOLS];
+    memcpy(width, default_width, sizeof(width));
+    for (Py_ssize_t i = 0; i < nt; i++) {
+        PyObject *t = PyList_GET_ITEM(timings, i);
+        long long hits = as_ll(PyTuple_GET_ITEM(t, 1));
+        long long time = as_ll(PyTuple_GET_ITEM(t, 2));
+        row_cells *r = &rows[i];
+        r->line = as_ll(PyTuple_GET_ITEM(t, 0));
+        snprintf(r->cell[0], sizeof(r->cell[0]), "%lld", hits);
+        if ((int)strlen(r->cell[0]) > default_width[COL_HITS])
+            snprintf(r->cell[0], sizeof(r->cell[0]), "%g", (double)hits);
+        format_number(r->cell[1], sizeof(r->cell[1]), (double)time * scalar, default_width[COL_TIME]);
+        if (hits > 0)
+            format_number(r->cell[2], sizeof(r->cell[2]), (double)time * scalar / (double)hits,
+                          default_width[COL_PERHIT]);
+        else
+            r->cell[2][0] = '\0';
+        if (total != 0)
+            snprintf(r->cell[3], sizeof(r->cell[3]), "%5.1f",
+                     (double)(100 * time) / (double)total);
+        else
+            r->cell[3][0] = '\0';
+        for (int c = 0; c < 3; c++) {   /* line_profiler widens all but % Time */
+            int w = (int)strlen(r->cell[c]);
+            if (w > width[c + 1])
+                width[c + 1] = w;
+        }
+    }
+
+    int rc = -1;
+    if (putf(o, "Total time: %g s\n", (double)total * unit) < 0
+        || put_str(o, PyUnicode_FromFormat("File: %U\nFunction: %U at line %lld\n",
+                                           file, name, first)) < 0)
+        goto done;
+
+    Py_ssize_t nsrc;
+    int have_source = source != NULL && source != Py_None;
+    if (have_source)
+        nsrc = PyList_GET_SIZE(source);
+    else {
+        /* As line_profiler does when the file is gone: blank contents. */
+        if (put_str(o, PyUnicode_FromFormat(
+                "\nCould not find the source of %U; showing the timings without it.\n",
+                file)) < 0)
+            goto done;
+        nsrc = nt ? (Py_ssize_t)(max_line - (min_line < first ? min_line : first) + 1) : 1;
+    }
+
+    char head[256];
+    snprintf(head, sizeof(head), "%*s %*s %*s %*s %*s  %s", width[0], "Line #", width[1], "Hits",
+             width[2], "Time", width[3], "Per Hit", width[4], "% Time", "Line Contents");
+    size_t hl = strlen(head);
+    if (putf(o, "\n%s\n", head) < 0)
+        goto done;
+    {
+        char *rule = PyMem_Malloc(hl + 2);
+        if (rule == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        memset(rule, '=', hl);
+        rule[hl] = '\n';
+        rule[hl + 1] = '\0';
+        int prc = put(o, rule);
+        PyMem_Free(rule);
+        if (prc < 0)
+            goto done;
+    }
+
+    /* Timings are in line order (the engine emits them so); look rows up
+     * with a moving index, falling back to a scan for odd input. */
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < nsrc; i++) {
+        long long line = first + i;
+        row_cells *r = NULL;
+        while (k < nt && rows[k].line < line)
+            k++;
+        if (k < nt && rows[k].line == line)
+            r = &rows[k];
+        else
+            for (Py_ssize_t j = 0; j < nt && r == NULL; j++)
+                if (rows[j].line == line)
+                    r = &rows[j];
+        char left[256];
+        snprintf(left, sizeof(left), "%*lld %*s %*s %*s %*s  ", width[0], line,
+                 width[1], r ? r->cell[0] : "", width[2], r ? r->cell[1] : "",
+                 width[3], r ? r->cell[2] : "", width[4], r ? r->cell[3] : "");
+        if (put(o, left) < 0)
+            goto done;
+        if (have_source) {
+            PyObject *text = PyList_GET_ITEM(source, i);
+            Py_INCREF(text);
+            if (put_str(o, text) < 0)
+                goto done;
+        }
+        if (put(o, "\n") < 0)
+            goto done;
+    }
+    rc = put(o, "\n");
+done:
+    PyMem_Free(rows);
+    return rc;
+}
+
+PyObject *pyro_py_format_lines(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"stats", "unit", "show_zero", NULL};
+    PyObject *stats, *reason = NULL;
+    double out_unit = 1e-6;
+    int show_zero = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|dp:format_lines", kwlist,
+                                     &stats, &out_unit, &show_zero))
+        return NULL;
+    if (!(out_unit > 0.0)) {
+        PyErr_SetString(PyExc_ValueError, "pyrometer: the unit must be a positive number");
+        return NULL;
+    }
+    int shape = pyro_check_lines(stats, &reason);
+    if (shape != 0) {
+        if (shape > 0)
+            PyErr_Format(PyExc_ValueError, "pyrometer: not line statistics: %U", reason);
+        Py_XDECREF(reason);
+        return NULL;
+    }
+    double unit = PyFloat_AsDouble(PyDict_GetItemString(stats, "unit"));
+    PyObject *functions = PyDict_GetItemString(stats, "functions");
+    out_text o = {PyList_New(0)};
+    if (o.parts == NULL)
+        return NULL;
+    PyObject *sorted = NULL, *result = NULL;
+    if (putf(&o, "Timer unit: %g s\n\n", out_unit) < 0 || sort_functions(functions, &sorted) < 0)
+        goto done;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(sorted); i++) {
+        PyObject *t = PyList_GET_ITEM(sorted, i);
+        Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 3));
+        if (show_function(&o, PyList_GET_ITEM(functions, index), unit, out_unit, show_zero) < 0)
+            goto done;
+    }
+    PyObject *empty = PyUnicode_FromString("");
+    if (empty != NULL) {
+        result = PyUnicode_Join(empty, o.parts);
+        Py_DECREF(empty);
+    }
+done:
+    Py_XDECREF(sorted);
+    Py_DECREF(o.parts);
+    return result;
+}
