@@ -13,6 +13,8 @@ resolved after the workload's prepare().  Modes:
     none           plain run
     floor          bench/floor/_floor_lines.c: no-op C hooks on the events
                    pyrometer's line mode uses, for the same code objects
+    clockfloor     the same hooks reading the time-stamp counter where
+                   pyrometer reads its clock
     line_profiler  line_profiler.LineProfiler(*functions), enable_by_count()
                    / disable_by_count() around main(), get_stats()
     pyrometer      pyrometer.LineProfiler(*functions), enable() / disable()
@@ -80,15 +82,16 @@ def make_mode(mode, funcs, floor_dir):
     """(start, stop, extra): stop() disables and returns {label: hits}."""
     if mode == "none":
         return (lambda: None), (lambda: None), {}
-    if mode == "floor":
+    if mode in ("floor", "clockfloor"):
         if not floor_dir:
             raise ImportError("the floor module was not built")
         sys.path.insert(0, floor_dir)
         import _floor_lines
         codes = [f.__code__ for f in funcs]
+        clock = mode == "clockfloor"
 
         def start():
-            _floor_lines.enable(codes)
+            _floor_lines.enable(codes, clock)
 
         def stop():
             _floor_lines.disable()

@@ -11,6 +11,8 @@ interpreter per run, under each mode:
     none           plain run
     floor          no-op C hooks on exactly the events pyrometer's line mode
                    uses, for the same code objects (bench/floor/_floor_lines.c)
+    clockfloor     the same, reading the time-stamp counter where pyrometer
+                   reads its clock
     line_profiler  line_profiler.LineProfiler on the same functions
     pyrometer      pyrometer.LineProfiler on the same functions
 
@@ -41,9 +43,10 @@ DRIVER = BENCH / "_driver_lines.py"
 RESULTS = BENCH / "RESULTS.md"
 BEGIN, END = "<!-- lines:begin -->", "<!-- lines:end -->"
 
-MODES = ["none", "floor", "line_profiler", "pyrometer"]
-MODE_TITLES = {"none": "none", "floor": "line floor", "line_profiler": "line_profiler",
-               "pyrometer": "pyrometer"}
+MODES = ["none", "floor", "clockfloor", "line_profiler", "pyrometer"]
+DEFAULT_MODES = ["none", "floor", "clockfloor", "line_profiler", "pyrometer"]
+MODE_TITLES = {"none": "none", "floor": "line floor", "clockfloor": "line floor+clock",
+               "line_profiler": "line_profiler", "pyrometer": "pyrometer"}
 PEER = "line_profiler"
 LP_TARGET = 0.5           # pyrometer's slowdown <= 0.5 x line_profiler's, every workload
 MEDIAN_TARGET = 1.5       # median of pyrometer's slowdowns over the suite <= 1.5x
@@ -198,6 +201,7 @@ def version_tables(minor, full, data, args):
                         info.get("slowdown") or 1.0))
     show_lp = "pyrometer" in modes and PEER in modes
     show_floor = "pyrometer" in modes and "floor" in modes
+    show_cf = "pyrometer" in modes and "clockfloor" in modes
     summary = data["summary"] = {}
     tables = [("times", "Wall-time slowdown of main() with the hot functions line-profiled "
                "(the targets apply here)"),
@@ -210,6 +214,8 @@ def version_tables(minor, full, data, args):
             h.append("pyrometer/line_profiler")
         if show_floor:
             h.append("pyrometer/floor")
+        if show_cf:
+            h.append("pyrometer/floor+clock")
         if show_lp:
             h.append("≤%.1f×line_profiler" % LP_TARGET)
         lines.append("**%s**\n" % title)
@@ -231,10 +237,13 @@ def version_tables(minor, full, data, args):
             cells = [w, str(row["size"]), none_cell]
             cells += [row["status"].get(m) or fmt_x(slow.get(m)) for m in modes]
             pl, pf = ratio(slow, "pyrometer", PEER), ratio(slow, "pyrometer", "floor")
+            pc = ratio(slow, "pyrometer", "clockfloor")
             if show_lp:
                 cells.append("%.3f" % pl if pl is not None else "—")
             if show_floor:
                 cells.append("%.3f" % pf if pf is not None else "—")
+            if show_cf:
+                cells.append("%.3f" % pc if pc is not None else "—")
             if show_lp:
                 v = verdict(pl, LP_TARGET)
                 cells.append(v)
@@ -371,7 +380,7 @@ def parse_args(argv):
         return items
 
     args.python = split_list(args.python, VERSIONS, "Python version") or VERSIONS
-    modes = split_list([args.modes], MODES, "mode") if args.modes else MODES
+    modes = split_list([args.modes], MODES, "mode") if args.modes else DEFAULT_MODES
     args.modes = ["none"] + [m for m in MODES if m in modes and m != "none"]
     args.workloads = (split_list([args.workloads], WORKLOADS, "workload")
                       if args.workloads else WORKLOADS)

@@ -6,10 +6,14 @@
  *
  *  - 3.12+: sys.monitoring on the first free tool id of 2, 3, 4, 5, 1, 0,
  *    one vectorcall C callable per event (PY_START, PY_RESUME, PY_THROW,
- *    PY_RETURN, PY_YIELD, PY_UNWIND, LINE); PY_UNWIND and PY_THROW global,
- *    PY_START, PY_RESUME, PY_RETURN, PY_YIELD and LINE as local events of
- *    exactly the selected code objects (line_events_monitoring.c).  The
- *    callbacks return None, never DISABLE, as pyrometer's do.
+ *    PY_RETURN, PY_YIELD, PY_UNWIND, LINE, JUMP); PY_UNWIND and PY_THROW
+ *    global, PY_START, PY_RESUME, PY_RETURN, PY_YIELD, LINE and JUMP as
+ *    local events of exactly the selected code objects
+ *    (line_events_monitoring.c).  The callbacks return None, except that
+ *    JUMP answers DISABLE where pyrometer's does (a forward jump, or a
+ *    backward one to another line), so that both receive the same events;
+ *    the jumps that stay on are remembered in a small cache, so that the
+ *    decision is paid once per jump.
  *  - 3.9-3.11: PyEval_SetProfile with a C function that keeps a stack of
  *    "is this frame selected" (the selection read from a code-object
  *    extra) and sets a no-op C trace function (PyEval_SetTrace) while a
@@ -18,7 +22,13 @@
  *    (line_events_legacy.c).
  *
  * The time a workload takes under this module is the least any line
- * profiler built on these hooks can cost. */
+ * profiler built on these hooks can cost.
+ *
+ * enable(codes, clock=True) makes the callbacks also read the clock
+ * pyrometer reads (the time-stamp counter) wherever pyrometer's do: at each
+ * line, at a resume and at a return or yield of a selected frame (3.12+:
+ * not at PY_START, which pyrometer does not time); the least a line
+ * profiler that times every line can cost ("line floor+clock"). */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #if PY_VERSION_HEX < 0x030B0000
@@ -26,10 +36,28 @@
 #endif
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define FLOOR_HAVE_MONITORING (PY_VERSION_HEX >= 0x030C0000)
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define FLOOR_CLOCK() ((unsigned long long)__rdtsc())
+#else
+#include <time.h>
+static inline unsigned long long floor_clock_read(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (unsigned long long)ts.tv_nsec;
+}
+#define FLOOR_CLOCK() floor_clock_read()
+#endif
+
 static int floor_enabled = 0;
+static int floor_with_clock = 0;
+static unsigned long long floor_clock_sink = 0;   /* keeps the reads alive */
+#define TICK() do { if (floor_with_clock) floor_clock_sink += FLOOR_CLOCK(); } while (0)
 static PyObject *floor_codes = NULL;   /* tuple of the selected code objects */
 
 #if FLOOR_HAVE_MONITORING
@@ -64,21 +92,63 @@ static PyObject *hook_new(vectorcallfunc fn)
     return (PyObject *)h;
 }
 
-static PyObject *on_enter(PyObject *self, PyObject *const *args, size_t n, PyObject *kw)
+static PyObject *on_start(PyObject *self, PyObject *const *args, size_t n, PyObject *kw)
 {
     (void)self; (void)args; (void)n; (void)kw;
+    Py_RETURN_NONE;
+}
+
+static PyObject *on_resume(PyObject *self, PyObject *const *args, size_t n, PyObject *kw)
+{
+    (void)self; (void)args; (void)n; (void)kw;
+    TICK();
     Py_RETURN_NONE;
 }
 
 static PyObject *on_leave(PyObject *self, PyObject *const *args, size_t n, PyObject *kw)
 {
     (void)self; (void)args; (void)n; (void)kw;
+    TICK();
     Py_RETURN_NONE;
 }
 
 static PyObject *on_line(PyObject *self, PyObject *const *args, size_t n, PyObject *kw)
 {
     (void)self; (void)args; (void)n; (void)kw;
+    TICK();
+    Py_RETURN_NONE;
+}
+
+static PyObject *monitoring_disable = NULL;   /* sys.monitoring.DISABLE */
+
+/* Backward jumps that stay on their line, and so stay enabled. */
+#define JUMP_SLOTS 256
+static struct {
+    PyObject *code;
+    long from;
+} jump_cache[JUMP_SLOTS];
+
+static PyObject *on_jump(PyObject *self, PyObject *const *args, size_t n, PyObject *kw)
+{
+    (void)self; (void)n; (void)kw;
+    long from = PyLong_AsLong(args[1]), to = PyLong_AsLong(args[2]);
+    if (from < 0 || to < 0) {
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
+    size_t slot = ((size_t)(uintptr_t)args[0] / sizeof(void *) + (size_t)from) % JUMP_SLOTS;
+    if (jump_cache[slot].code == args[0] && jump_cache[slot].from == from) {
+        TICK();
+        Py_RETURN_NONE;
+    }
+    if (to > from)
+        return Py_NewRef(monitoring_disable);
+    int to_line = PyCode_Addr2Line((PyCodeObject *)args[0], (int)to);
+    if (to_line < 0 || to_line != PyCode_Addr2Line((PyCodeObject *)args[0], (int)from))
+        return Py_NewRef(monitoring_disable);
+    jump_cache[slot].code = args[0];   /* compared, never dereferenced */
+    jump_cache[slot].from = from;
+    TICK();
     Py_RETURN_NONE;
 }
 
@@ -86,20 +156,21 @@ static const struct {
     const char *event;
     vectorcallfunc fn;
 } callback_table[] = {
-    {"PY_START", on_enter},
-    {"PY_RESUME", on_enter},
-    {"PY_THROW", on_enter},
+    {"PY_START", on_start},
+    {"PY_RESUME", on_resume},
+    {"PY_THROW", on_resume},
     {"PY_RETURN", on_leave},
     {"PY_YIELD", on_leave},
     {"PY_UNWIND", on_leave},
     {"LINE", on_line},
+    {"JUMP", on_jump},
 };
 
 #define N_CALLBACKS (sizeof(callback_table) / sizeof(callback_table[0]))
 
 static const char *const global_events[] = {"PY_UNWIND", "PY_THROW"};
 static const char *const local_events[] = {"PY_START", "PY_RESUME", "PY_RETURN", "PY_YIELD",
-                                           "LINE"};
+                                           "LINE", "JUMP"};
 
 static PyObject *monitoring(void)
 {
@@ -189,6 +260,12 @@ static int events_start(PyObject *module)
     if (mon == NULL)
         return -1;
     PyObject *events = NULL;
+    if (monitoring_disable == NULL
+        && (monitoring_disable = PyObject_GetAttrString(mon, "DISABLE")) == NULL) {
+        Py_DECREF(mon);
+        return -1;
+    }
+    memset(jump_cache, 0, sizeof(jump_cache));
     int id = claim_tool(mon);
     if (id < 0)
         goto fail;
@@ -266,7 +343,9 @@ static _Thread_local floor_thread thread_state;
 
 static int on_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
-    (void)obj; (void)frame; (void)what; (void)arg;
+    (void)obj; (void)frame; (void)arg;
+    if (what == PyTrace_LINE)
+        TICK();
     return 0;
 }
 
@@ -311,11 +390,13 @@ static int on_profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
             th->sel = sel;
             th->cap = cap;
         }
-        th->sel[th->depth++] = (uint8_t)selected(frame_code(frame));
+        th->sel[th->depth] = (uint8_t)selected(frame_code(frame));
+        if (th->sel[th->depth++])
+            TICK();
         break;
     case PyTrace_RETURN:
-        if (th->depth > 0)
-            th->depth--;
+        if (th->depth > 0 && th->sel[--th->depth])
+            TICK();
         break;
     default:
         return 0;
@@ -404,10 +485,15 @@ static void events_stop(void)
 
 #endif
 
-static PyObject *floor_enable(PyObject *module, PyObject *codes)
+static PyObject *floor_enable(PyObject *module, PyObject *args)
 {
+    PyObject *codes;
+    int clock = 0;
+    if (!PyArg_ParseTuple(args, "O|p:enable", &codes, &clock))
+        return NULL;
     if (floor_enabled)
         Py_RETURN_NONE;
+    floor_with_clock = clock;
     PyObject *tuple = PySequence_Tuple(codes);
     if (tuple == NULL)
         return NULL;
@@ -439,6 +525,7 @@ static PyObject *floor_disable(PyObject *module, PyObject *unused)
 static PyObject *floor_backend(PyObject *module, PyObject *unused)
 {
     (void)module; (void)unused;
+    (void)floor_clock_sink;
 #if FLOOR_HAVE_MONITORING
     return PyUnicode_FromFormat("sys.monitoring local events (tool id %d)", floor_last_tool_id);
 #else
@@ -447,8 +534,9 @@ static PyObject *floor_backend(PyObject *module, PyObject *unused)
 }
 
 static PyMethodDef floor_methods[] = {
-    {"enable", floor_enable, METH_O,
-     "enable(codes): no-op C hooks on pyrometer's line-mode events for these code objects."},
+    {"enable", floor_enable, METH_VARARGS,
+     "enable(codes, clock=False): no-op C hooks on pyrometer's line-mode events for these "
+     "code objects (reading the clock where pyrometer does, with clock)."},
     {"disable", floor_disable, METH_NOARGS, "Unsubscribe them."},
     {"backend", floor_backend, METH_NOARGS, "Which event source is used."},
     {NULL, NULL, 0, NULL},

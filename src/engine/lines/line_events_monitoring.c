@@ -111,15 +111,24 @@ static PyObject *on_jump(PyObject *hook, PyObject *const *args, size_t nargsf, P
     (void)nargsf;
     (void)kw;
     pyro_line_profiler *p = LP(hook);
-    long from = PyLong_AsLong(args[1]), to = PyLong_AsLong(args[2]);
-    if (from < 0 || to < 0) {
-        PyErr_Clear();
+    long from = pyro_small_int(args[1]), to = pyro_small_int(args[2]);
+    if (from < 0 || to < 0)
         Py_RETURN_NONE;
-    }
     if (to > from)
         return Py_NewRef(p->disable);   /* forward: never a line event */
-    int to_line = PyCode_Addr2Line((PyCodeObject *)args[0], (int)to);
-    if (to_line < 0 || to_line != PyCode_Addr2Line((PyCodeObject *)args[0], (int)from))
+    /* A jump that stays enabled comes back every time round its loop: its
+     * lines come from the record's offset cache, not the line table. */
+    pyro_code_lines *rec = record(p, args[0]);
+    int to_line, from_line;
+    if (rec != NULL) {
+        to_line = pyro_line_at_offset(rec, (int)to);
+        from_line = pyro_line_at_offset(rec, (int)from);
+    }
+    else {
+        to_line = PyCode_Addr2Line((PyCodeObject *)args[0], (int)to);
+        from_line = PyCode_Addr2Line((PyCodeObject *)args[0], (int)from);
+    }
+    if (to_line < 0 || to_line != from_line)
         return Py_NewRef(p->disable);   /* LINE reports it at the target */
     pyro_line_thread *th = pyro_line_thread_current(&p->ls);
     if (PYRO_LIKELY(th != NULL))

@@ -19,8 +19,8 @@ typedef struct {
     int64_t time;              /* ticks, compensated; never negative */
 } pyro_line_count;
 
-/* Where a generator or coroutine resumes (an instruction offset, in
- * bytes) and the line that is; offset -1 marks a free slot. */
+/* An instruction offset (bytes) where a generator or coroutine resumes or
+ * a loop jumps back, and its line; offset -1 marks a free slot. */
 typedef struct {
     int offset;
     int line;
@@ -36,9 +36,9 @@ typedef struct pyro_code_lines {
     int start_offset;          /* 3.11: where a fresh frame starts (resume check) */
     int nlines;
     pyro_line_count *counts;
-    pyro_resume_slot *resume;  /* lines of resumption points, made at the first
-                                  resume: the interpreter's own look-up walks the
-                                  whole line table */
+    pyro_resume_slot *resume;  /* lines of resumption points and backward jumps,
+                                  made at the first: the interpreter's own
+                                  look-up walks the whole line table */
 } pyro_code_lines;
 
 /* A frame on a thread's stack.  On 3.9-3.11 every frame is pushed (rec is
