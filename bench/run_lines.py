@@ -273,7 +273,13 @@ def version_tables(minor, full, data, args):
                      % ", ".join(bad))
     notes = ["%s: %s" % (w, r["hits_note"]) for w, r in rows.items() if r.get("hits_note")]
     if notes:
-        lines.append("Hits: " + "; ".join(notes) + ".\n")
+        why = ""
+        if tuple(int(x) for x in full.split(".")[:2]) >= (3, 12):
+            why = (" On 3.12+ pyrometer also counts, as sys.settrace does, a line event for "
+                   "each backward jump that stays on its line (a comprehension or a one-line "
+                   "loop going round), which line_profiler's LINE events do not: its counts "
+                   "are the lower ones.")
+        lines.append("Hits: " + "; ".join(notes) + "." + why + "\n")
     elif any("pyrometer" in r["times"] and PEER in r["times"] for r in rows.values()):
         lines.append("Hits: pyrometer and line_profiler counted the same hits per function "
                      "in every run.\n")
