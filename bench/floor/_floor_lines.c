@@ -14,12 +14,11 @@
  *    backward one to another line), so that both receive the same events;
  *    the jumps that stay on are remembered in a small cache, so that the
  *    decision is paid once per jump.
- *  - 3.9-3.11: PyEval_SetProfile with a C function that keeps a stack of
- *    "is this frame selected" (the selection read from a code-object
- *    extra) and sets a no-op C trace function (PyEval_SetTrace) while a
- *    selected frame is on top, and removes it when control goes to other
- *    code; a threading.setprofile() trampoline installs it in new threads
- *    (line_events_legacy.c).
+ *  - 3.9-3.11: an eval-frame hook (PEP 523) around every frame evaluation
+ *    that keeps a stack of "is this frame selected" (the selection read
+ *    from a code-object extra) and sets a no-op C trace function
+ *    (PyEval_SetTrace) while a selected frame is on top, and removes it
+ *    when control goes to other code (line_events_legacy.c).
  *
  * The time a workload takes under this module is the least any line
  * profiler built on these hooks can cost.
@@ -326,11 +325,23 @@ static void events_stop(void)
     floor_tool_id = -1;
 }
 
-#else /* 3.9 - 3.11: PyEval_SetProfile + PyEval_SetTrace on selected frames */
+#else /* 3.9 - 3.11: an eval-frame hook + PyEval_SetTrace on selected frames */
+
+#if PY_VERSION_HEX >= 0x030B0000
+#define Py_BUILD_CORE 1
+#include <internal/pycore_frame.h>
+#undef Py_BUILD_CORE
+typedef struct _PyInterpreterFrame eval_frame;
+#else
+typedef PyFrameObject eval_frame;
+#endif
 
 /* The selection, as pyrometer keeps it: a code-object extra. */
 static Py_ssize_t extra_index = -1;
 #define SELECTED ((void *)(uintptr_t)1)
+
+static _PyFrameEvalFunction prev_eval = NULL;
+static uint64_t session = 0;
 
 /* Per thread: one byte per frame on the stack, 1 when it is selected. */
 typedef struct {
@@ -344,20 +355,13 @@ static _Thread_local floor_thread thread_state;
 static int on_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     (void)obj; (void)frame; (void)arg;
+    if (!floor_enabled) {
+        PyEval_SetTrace(NULL, NULL);
+        return 0;
+    }
     if (what == PyTrace_LINE)
         TICK();
     return 0;
-}
-
-static inline PyObject *frame_code(PyFrameObject *frame)
-{
-#if PY_VERSION_HEX >= 0x030B0000
-    PyCodeObject *code = PyFrame_GetCode(frame);
-    Py_DECREF(code);
-    return (PyObject *)code;
-#else
-    return (PyObject *)frame->f_code;
-#endif
 }
 
 static inline int selected(PyObject *code)
@@ -370,37 +374,8 @@ static inline int selected(PyObject *code)
     return extra == SELECTED;
 }
 
-static int on_profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+static inline void follow_top(floor_thread *th, PyObject *obj)
 {
-    (void)arg;
-    floor_thread *th = &thread_state;
-    if (!floor_enabled) {
-        PyEval_SetProfile(NULL, NULL);
-        PyEval_SetTrace(NULL, NULL);
-        th->tracing = 0;
-        return 0;
-    }
-    switch (what) {
-    case PyTrace_CALL:
-        if (th->depth == th->cap) {
-            uint32_t cap = th->cap ? th->cap * 2 : 64;
-            uint8_t *sel = PyMem_RawRealloc(th->sel, cap);
-            if (sel == NULL)
-                return 0;
-            th->sel = sel;
-            th->cap = cap;
-        }
-        th->sel[th->depth] = (uint8_t)selected(frame_code(frame));
-        if (th->sel[th->depth++])
-            TICK();
-        break;
-    case PyTrace_RETURN:
-        if (th->depth > 0 && th->sel[--th->depth])
-            TICK();
-        break;
-    default:
-        return 0;
-    }
     int want = th->depth > 0 && th->sel[th->depth - 1];
     if (want != th->tracing) {
         th->tracing = (uint8_t)want;
@@ -409,38 +384,43 @@ static int on_profile(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
         else
             PyEval_SetTrace(NULL, NULL);
     }
-    return 0;
 }
 
-static PyObject *thread_trampoline(PyObject *self, PyObject *args)
+static PyObject *floor_module_obj = NULL;   /* the trace function's object */
+
+static PyObject *eval_hook(PyThreadState *ts, eval_frame *f, int throwflag)
 {
-    PyObject *frame, *event, *arg;
-    if (!PyArg_ParseTuple(args, "OOO", &frame, &event, &arg))
-        return NULL;
-    if (!floor_enabled) {
-        PyEval_SetProfile(NULL, NULL);
-        Py_RETURN_NONE;
+    floor_thread *th = &thread_state;
+    if (!floor_enabled)
+        return prev_eval(ts, f, throwflag);
+    if (th->depth == th->cap) {
+        uint32_t cap = th->cap ? th->cap * 2 : 64;
+        uint8_t *sel = PyMem_RawRealloc(th->sel, cap);
+        if (sel == NULL)
+            return prev_eval(ts, f, throwflag);
+        th->sel = sel;
+        th->cap = cap;
     }
-    PyEval_SetProfile(on_profile, self);
-    if (PyFrame_Check(frame) && PyUnicode_Check(event)
-        && PyUnicode_CompareWithASCIIString(event, "call") == 0)
-        on_profile(self, (PyFrameObject *)frame, PyTrace_CALL, Py_None);
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef trampoline_def = {"_thread_hook", thread_trampoline, METH_VARARGS, NULL};
-
-static int set_thread_hook(PyObject *hook)
-{
-    PyObject *threading = PyImport_ImportModule("threading");
-    if (threading == NULL)
-        return -1;
-    PyObject *r = PyObject_CallMethod(threading, "setprofile", "O", hook);
-    Py_DECREF(threading);
-    if (r == NULL)
-        return -1;
-    Py_DECREF(r);
-    return 0;
+    uint64_t s = session;
+    uint32_t depth = th->depth;
+    int sel = selected((PyObject *)f->f_code);
+    th->sel[th->depth++] = (uint8_t)sel;
+    if (sel)
+        TICK();
+    follow_top(th, floor_module_obj);
+    PyObject *result = prev_eval(ts, f, throwflag);
+    if (s == session && th->depth > depth) {
+        PyObject *et = NULL, *ev = NULL, *tb = NULL;
+        if (result == NULL)
+            PyErr_Fetch(&et, &ev, &tb);
+        if (th->sel[depth])
+            TICK();
+        th->depth = depth;
+        follow_top(th, floor_module_obj);
+        if (result == NULL)
+            PyErr_Restore(et, ev, tb);
+    }
+    return result;
 }
 
 static int set_selection(void *value)
@@ -457,28 +437,26 @@ static int events_start(PyObject *module)
         return -1;
     if (set_selection(SELECTED) < 0)
         return -1;
-    PyObject *hook = PyCFunction_New(&trampoline_def, module);
-    if (hook == NULL)
-        return -1;
-    int rc = set_thread_hook(hook);
-    Py_DECREF(hook);
-    if (rc < 0)
-        return -1;
+    floor_module_obj = module;
     floor_thread *th = &thread_state;
     th->depth = 0;
     th->tracing = 0;
-    PyEval_SetProfile(on_profile, module);
+    session++;
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    prev_eval = _PyInterpreterState_GetEvalFrameFunc(interp);
+    _PyInterpreterState_SetEvalFrameFunc(interp, eval_hook);
     return 0;
 }
 
 static void events_stop(void)
 {
-    PyEval_SetProfile(NULL, NULL);
+    session++;
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    if (_PyInterpreterState_GetEvalFrameFunc(interp) == eval_hook)
+        _PyInterpreterState_SetEvalFrameFunc(interp, prev_eval);
     PyEval_SetTrace(NULL, NULL);
     thread_state.tracing = 0;
     thread_state.depth = 0;
-    if (set_thread_hook(Py_None) < 0)
-        PyErr_Clear();
     if (set_selection(NULL) < 0)
         PyErr_Clear();
 }
@@ -529,7 +507,7 @@ static PyObject *floor_backend(PyObject *module, PyObject *unused)
 #if FLOOR_HAVE_MONITORING
     return PyUnicode_FromFormat("sys.monitoring local events (tool id %d)", floor_last_tool_id);
 #else
-    return PyUnicode_FromString("PyEval_SetProfile + PyEval_SetTrace on selected frames");
+    return PyUnicode_FromString("eval-frame hook + PyEval_SetTrace on selected frames");
 #endif
 }
 

@@ -22,7 +22,7 @@ static inline pyro_code_lines *record(pyro_line_profiler *p, PyObject *code)
 {
     pyro_code_lines *rec = pyro_line_record_cached(p, code);
     if (PYRO_UNLIKELY(rec == PYRO_LINE_UNKNOWN))
-        rec = pyro_line_record_of(p, code, PyEval_GetFrame());
+        rec = pyro_line_record_of(p, code, PyEval_GetFrame(), NULL);
     return rec;
 }
 

@@ -55,6 +55,8 @@ struct pyro_line_thread {
     pyro_line_frame *stack;
     uint32_t depth, cap;
     uint8_t tracing;           /* 3.9-3.11: our trace function is set here */
+    uint32_t seeded;           /* 3.9-3.11: the frames at the bottom of the stack
+                                  that were running when profiling began */
     int64_t overhead;          /* profiler cost so far, taken off the clock */
     pyro_line_thread *next;
 };
@@ -65,7 +67,8 @@ enum {
     PYRO_LCOST_ENTER,          /* start or resume of a selected frame */
     PYRO_LCOST_LEAVE,          /* return or yield of a selected frame */
     PYRO_LCOST_CALL,           /* 3.9-3.11: call + return of other code */
-    PYRO_LCOST_CCALL,          /* 3.9-3.11: call + return of a built-in */
+    PYRO_LCOST_CCALL,          /* 3.9-3.11: call + return of a built-in (0 since
+                                  the eval-frame hook: built-ins send no event) */
     PYRO_LCOST_N
 };
 
