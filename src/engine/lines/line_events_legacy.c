@@ -9,8 +9,10 @@
  * profile events.  (A profile function would see every call of a built-in
  * too, and on 3.11 it sends all code through the interpreter's slower
  * tracing dispatch.)  Frames that were running when profiling began are
- * put at the bottom of the stack; those of selected code leave it at their
- * return event. */
+ * put at the bottom of the stack and leave it at their return event: the
+ * trace function sees those of selected code; only when a selected one
+ * waits below one that is not does a profile function watch their returns
+ * too, until no selected one is left. */
 #include "lineprofiler.h"
 #include "compat_eval.h"
 
@@ -43,6 +45,59 @@ static inline void follow_top(pyro_line_profiler *p, pyro_line_thread *th)
         set_tracing(p, th, want);
 }
 
+/* Whether a selected frame that was running when profiling began waits
+ * below one that is not: nothing but a profile function would tell when
+ * the one above returns. */
+static int seeded_needs_watch(pyro_line_thread *th)
+{
+    int selected_below = 0;
+    for (uint32_t i = 0; i < th->seeded && i < th->depth; i++) {
+        if (th->stack[i].rec != NULL)
+            selected_below = 1;
+        else if (selected_below)
+            return 1;
+    }
+    return 0;
+}
+
+static int seed_watch(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg);
+
+/* `frame` returns: if it is the innermost of those running when profiling
+ * began, it leaves the stack. */
+static void seeded_return(pyro_line_profiler *p, pyro_line_thread *th, PyFrameObject *frame)
+{
+    if (th->depth == 0 || th->depth > th->seeded || th->seed_frames == NULL
+        || th->seed_frames[th->depth - 1] != (void *)frame)
+        return;
+    if (th->stack[th->depth - 1].rec != NULL) {
+        int64_t now = pyro_line_now(th);
+        th->overhead += p->ls.cost[PYRO_LCOST_LEAVE];
+        pyro_line_pop(th, now);
+    }
+    else {
+        th->depth--;
+    }
+    th->seeded = th->depth;
+    follow_top(p, th);
+}
+
+static int seed_watch(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    (void)arg;
+    pyro_line_profiler *p = (pyro_line_profiler *)obj;
+    if (what != PyTrace_RETURN)
+        return 0;
+    pyro_line_thread *th = p->enabled ? pyro_line_thread_current(&p->ls) : NULL;
+    if (th != NULL)
+        seeded_return(p, th, frame);
+    if (th == NULL || !seeded_needs_watch(th)) {
+        if (th != NULL)
+            th->watching = 0;
+        PyEval_SetProfile(NULL, NULL);
+    }
+    return 0;
+}
+
 static int on_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     (void)arg;
@@ -58,15 +113,7 @@ static int on_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg
         pyro_line_event(&p->ls, th, (PyObject *)pyro_frame_code(frame), pyro_frame_traced_line(frame));
     }
     else if (what == PyTrace_RETURN && th->depth > 0 && th->depth <= th->seeded) {
-        /* A selected frame that was running when profiling began ends. */
-        pyro_line_frame *fr = &th->stack[th->depth - 1];
-        if (fr->rec != NULL && fr->rec->code == (PyObject *)pyro_frame_code(frame)) {
-            int64_t now = pyro_line_now(th);
-            th->overhead += p->ls.cost[PYRO_LCOST_LEAVE];
-            pyro_line_pop(th, now);
-            th->seeded--;
-            follow_top(p, th);
-        }
+        seeded_return(p, th, frame);   /* one that was running when profiling began */
     }
     return 0;
 }
@@ -148,8 +195,12 @@ static int seed_stack(pyro_line_profiler *p)
         Py_DECREF(f);
         f = back;
     }
+    Py_ssize_t n = PyList_GET_SIZE(frames);
+    PyMem_RawFree(th->seed_frames);
+    th->seed_frames = n > 0 ? PyMem_RawMalloc((size_t)n * sizeof(void *)) : NULL;
+    th->seeded = 0;
     int64_t now = pyro_line_now(th);
-    for (Py_ssize_t i = PyList_GET_SIZE(frames) - 1; i >= 0; i--) {
+    for (Py_ssize_t i = n - 1; th->seed_frames != NULL && i >= 0 && th->depth == (uint32_t)(n - 1 - i); i--) {
         PyFrameObject *frame = (PyFrameObject *)PyList_GET_ITEM(frames, i);
         PyObject *code = (PyObject *)pyro_frame_code(frame);
         pyro_code_lines *rec = pyro_line_record_cached(p, code);
@@ -157,9 +208,15 @@ static int seed_stack(pyro_line_profiler *p)
             rec = pyro_line_record_of(p, code, frame, NULL);
         if (pyro_line_push(&p->ls, th, rec, rec ? PyFrame_GetLineNumber(frame) : -1, now) < 0)
             break;
+        th->seed_frames[th->depth - 1] = frame;   /* alive while it runs */
     }
     th->seeded = th->depth;
     Py_DECREF(frames);
+    /* Never in place of another tool's profile function. */
+    if (seeded_needs_watch(th) && PyThreadState_Get()->c_profilefunc == NULL) {
+        th->watching = 1;
+        PyEval_SetProfile(seed_watch, (PyObject *)p);
+    }
     return 0;
 }
 
@@ -203,6 +260,10 @@ void pyro_line_events_stop(pyro_line_profiler *p)
     pyro_line_thread *th = p->ls.nomemory ? NULL : pyro_line_thread_current(&p->ls);
     if (th == NULL || th->tracing)
         PyEval_SetTrace(NULL, NULL);
+    if (th != NULL && th->watching) {
+        th->watching = 0;
+        PyEval_SetProfile(NULL, NULL);   /* the watch of the seeded frames */
+    }
     /* Other threads drop their trace function at their next event. */
     for (pyro_line_thread *t = p->ls.threads; t != NULL; t = t->next) {
         t->tracing = 0;

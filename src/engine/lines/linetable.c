@@ -20,6 +20,7 @@ void pyro_line_state_clear(pyro_line_state *ls)
     while (th != NULL) {
         pyro_line_thread *next = th->next;
         PyMem_RawFree(th->stack);
+        PyMem_RawFree(th->seed_frames);
         PyMem_RawFree(th);
         th = next;
     }

@@ -57,6 +57,9 @@ struct pyro_line_thread {
     uint8_t tracing;           /* 3.9-3.11: our trace function is set here */
     uint32_t seeded;           /* 3.9-3.11: the frames at the bottom of the stack
                                   that were running when profiling began */
+    void **seed_frames;        /* 3.9-3.11: their frame objects, compared by
+                                  identity only */
+    uint8_t watching;          /* 3.9-3.11: a profile function watches them */
     int64_t overhead;          /* profiler cost so far, taken off the clock */
     pyro_line_thread *next;
 };
