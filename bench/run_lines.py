@@ -405,6 +405,14 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     argv_used = argv if argv is not None else sys.argv[1:]
+    # as written into RESULTS.md: where the raw timings went is not its business
+    shown = []
+    for a in argv_used:
+        if shown and shown[-1] == "--json":
+            a = "FILE"
+        elif a.startswith("--json="):
+            a = "--json=FILE"
+        shown.append(a)
     started = time.time()
     note = bench.machine_note()
     found = bench.find_interpreters(args.python)
@@ -449,7 +457,7 @@ def main(argv=None):
         head = [
             "## Line mode\n",
             "Written by `python3 bench/run_lines.py%s` on %s (UTC), in %.0f minutes.\n" % (
-                "".join(" " + a for a in argv_used),
+                "".join(" " + a for a in shown),
                 datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
                 (time.time() - started) / 60),
             "- Python: %s" % ", ".join(results),
