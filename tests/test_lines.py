@@ -141,6 +141,36 @@ def test_julia_seed_counts(tmp_path):
     assert hits.get(line_of["while True:"]) in (None, 10000, 2279663)
 
 
+STARTED_INSIDE = r'''
+import json, pyrometer
+
+def helper(prof):
+    prof.enable()
+
+def outer(prof, n):
+    helper(prof)
+    total = 0
+    for i in range(n):
+        total += i
+    return total
+
+prof = pyrometer.LineProfiler(outer)
+outer(prof, 10)
+prof.disable()
+(f,) = prof.get_stats()["functions"]
+print(json.dumps({line - f["line"]: n for line, n, t in f["timings"] if n}))
+'''
+
+
+def test_started_inside_a_selected_function():
+    """Profiling begins in a helper (not selected) of a selected function:
+    the lines that function runs after the helper returns are counted."""
+    r = run(["-c", STARTED_INSIDE])
+    assert r.returncode == 0, r.stderr
+    hits = {int(k): v for k, v in json.loads(r.stdout).items()}
+    assert hits.get(2) == 1 and hits.get(4) == 10 and hits.get(5) == 1, hits
+
+
 def test_report_layout_matches_line_profiler(tmp_path):
     """Byte for byte what line_profiler prints for the same numbers."""
     line_profiler = pytest.importorskip("line_profiler")

@@ -1,10 +1,11 @@
-"""Build the no-op hook module `_floor` for the interpreter running this script.
+"""Build the no-op hook modules `_floor` (function mode) and `_floor_lines`
+(line mode) for the interpreter running this script.
 
     python bench/floor/build.py [OUT_DIR]
 
 OUT_DIR defaults to bench/.build/<X.Y>/ (gitignored).  Prints the directory
-holding the built module (put it on sys.path to `import _floor`).  Rebuilds
-only when _floor.c is newer than the module.  Uses setuptools when it is
+holding the built modules (put it on sys.path to `import _floor`).  Rebuilds
+a module only when its source is newer than it.  Uses setuptools when it is
 installed, else the C compiler sysconfig names.
 """
 import os
@@ -15,7 +16,7 @@ import sysconfig
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.path.join(HERE, "_floor.c")
+MODULES = ["_floor", "_floor_lines"]
 CFLAGS = ["-std=c11", "-Wall", "-Wextra", "-O2", "-fno-strict-aliasing"]
 
 
@@ -24,18 +25,22 @@ def default_out():
     return os.path.join(os.path.dirname(HERE), ".build", tag)
 
 
-def target_path(out):
-    return os.path.join(out, "_floor" + sysconfig.get_config_var("EXT_SUFFIX"))
+def source_path(name):
+    return os.path.join(HERE, name + ".c")
 
 
-def build_setuptools(out):
+def target_path(out, name="_floor"):
+    return os.path.join(out, name + sysconfig.get_config_var("EXT_SUFFIX"))
+
+
+def build_setuptools(out, name):
     from setuptools import Extension
     from setuptools.dist import Distribution
 
     with tempfile.TemporaryDirectory(prefix="floor-build-") as tmp:
         dist = Distribution({
             "name": "pyrometer-floor",
-            "ext_modules": [Extension("_floor", [SOURCE], extra_compile_args=CFLAGS)],
+            "ext_modules": [Extension(name, [source_path(name)], extra_compile_args=CFLAGS)],
         })
         cmd = dist.get_command_obj("build_ext")
         cmd.build_lib = out
@@ -44,27 +49,31 @@ def build_setuptools(out):
         cmd.run()
 
 
-def build_cc(out):
+def build_cc(out, name):
     cc = shlex.split(sysconfig.get_config_var("CC") or "cc")
     include = sysconfig.get_paths()["include"]
-    cmd = cc + CFLAGS + ["-fPIC", "-shared", "-I", include, SOURCE, "-o", target_path(out)]
+    cmd = cc + CFLAGS + ["-fPIC", "-shared", "-I", include, source_path(name),
+                         "-o", target_path(out, name)]
     subprocess.run(cmd, check=True)
 
 
 def build(out=None):
     out = os.path.abspath(out or default_out())
     os.makedirs(out, exist_ok=True)
-    target = target_path(out)
-    if os.path.exists(target) and os.path.getmtime(target) >= os.path.getmtime(SOURCE):
-        return out
     try:
         import setuptools  # noqa: F401
     except ImportError:
-        build_cc(out)
+        builder = build_cc
     else:
-        build_setuptools(out)
-    if not os.path.exists(target):
-        raise SystemExit("floor: build produced no %s" % target)
+        builder = build_setuptools
+    for name in MODULES:
+        target = target_path(out, name)
+        if (os.path.exists(target)
+                and os.path.getmtime(target) >= os.path.getmtime(source_path(name))):
+            continue
+        builder(out, name)
+        if not os.path.exists(target):
+            raise SystemExit("floor: build produced no %s" % target)
     return out
 
 

@@ -13,6 +13,8 @@ import time
 DEFAULT_SIZE = 4_000_000
 QUICK_SIZE = 2_000_000
 CALL_HEAVY = True
+# Line mode (bench/run_lines.py): the functions line-profiled.
+LINE_TARGETS = ["calling", "f"]
 
 
 def f(x):

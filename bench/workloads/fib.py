@@ -7,6 +7,8 @@ import sys
 DEFAULT_SIZE = 32
 QUICK_SIZE = 30
 CALL_HEAVY = True
+# Line mode (bench/run_lines.py): the functions line-profiled.
+LINE_TARGETS = ["fib"]
 
 
 def fib(n):

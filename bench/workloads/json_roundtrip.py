@@ -8,6 +8,11 @@ import sys
 DEFAULT_SIZE = 150
 QUICK_SIZE = 60
 CALL_HEAVY = False
+# Line mode (bench/run_lines.py): the round-trip loop and the json
+# module's Python layer around its C encoder and scanner.
+LINE_TARGETS = ["roundtrip", "json:dumps", "json:loads", "json.encoder:JSONEncoder.encode",
+                "json.encoder:JSONEncoder.iterencode", "json.decoder:JSONDecoder.decode",
+                "json.decoder:JSONDecoder.raw_decode"]
 
 
 def make_doc(i):

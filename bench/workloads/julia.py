@@ -7,6 +7,8 @@ import sys
 DEFAULT_SIZE = 100
 QUICK_SIZE = 60
 CALL_HEAVY = True
+# Line mode (bench/run_lines.py): the functions line-profiled.
+LINE_TARGETS = ["calc_point_val"]
 
 
 def calc_point_val(x_val, y_val, thresh, max_iters, x_center, y_center):

@@ -17,6 +17,8 @@ DEFAULT_SIZE = 1_000_000   # the seed example's file
 BENCH_SIZE = 300_000       # what bench/run.py parses: ~1 s unprofiled
 QUICK_SIZE = 150_000
 CALL_HEAVY = False
+# Line mode (bench/run_lines.py): the parser and the loop that feeds it.
+LINE_TARGETS = ["process_line", "main"]
 
 re_log_line = re.compile(rb"(.*?),(.*?),(.*)\n")
 

@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 DEFAULT_SIZE = 120_000
 QUICK_SIZE = 50_000
 CALL_HEAVY = True
+# Line mode (bench/run_lines.py): the methods of the small classes
+# (a property stands for its getter and setter).
+LINE_TARGETS = ["Vec.__init__", "Vec.__add__", "Vec.scaled", "Account.balance",
+                "Account.deposit", "Account.withdraw", "Item.total"]
 
 
 class Vec:

@@ -17,6 +17,14 @@ except ImportError:
     jinja2 = None
 
 VARIANT = "jinja2 %s" % jinja2.__version__ if jinja2 else "builtin engine"
+# Line mode (bench/run_lines.py): the functions with the most own time in a
+# function profile: the compiled template's render function and what it
+# calls (jinja2), or the small engine's node renderers.
+if jinja2:
+    LINE_TARGETS = ["_template.root_render_func", "jinja2.environment:Environment.getattr",
+                    "markupsafe:escape", "context"]
+else:
+    LINE_TARGETS = ["_lookup", "_Var.render", "_For.render", "_If.render", "context"]
 
 PAGE = """<html><head><title>{{ title }}</title></head><body>
 <h1>{{ title }}</h1>

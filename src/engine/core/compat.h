@@ -149,6 +149,22 @@ static inline int pyro_frame_resuming(PyFrameObject *frame, int start)
 #endif
 }
 
+/* Byte offset of the instruction a frame ran last, for a cached look-up of
+ * its line when it resumes (3.9, 3.10: PyFrame_GetLineNumber would walk the
+ * line table); -1 on 3.11, where the interpreter has set the frame's line
+ * for the event already and PyFrame_GetLineNumber just reads it. */
+static inline int pyro_frame_resume_offset(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX >= 0x030B0000
+    (void)frame;
+    return -1;
+#elif PY_VERSION_HEX >= 0x030A0000
+    return frame->f_lasti * (int)sizeof(_Py_CODEUNIT);
+#else
+    return frame->f_lasti;
+#endif
+}
+
 /* 3.11: offset in bytes of the RESUME a frame starts at (code may come
  * before it: cells, RETURN_GENERATOR); a later one is a resumption.  -1 if
  * unknown.  Other versions do not need it. */
@@ -176,6 +192,23 @@ static inline int pyro_code_start_offset(PyCodeObject *code)
 #endif
 }
 
+
+/* The value of an int the interpreter passed to a sys.monitoring callback
+ * (a line number or an instruction offset: small and exact), or -1.  3.12+
+ * reads a compact int inline instead of calling PyLong_AsLong. */
+static inline long pyro_small_int(PyObject *v)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    if (PYRO_LIKELY(PyLong_CheckExact(v) && PyUnstable_Long_IsCompact((PyLongObject *)v)))
+        return (long)PyUnstable_Long_CompactValue((PyLongObject *)v);
+#endif
+    long n = PyLong_AsLong(v);
+    if (n == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return -1;
+    }
+    return n;
+}
 
 /* The line number of a frame inside a line event of its trace function
  * (the interpreter has just set it; before 3.11, reading it through

@@ -22,19 +22,10 @@ static inline pyro_code_lines *record(pyro_line_profiler *p, PyObject *code)
 {
     pyro_code_lines *rec = pyro_line_record_cached(p, code);
     if (PYRO_UNLIKELY(rec == PYRO_LINE_UNKNOWN))
-        rec = pyro_line_record_of(p, code, PyEval_GetFrame());
+        rec = pyro_line_record_of(p, code, PyEval_GetFrame(), NULL);
     return rec;
 }
 
-static int offset_line(PyObject *code, PyObject *offset)
-{
-    long off = PyLong_AsLong(offset);
-    if (off < 0) {
-        PyErr_Clear();
-        return -1;
-    }
-    return PyCode_Addr2Line((PyCodeObject *)code, (int)off);
-}
 
 static PyObject *on_start(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kw)
 {
@@ -64,7 +55,7 @@ static PyObject *on_resume(PyObject *hook, PyObject *const *args, size_t nargsf,
     if (th != NULL) {
         int64_t now = pyro_line_now(th);
         th->overhead += p->ls.cost[PYRO_LCOST_ENTER];
-        pyro_line_push(&p->ls, th, rec, offset_line(args[0], args[1]), now);
+        pyro_line_push(&p->ls, th, rec, pyro_line_at_offset(rec, (int)pyro_small_int(args[1])), now);
     }
     Py_RETURN_NONE;
 }
@@ -88,22 +79,29 @@ static PyObject *on_leave(PyObject *hook, PyObject *const *args, size_t nargsf, 
     Py_RETURN_NONE;
 }
 
+/* A line of a frame that was running when profiling began: push it, then
+ * count the line.  Out of line, to keep on_line's hot path short. */
+static __attribute__((noinline)) void line_of_older_frame(pyro_line_profiler *p,
+                                                          pyro_line_thread *th,
+                                                          PyObject *code, int line)
+{
+    pyro_code_lines *rec = record(p, code);
+    if (rec != NULL && pyro_line_push(&p->ls, th, rec, -1, 0) == 0) {
+        th->overhead -= p->ls.cost[PYRO_LCOST_LINE];   /* counted once */
+        pyro_line_event(&p->ls, th, code, line);
+    }
+}
+
 static PyObject *on_line(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kw)
 {
     (void)nargsf;
     (void)kw;
     pyro_line_profiler *p = LP(hook);
     pyro_line_thread *th = pyro_line_thread_current(&p->ls);
-    if (PYRO_UNLIKELY(th == NULL))
-        Py_RETURN_NONE;
-    int line = (int)PyLong_AsLong(args[1]);
-    if (PYRO_UNLIKELY(pyro_line_event(&p->ls, th, args[0], line))) {
-        /* A frame that was running when profiling began. */
-        pyro_code_lines *rec = record(p, args[0]);
-        if (rec != NULL && pyro_line_push(&p->ls, th, rec, -1, 0) == 0) {
-            th->overhead -= p->ls.cost[PYRO_LCOST_LINE];   /* counted once */
-            pyro_line_event(&p->ls, th, args[0], line);
-        }
+    if (PYRO_LIKELY(th != NULL)) {
+        int line = (int)pyro_small_int(args[1]);
+        if (PYRO_UNLIKELY(pyro_line_event(&p->ls, th, args[0], line)))
+            line_of_older_frame(p, th, args[0], line);
     }
     Py_RETURN_NONE;
 }
@@ -113,15 +111,24 @@ static PyObject *on_jump(PyObject *hook, PyObject *const *args, size_t nargsf, P
     (void)nargsf;
     (void)kw;
     pyro_line_profiler *p = LP(hook);
-    long from = PyLong_AsLong(args[1]), to = PyLong_AsLong(args[2]);
-    if (from < 0 || to < 0) {
-        PyErr_Clear();
+    long from = pyro_small_int(args[1]), to = pyro_small_int(args[2]);
+    if (from < 0 || to < 0)
         Py_RETURN_NONE;
-    }
     if (to > from)
         return Py_NewRef(p->disable);   /* forward: never a line event */
-    int to_line = PyCode_Addr2Line((PyCodeObject *)args[0], (int)to);
-    if (to_line < 0 || to_line != PyCode_Addr2Line((PyCodeObject *)args[0], (int)from))
+    /* A jump that stays enabled comes back every time round its loop: its
+     * lines come from the record's offset cache, not the line table. */
+    pyro_code_lines *rec = record(p, args[0]);
+    int to_line, from_line;
+    if (rec != NULL) {
+        to_line = pyro_line_at_offset(rec, (int)to);
+        from_line = pyro_line_at_offset(rec, (int)from);
+    }
+    else {
+        to_line = PyCode_Addr2Line((PyCodeObject *)args[0], (int)to);
+        from_line = PyCode_Addr2Line((PyCodeObject *)args[0], (int)from);
+    }
+    if (to_line < 0 || to_line != from_line)
         return Py_NewRef(p->disable);   /* LINE reports it at the target */
     pyro_line_thread *th = pyro_line_thread_current(&p->ls);
     if (PYRO_LIKELY(th != NULL))

@@ -95,11 +95,14 @@ static int selectable_by_pattern(PyObject *code)
     return 1;
 }
 
-static PyObject *module_name_of(PyFrameObject *frame)
+static PyObject *module_name_of(PyFrameObject *frame, PyObject *globals)
 {
-    if (frame == NULL)
+    if (frame != NULL)
+        globals = pyro_frame_globals(frame);
+    else if (globals != NULL)
+        Py_INCREF(globals);
+    else
         return NULL;
-    PyObject *globals = pyro_frame_globals(frame);
     PyObject *name = globals && PyDict_Check(globals)
         ? PyDict_GetItemString(globals, "__name__") : NULL;
     Py_XINCREF(name);
@@ -107,7 +110,8 @@ static PyObject *module_name_of(PyFrameObject *frame)
     return name;
 }
 
-pyro_code_lines *pyro_line_record_of(pyro_line_profiler *p, PyObject *code, PyFrameObject *frame)
+pyro_code_lines *pyro_line_record_of(pyro_line_profiler *p, PyObject *code, PyFrameObject *frame,
+                                     PyObject *globals)
 {
     pyro_saved_exc exc;
     pyro_exc_save(&exc);
@@ -120,7 +124,7 @@ pyro_code_lines *pyro_line_record_of(pyro_line_profiler *p, PyObject *code, PyFr
     }
     PyErr_Clear();
     if (p->patterns != NULL && selectable_by_pattern(code)) {
-        PyObject *module = module_name_of(frame);
+        PyObject *module = module_name_of(frame, globals);
         PyObject *qualname = pyro_line_qualname(code, frame);
         int hit = qualname != NULL
             && pyro_line_patterns_match(p, module, qualname, ((PyCodeObject *)code)->co_filename);
@@ -147,6 +151,7 @@ static void release_records(pyro_line_profiler *p)
         Py_DECREF(rec->code);
         Py_DECREF(rec->name);
         PyMem_RawFree(rec->counts);
+        PyMem_RawFree(rec->resume);
         PyMem_RawFree(rec);
     }
     PyMem_RawFree(p->recs);
@@ -414,7 +419,7 @@ static PyObject *lp_info(pyro_line_profiler *self, PyObject *unused)
         "out_of_memory", self->ls.nomemory ? Py_True : Py_False,
         "functions", self->nrecs,
         "slowdown", self->slowdown,
-        "event_source", PYRO_HAVE_MONITORING ? "sys.monitoring" : "PyEval_SetProfile+SetTrace",
+        "event_source", PYRO_HAVE_MONITORING ? "sys.monitoring" : "eval-frame hook+SetTrace",
         "overhead_ns",
         "line", self->measured[PYRO_LCOST_LINE] * ns,
         "enter", self->measured[PYRO_LCOST_ENTER] * ns,

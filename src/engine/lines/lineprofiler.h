@@ -34,9 +34,10 @@ extern pyro_line_profiler *pyro_line_active;
 
 /* The record of `code` if this profiler selects it, else NULL.  Looks the
  * code up through its extra; on a miss, through the profiler's own table
- * and then its patterns (`frame` gives the module; may be NULL).  Never
- * raises. */
-pyro_code_lines *pyro_line_record_of(pyro_line_profiler *p, PyObject *code, PyFrameObject *frame);
+ * and then its patterns (`frame`, else `globals`, gives the module; both
+ * may be NULL).  Never raises. */
+pyro_code_lines *pyro_line_record_of(pyro_line_profiler *p, PyObject *code, PyFrameObject *frame,
+                                     PyObject *globals);
 
 /* The same as far as the code extra alone tells: the record, NULL when the
  * code is known not to be selected, or PYRO_LINE_UNKNOWN. */

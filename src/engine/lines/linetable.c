@@ -20,6 +20,7 @@ void pyro_line_state_clear(pyro_line_state *ls)
     while (th != NULL) {
         pyro_line_thread *next = th->next;
         PyMem_RawFree(th->stack);
+        PyMem_RawFree(th->seed_frames);
         PyMem_RawFree(th);
         th = next;
     }
@@ -97,4 +98,24 @@ void pyro_line_flush_all(pyro_line_state *ls)
             pyro_line_pop(th, readable ? now : fr->start);
         }
     }
+}
+
+int pyro_line_at_offset(pyro_code_lines *rec, int offset)
+{
+    if (offset < 0)
+        return -1;
+    if (rec->resume == NULL) {
+        rec->resume = PyMem_RawMalloc(PYRO_RESUME_SLOTS * sizeof(*rec->resume));
+        if (rec->resume == NULL)   /* no cache: ask the interpreter each time */
+            return PyCode_Addr2Line((PyCodeObject *)rec->code, offset);
+        for (int i = 0; i < PYRO_RESUME_SLOTS; i++)
+            rec->resume[i].offset = -1;
+    }
+    /* Instructions are two bytes: consecutive ones take consecutive slots. */
+    pyro_resume_slot *slot = &rec->resume[(offset >> 1) & (PYRO_RESUME_SLOTS - 1)];
+    if (slot->offset != offset) {
+        slot->line = PyCode_Addr2Line((PyCodeObject *)rec->code, offset);
+        slot->offset = offset;
+    }
+    return slot->line;
 }

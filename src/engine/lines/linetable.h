@@ -19,6 +19,15 @@ typedef struct {
     int64_t time;              /* ticks, compensated; never negative */
 } pyro_line_count;
 
+/* An instruction offset (bytes) where a generator or coroutine resumes or
+ * a loop jumps back, and its line; offset -1 marks a free slot. */
+typedef struct {
+    int offset;
+    int line;
+} pyro_resume_slot;
+
+#define PYRO_RESUME_SLOTS 64   /* a power of two */
+
 typedef struct pyro_code_lines {
     PyObject *code;            /* strong reference: the record outlives no code */
     PyObject *name;            /* qualified name, for the report */
@@ -27,6 +36,9 @@ typedef struct pyro_code_lines {
     int start_offset;          /* 3.11: where a fresh frame starts (resume check) */
     int nlines;
     pyro_line_count *counts;
+    pyro_resume_slot *resume;  /* lines of resumption points and backward jumps,
+                                  made at the first: the interpreter's own
+                                  look-up walks the whole line table */
 } pyro_code_lines;
 
 /* A frame on a thread's stack.  On 3.9-3.11 every frame is pushed (rec is
@@ -43,6 +55,11 @@ struct pyro_line_thread {
     pyro_line_frame *stack;
     uint32_t depth, cap;
     uint8_t tracing;           /* 3.9-3.11: our trace function is set here */
+    uint32_t seeded;           /* 3.9-3.11: the frames at the bottom of the stack
+                                  that were running when profiling began */
+    void **seed_frames;        /* 3.9-3.11: their frame objects, compared by
+                                  identity only */
+    uint8_t watching;          /* 3.9-3.11: a profile function watches them */
     int64_t overhead;          /* profiler cost so far, taken off the clock */
     pyro_line_thread *next;
 };
@@ -53,7 +70,8 @@ enum {
     PYRO_LCOST_ENTER,          /* start or resume of a selected frame */
     PYRO_LCOST_LEAVE,          /* return or yield of a selected frame */
     PYRO_LCOST_CALL,           /* 3.9-3.11: call + return of other code */
-    PYRO_LCOST_CCALL,          /* 3.9-3.11: call + return of a built-in */
+    PYRO_LCOST_CCALL,          /* 3.9-3.11: call + return of a built-in (0 since
+                                  the eval-frame hook: built-ins send no event) */
     PYRO_LCOST_N
 };
 
@@ -75,6 +93,9 @@ void pyro_line_grow(pyro_line_state *ls, pyro_code_lines *rec, int index);
 /* Charge every open line of every thread up to now and empty the stacks. */
 void pyro_line_flush_all(pyro_line_state *ls);
 void pyro_line_out_of_memory(pyro_line_state *ls);
+/* The line of the instruction at `offset` (bytes) of the record's code,
+ * -1 if none; cached per offset. */
+int pyro_line_at_offset(pyro_code_lines *rec, int offset);
 
 #define PYRO_LINE_HOT static inline __attribute__((always_inline))
 
