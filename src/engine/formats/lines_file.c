@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <marshal.h>
-#include <stdio.h>
 
 #define MAGIC_LEN (sizeof(PYRO_LINES_MAGIC) - 1)
 
@@ -151,49 +150,9 @@ PyObject *pyro_py_write_lines(PyObject *module, PyObject *args)
 
 /* ---- reading ------------------------------------------------------------- */
 
-/* The whole file, or -1 with errno. */
-static int slurp(const char *path, char **out, size_t *len)
+static void not_lines(const char *path, const char *why)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return -1;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = PyMem_RawMalloc(cap);
-    while (buf != NULL) {
-        n += fread(buf + n, 1, cap - n, f);
-        if (n < cap)
-            break;
-        char *bigger = PyMem_RawRealloc(buf, cap * 2);
-        if (bigger == NULL) {
-            PyMem_RawFree(buf);
-            buf = NULL;
-            errno = ENOMEM;
-            break;
-        }
-        buf = bigger;
-        cap *= 2;
-    }
-    int failed = buf == NULL || ferror(f);
-    int err = buf == NULL ? ENOMEM : (errno ? errno : EIO);
-    fclose(f);
-    if (failed) {
-        PyMem_RawFree(buf);
-        errno = err;
-        return -1;
-    }
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
-static PyObject *not_lines(const char *path, const char *fmt, PyObject *arg)
-{
-    PyObject *why = arg != NULL ? PyUnicode_FromFormat(fmt, arg) : PyUnicode_FromString(fmt);
-    if (why != NULL) {
-        PyErr_Format(pyro_FormatError, "pyrometer: %s is not a line profile (%U)", path, why);
-        Py_DECREF(why);
-    }
-    return NULL;
+    PyErr_Format(pyro_FormatError, "pyrometer: %s is not a line profile (%s)", path, why);
 }
 
 PyObject *pyro_py_read_lines(PyObject *module, PyObject *path_obj)
@@ -205,23 +164,17 @@ PyObject *pyro_py_read_lines(PyObject *module, PyObject *path_obj)
     const char *path = PyBytes_AS_STRING(path_bytes);
     char *data = NULL;
     size_t len = 0;
-    int rc, err = 0;
+    int err;
     Py_BEGIN_ALLOW_THREADS
-    rc = slurp(path, &data, &len);
-    if (rc < 0)
-        err = errno;
+    err = pyro_read_file(path, &data, &len);
     Py_END_ALLOW_THREADS
     PyObject *stats = NULL;
-    if (rc < 0) {
-        errno = err;
-        if (err == ENOMEM)
-            PyErr_NoMemory();
-        else
-            PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, path_obj);
+    if (err != 0) {
+        pyro_raise_read_error(path, err);
         goto done;
     }
     if (len < MAGIC_LEN || memcmp(data, PYRO_LINES_MAGIC, MAGIC_LEN) != 0) {
-        not_lines(path, "it does not start as one", NULL);
+        not_lines(path, "it does not start as one");
         goto done;
     }
     stats = PyMarshal_ReadObjectFromString(data + MAGIC_LEN, (Py_ssize_t)(len - MAGIC_LEN));
@@ -232,14 +185,14 @@ PyObject *pyro_py_read_lines(PyObject *module, PyObject *path_obj)
         }
         if (!PyErr_Occurred() || !PyErr_ExceptionMatches(PyExc_MemoryError)) {
             PyErr_Clear();
-            not_lines(path, "it is damaged: truncated or corrupt", NULL);
+            not_lines(path, "it is damaged: truncated or corrupt");
         }
         goto done;
     }
     PyObject *version = PyDict_Check(stats) ? PyDict_GetItemString(stats, "version") : NULL;
     if (version == NULL || !PyLong_Check(version)) {
         Py_CLEAR(stats);
-        not_lines(path, "it is damaged: no format version", NULL);
+        not_lines(path, "it is damaged: no format version");
         goto done;
     }
     long v = PyLong_AsLong(version);
