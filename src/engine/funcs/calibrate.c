@@ -119,6 +119,19 @@ static int64_t min_of(const int64_t *v, int n)
     return m;
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The middle value (v is reordered). */
+static int64_t median_of(int64_t *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_i64);
+    return v[n / 2];
+}
+
 /* Calibrate one kind of call.  `key` is what the hooks record for the
  * called function.  `body_ticks` is the function's own cost without the
  * profiler per call, kept out of the enter cost.  Other work on the machine
@@ -145,9 +158,15 @@ static int calibrate_kind(pyro_profiler *p, int kind, PyObject *loop,
     }
     Py_DECREF(n);
 
-    int64_t per_call = (min_of(on, CAL_REPS) - (int64_t)(min_of(off, CAL_REPS) * slowdown))
-                       / CAL_CALLS;
-    int64_t in = min_of(inner, CAL_REPS) - (int64_t)(body_ticks * slowdown);
+    /* Each repetition's on and off runs are next to each other in time, so
+     * their difference sees the machine in one state; the median of those
+     * differences is the cost at the machine's usual speed, which is the
+     * speed the program will mostly run at. */
+    int64_t diff[CAL_REPS];
+    for (int rep = 0; rep < CAL_REPS; rep++)
+        diff[rep] = on[rep] - (int64_t)(off[rep] * slowdown);
+    int64_t per_call = median_of(diff, CAL_REPS) / CAL_CALLS;
+    int64_t in = median_of(inner, CAL_REPS) - (int64_t)(body_ticks * slowdown);
     if (per_call < 0)
         per_call = 0;
     if (in < 0)
@@ -180,8 +199,10 @@ static int measure_slowdown(pyro_profiler *p, PyObject *loop, double *out)
     }
     Py_DECREF(n);
     pyro_state_clear(&p->st);
-    int64_t fastest_off = min_of(off, CAL_REPS);
-    int64_t r = fastest_off > 0 ? min_of(on, CAL_REPS) * 1000 / fastest_off : 1000;   /* per mille */
+    int64_t ratio[CAL_REPS];   /* per mille, each on run against its neighbouring off run */
+    for (int rep = 0; rep < CAL_REPS; rep++)
+        ratio[rep] = off[rep] > 0 ? on[rep] * 1000 / off[rep] : 1000;
+    int64_t r = median_of(ratio, CAL_REPS);
     /* Below a few per cent it is noise, not a slower interpreter. */
     *out = r < 1050 ? 1.0 : (double)r / 1000.0;
     return 0;
