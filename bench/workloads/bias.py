@@ -39,7 +39,7 @@ def main(size=DEFAULT_SIZE):
     return calling(size) + inlined(size)
 
 
-def true_split(size=DEFAULT_SIZE, reps=5):
+def timed_split(calling, inlined, size, reps):
     """Unprofiled times of calling() and inlined() (median of reps each)."""
     tc, ti = [], []
     for _ in range(reps):
@@ -53,6 +53,10 @@ def true_split(size=DEFAULT_SIZE, reps=5):
     tc.sort()
     ti.sort()
     return tc[len(tc) // 2], ti[len(ti) // 2]
+
+
+def true_split(size=DEFAULT_SIZE, reps=5):
+    return timed_split(calling, inlined, size, reps)
 
 
 if __name__ == "__main__":
