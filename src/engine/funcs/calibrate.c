@@ -144,6 +144,8 @@ static int calibrate_kind(pyro_profiler *p, int kind, PyObject *loop,
     if (n == NULL)
         return -1;
     int64_t off[CAL_REPS], on[CAL_REPS], inner[CAL_REPS];
+    uint64_t seen_calls = 0;
+    int64_t seen_self = 0;
     for (int rep = 0; rep < CAL_REPS; rep++) {
         off[rep] = time_loop(p, loop, n, 0);
         on[rep] = time_loop(p, loop, n, 1);
@@ -151,11 +153,17 @@ static int calibrate_kind(pyro_profiler *p, int kind, PyObject *loop,
             Py_DECREF(n);
             return -1;
         }
+        /* The tree is kept from one repetition to the next, as it is
+         * while a program runs: rebuilt each time, its memory would sit
+         * elsewhere and cost otherwise. */
         find_arg fa = {key, 0, 0};
         pyro_for_each_node(&p->st, find_node, &fa);
-        inner[rep] = fa.calls ? fa.self_time / (int64_t)fa.calls : 0;
-        pyro_state_clear(&p->st);
+        uint64_t calls = fa.calls - seen_calls;
+        inner[rep] = calls ? (fa.self_time - seen_self) / (int64_t)calls : 0;
+        seen_calls = fa.calls;
+        seen_self = fa.self_time;
     }
+    pyro_state_clear(&p->st);
     Py_DECREF(n);
 
     /* Each repetition's on and off runs are next to each other in time, so
