@@ -163,7 +163,16 @@ typedef struct {
     PyObject *reason;          /* for MR_INVALID: why it is no pstats dict */
     triple *triples;           /* open addressing, t == NULL: empty */
     size_t ntriples, triple_cap;
+    int in_value;              /* the profile's dict is reading a value */
+    PyObject *key;             /* its key (borrowed) */
+    int callers;               /* CALLERS_*: the value's callers dict, as read */
 } mreader;
+
+/* A profile entry's callers are checked item by item as they are read
+ * (the items are in the cache then); a dict that is not read that way, or
+ * has a bad item, is checked again as a whole, where the reason is found
+ * just as pyro_check_entry() finds it. */
+enum { CALLERS_NONE, CALLERS_NEXT, CALLERS_OK, CALLERS_RECHECK };
 
 static PyObject *stop(mreader *r, int status, const char *why)
 {
@@ -291,6 +300,14 @@ static int is_atom(PyObject *o)
     return PyUnicode_CheckExact(o) || PyLong_CheckExact(o) || PyFloat_CheckExact(o);
 }
 
+/* What the GC's first pass would find holding no cycle: an atom, or an
+ * untracked tuple or dict. */
+static int is_inert(PyObject *o)
+{
+    return is_atom(o)
+        || ((PyTuple_CheckExact(o) || PyDict_CheckExact(o)) && !PyObject_GC_IsTracked(o));
+}
+
 /* A marshal "long": base 2**15 digits, least significant first.  A
  * profile holds no int beyond 64 bits (pyro_check_entry), so up to five
  * digits are decoded and bigger numbers refused. */
@@ -345,8 +362,14 @@ static PyObject *read_tuple(mreader *r, Py_ssize_t n, int flag)
         Py_DECREF(t);
         return NULL;
     }
+    /* an entry of the profile: (cc, nc, tt, ct, callers) */
+    int entry = n == 5 && r->depth == 2 && r->in_value;
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (entry && i == 4)
+            r->callers = CALLERS_NEXT;
         PyObject *item = read_object(r);
+        if (entry && i == 4 && r->callers != CALLERS_OK)
+            r->callers = CALLERS_RECHECK;   /* a ref, or not a clean dict */
         if (item == NULL) {
             Py_DECREF(t);
             return NULL;
@@ -355,14 +378,14 @@ static PyObject *read_tuple(mreader *r, Py_ssize_t n, int flag)
     }
     if (ref >= 0)
         r->done[ref] = 1;
-    /* Keys and call stats hold only str, int and float: untrack them now,
-     * as the GC would at its first pass over them.  The callers dicts then
-     * stay untracked too, and the collection that follows the load has a
-     * fifth of the objects to visit. */
-    int atomic = 1;
-    for (Py_ssize_t i = 0; i < n && atomic; i++)
-        atomic = is_atom(PyTuple_GET_ITEM(t, i));
-    if (atomic && n > 0 && PyObject_GC_IsTracked(t))
+    /* Call stats hold only numbers, entries numbers and a callers dict of
+     * such tuples: untrack them now, as the GC would at its first pass over
+     * them.  The dicts then stay untracked too, and the collection that
+     * follows the load has nothing of the profile to visit. */
+    int inert = 1;
+    for (Py_ssize_t i = 0; i < n && inert; i++)
+        inert = is_inert(PyTuple_GET_ITEM(t, i));
+    if (inert && n > 0 && PyObject_GC_IsTracked(t))
         PyObject_GC_UnTrack(t);
     return t;
 }
@@ -431,6 +454,11 @@ fail:
 
 static PyObject *read_dict(mreader *r, int flag)
 {
+    /* the callers of the entry being read, r->in_value's key */
+    int callers = r->callers == CALLERS_NEXT && r->depth == 3;
+    int callers_ok = callers;
+    PyObject *of = r->in_value ? r->key : NULL;
+    r->callers = CALLERS_NONE;
     PyObject *d = PyDict_New();
     if (d == NULL)
         return stop(r, MR_PYERR, NULL);
@@ -455,16 +483,32 @@ static PyObject *read_dict(mreader *r, int flag)
             Py_DECREF(key);
             break;
         }
+        int top = r->depth == 1;
+        if (top) {
+            r->in_value = 1;
+            r->key = key;
+            r->callers = CALLERS_NONE;
+        }
         PyObject *value = read_object(r);
+        if (top)
+            r->in_value = 0;
         if (value == NULL) {
             Py_DECREF(key);
             goto fail;
         }
+        if (callers_ok) {
+            PyObject *reason = NULL;
+            int bad = pyro_check_call(of, key, value, 0, &reason);
+            Py_XDECREF(reason);
+            if (bad < 0)
+                PyErr_Clear();   /* found again by the whole check */
+            callers_ok = bad == 0;
+        }
         int rc = PyDict_SetItem(d, key, value);
-        if (rc == 0 && r->depth == 1) {
+        if (rc == 0 && top) {
             /* the profile's own dict: check each entry while it is still in
              * the cache, rather than in a second pass over the whole dict */
-            rc = pyro_check_entry(key, value, 1, &r->reason);
+            rc = pyro_check_entry(key, value, r->callers != CALLERS_OK, &r->reason);
             if (rc > 0)
                 stop(r, MR_INVALID, NULL);
         }
@@ -477,6 +521,8 @@ static PyObject *read_dict(mreader *r, int flag)
     }
     if (ref >= 0)
         r->done[ref] = 1;
+    if (callers_ok)
+        r->callers = CALLERS_OK;
     return d;
 fail:
     Py_DECREF(d);
