@@ -986,10 +986,114 @@ static int load_entries(report *r)
     return 0;
 }
 
+/* A sort key and the entry it belongs to, for radix_sort(). */
+typedef struct {
+    uint64_t key;
+    Py_ssize_t at;
+} keyed;
+
+/* Stable LSD radix sort by key, a byte a pass; passes over a byte that all
+ * keys share are skipped (the exponent bytes of similar times). */
+static int radix_sort(keyed *a, size_t n)
+{
+    keyed *tmp = PyMem_RawMalloc(n * sizeof(*tmp)), *orig = a;
+    if (tmp == NULL)
+        return -1;
+    size_t count[8][256];
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < n; i++)
+        for (int b = 0; b < 8; b++)
+            count[b][(a[i].key >> (8 * b)) & 0xff]++;
+    for (int b = 0; b < 8; b++) {
+        size_t *c = count[b];
+        if (c[(a[0].key >> (8 * b)) & 0xff] == n)
+            continue;
+        size_t sum = 0;
+        for (int v = 0; v < 256; v++) {
+            size_t k = c[v];
+            c[v] = sum;
+            sum += k;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[c[(a[i].key >> (8 * b)) & 0xff]++] = a[i];
+        keyed *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    if (a != orig) {   /* an odd number of passes: the result is in tmp */
+        memcpy(orig, a, n * sizeof(*a));
+        tmp = a;
+    }
+    PyMem_RawFree(tmp);
+    return 0;
+}
+
+/* Order-preserving unsigned image of a double (no NaN) or a long long. */
+static uint64_t double_key(double x)
+{
+    x += 0.0;   /* -0.0 is 0.0, as the compare finds */
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return (u >> 63) ? ~u : u | (1ULL << 63);
+}
+
+static uint64_t ll_key(long long v)
+{
+    return (uint64_t)v ^ (1ULL << 63);
+}
+
+/* One numeric column: sort by its key, precomputed, as integers.  0 if
+ * done, 1 if not possible here (a NaN: the compare treats it as equal to
+ * anything, which only the merge sort's steps can reproduce), -1 on
+ * failure. */
+static int sort_by_number(report *r, const sort_spec *spec)
+{
+    int col = spec->keys[0][0];
+    if (spec->nkeys != 1 || !(col == F_CC || col == F_NC || col == F_TT || col == F_CT))
+        return 1;
+    size_t n = (size_t)r->n;
+    keyed *a = PyMem_RawMalloc(n * sizeof(*a));
+    if (a == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    uint64_t flip = spec->keys[0][1] < 0 ? ~0ULL : 0;
+    for (size_t i = 0; i < n; i++) {
+        const entry *e = r->list[i];
+        uint64_t k;
+        switch (col) {
+        case F_CC: k = ll_key(e->cc); break;
+        case F_NC: k = ll_key(e->nc); break;
+        default: {
+            double x = col == F_TT ? e->tt : e->ct;
+            if (isnan(x)) {
+                PyMem_RawFree(a);
+                return 1;
+            }
+            k = double_key(x);
+        }
+        }
+        a[i].key = k ^ flip;
+        a[i].at = e - r->entries;
+    }
+    if (radix_sort(a, n) < 0) {
+        PyMem_RawFree(a);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        r->list[i] = &r->entries[a[i].at];
+    PyMem_RawFree(a);
+    return 0;
+}
+
 static int sort_entries(report *r, const sort_spec *spec)
 {
     if (spec->random || r->n < 2)
         return 0;
+    int rc = sort_by_number(r, spec);
+    if (rc <= 0)
+        return rc;
     entry **tmp = PyMem_RawMalloc(((size_t)r->n / 2 + 1) * sizeof(*tmp));
     if (tmp == NULL) {
         PyErr_NoMemory();
