@@ -346,6 +346,36 @@ static PyObject *read_long(mreader *r)
 static PyObject *read_object(mreader *r);
 static PyObject *read_triple(mreader *r, int flag);
 
+/* The items of call stats, most of the file, without read_object()'s
+ * round: a float, a small int or a ref, none of them itself a ref target.
+ * NULL (status unchanged) for anything else: read_object() decodes it. */
+static inline PyObject *read_number(mreader *r)
+{
+    const unsigned char *p = r->p;
+    size_t left = (size_t)(r->end - p);
+    if (left >= 9 && *p == M_BINARY_FLOAT) {
+        uint64_t bits = le64(p + 1);
+        double x;
+        memcpy(&x, &bits, sizeof x);
+        r->p += 9;
+        PyObject *v = PyFloat_FromDouble(x);
+        return v != NULL ? v : stop(r, MR_PYERR, NULL);
+    }
+    if (left >= 5 && *p == M_INT) {
+        r->p += 5;
+        PyObject *v = PyLong_FromLong((long)(int32_t)le32(p + 1));
+        return v != NULL ? v : stop(r, MR_PYERR, NULL);
+    }
+    if (left >= 5 && *p == M_REF) {
+        uint32_t i = le32(p + 1);
+        if (i < r->nrefs && r->done[i]) {
+            r->p += 5;
+            return Py_NewRef(r->refs[i]);
+        }
+    }
+    return NULL;   /* including bad refs: read_object() says why */
+}
+
 static PyObject *read_tuple(mreader *r, Py_ssize_t n, int flag)
 {
     /* Every item takes at least a byte: a size beyond the data is damage,
@@ -367,7 +397,9 @@ static PyObject *read_tuple(mreader *r, Py_ssize_t n, int flag)
     for (Py_ssize_t i = 0; i < n; i++) {
         if (entry && i == 4)
             r->callers = CALLERS_NEXT;
-        PyObject *item = read_object(r);
+        PyObject *item = read_number(r);
+        if (item == NULL && r->status == MR_OK)
+            item = read_object(r);
         if (entry && i == 4 && r->callers != CALLERS_OK)
             r->callers = CALLERS_RECHECK;   /* a ref, or not a clean dict */
         if (item == NULL) {
@@ -399,7 +431,10 @@ static PyObject *read_triple(mreader *r, int flag)
         return NULL;
     PyObject *item[3] = {NULL, NULL, NULL};
     for (int i = 0; i < 3; i++) {
-        if ((item[i] = read_object(r)) == NULL) {
+        item[i] = read_number(r);   /* a caller's key: refs to its items */
+        if (item[i] == NULL && r->status == MR_OK)
+            item[i] = read_object(r);
+        if (item[i] == NULL) {
             Py_XDECREF(item[0]);
             Py_XDECREF(item[1]);
             return NULL;
@@ -452,6 +487,43 @@ fail:
     return NULL;
 }
 
+/* The shapes pyro_check_entry() and pyro_check_call() accept, as this
+ * reader builds them: exact types, and ints that fit 64 bits (read_long
+ * refuses bigger ones).  Anything else is left to those checks. */
+static int plain_key(PyObject *k)
+{
+    return PyTuple_CheckExact(k) && PyTuple_GET_SIZE(k) == 3
+        && PyUnicode_CheckExact(PyTuple_GET_ITEM(k, 0)) && PyLong_CheckExact(PyTuple_GET_ITEM(k, 1))
+        && PyUnicode_CheckExact(PyTuple_GET_ITEM(k, 2));
+}
+
+static int plain_time(PyObject *o)
+{
+    return PyFloat_CheckExact(o) || PyLong_CheckExact(o);
+}
+
+static int plain_call(PyObject *ckey, PyObject *cvalue)
+{
+    if (!plain_key(ckey))
+        return 0;
+    if (PyLong_CheckExact(cvalue))
+        return 1;
+    return PyTuple_CheckExact(cvalue) && PyTuple_GET_SIZE(cvalue) == 4
+        && PyLong_CheckExact(PyTuple_GET_ITEM(cvalue, 0))
+        && PyLong_CheckExact(PyTuple_GET_ITEM(cvalue, 1))
+        && plain_time(PyTuple_GET_ITEM(cvalue, 2)) && plain_time(PyTuple_GET_ITEM(cvalue, 3));
+}
+
+/* The entry's own shape; its callers are checked as they are read. */
+static int plain_entry(PyObject *key, PyObject *value)
+{
+    return plain_key(key) && PyTuple_CheckExact(value) && PyTuple_GET_SIZE(value) == 5
+        && PyLong_CheckExact(PyTuple_GET_ITEM(value, 0))
+        && PyLong_CheckExact(PyTuple_GET_ITEM(value, 1))
+        && plain_time(PyTuple_GET_ITEM(value, 2)) && plain_time(PyTuple_GET_ITEM(value, 3))
+        && PyDict_CheckExact(PyTuple_GET_ITEM(value, 4));
+}
+
 static PyObject *read_dict(mreader *r, int flag)
 {
     /* the callers of the entry being read, r->in_value's key */
@@ -496,7 +568,7 @@ static PyObject *read_dict(mreader *r, int flag)
             Py_DECREF(key);
             goto fail;
         }
-        if (callers_ok) {
+        if (callers_ok && !plain_call(key, value)) {
             PyObject *reason = NULL;
             int bad = pyro_check_call(of, key, value, 0, &reason);
             Py_XDECREF(reason);
@@ -508,7 +580,8 @@ static PyObject *read_dict(mreader *r, int flag)
         if (rc == 0 && top) {
             /* the profile's own dict: check each entry while it is still in
              * the cache, rather than in a second pass over the whole dict */
-            rc = pyro_check_entry(key, value, r->callers != CALLERS_OK, &r->reason);
+            if (r->callers != CALLERS_OK || !plain_entry(key, value))
+                rc = pyro_check_entry(key, value, r->callers != CALLERS_OK, &r->reason);
             if (rc > 0)
                 stop(r, MR_INVALID, NULL);
         }

@@ -32,10 +32,12 @@ typedef struct {
     PyObject *str;             /* the ASCII str being written, or NULL */
 } outbuf;
 
-static int ob_room(outbuf *o, size_t n)
+/* Room for n more bytes: the check inline, the growing out of line. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int ob_grow(outbuf *o, size_t n)
 {
-    if (o->len + n <= o->cap)
-        return 1;
     if (o->failed)
         return 0;
     size_t cap = o->cap ? o->cap : 1 << 16;
@@ -58,6 +60,11 @@ static int ob_room(outbuf *o, size_t n)
     }
     o->cap = cap;
     return 1;
+}
+
+static inline int ob_room(outbuf *o, size_t n)
+{
+    return PYRO_LIKELY(o->len + n <= o->cap) || ob_grow(o, n);
 }
 
 /* Start `o` as an ASCII str with room for `hint` characters. */
@@ -171,16 +178,17 @@ static void ob_fixed3(outbuf *o, double x, int width)
          * the exact one by at most half an ulp (< 2**-13 below 1e9), so away
          * from a half the integer is the one exact decimal rounding gives;
          * near a half, let printf decide. */
-        double y = x * 1000.0;
-        double r = floor(y + 0.5);
-        if (fabs(x) < 1e9 && fabs(y - r) < 0.499) {
-            unsigned long long m = (unsigned long long)fabs(r);
-            char *e = tmp + sizeof tmp, *p = e;
-            for (int i = 0; i < 3; i++) {
-                *--p = (char)('0' + m % 10);
-                m /= 10;
-            }
-            *--p = '.';
+        double y = fabs(x) * 1000.0;
+        unsigned long long m = y < 1e12 ? (unsigned long long)(y + 0.5) : 0;
+        if (y < 1e12 && fabs(y - (double)m) < 0.499) {
+            /* rounding is symmetric: the digits of |x|, then the sign */
+            unsigned frac = (unsigned)(m % 1000);
+            m /= 1000;
+            char *e = tmp + sizeof tmp, *p = e - 4;
+            p[0] = '.';
+            p[1] = (char)('0' + frac / 100);
+            p[2] = (char)('0' + frac / 10 % 10);
+            p[3] = (char)('0' + frac % 10);
             do {
                 *--p = (char)('0' + m % 10);
                 m /= 10;
@@ -584,6 +592,23 @@ static int not_pstats(PyObject *reason)
  * `ckey_checked`: ckey is one of the stats' own keys. */
 static int take_call(PyObject *key, PyObject *ckey, PyObject *cvalue, int ckey_checked, call *out)
 {
+    /* cProfile's (int, int, float, float), its key one of the entries' */
+    if (ckey_checked && PyTuple_CheckExact(cvalue) && PyTuple_GET_SIZE(cvalue) == 4) {
+        PyObject *nc = PyTuple_GET_ITEM(cvalue, 0), *cc = PyTuple_GET_ITEM(cvalue, 1);
+        PyObject *tt = PyTuple_GET_ITEM(cvalue, 2), *ct = PyTuple_GET_ITEM(cvalue, 3);
+        if (PyLong_CheckExact(nc) && PyLong_CheckExact(cc) && PyFloat_CheckExact(tt)
+            && PyFloat_CheckExact(ct)) {
+            int o1, o2;
+            out->nc = PyLong_AsLongLongAndOverflow(nc, &o1);
+            out->cc = PyLong_AsLongLongAndOverflow(cc, &o2);
+            if (o1 == 0 && o2 == 0) {
+                out->plain = 0;
+                out->tt = PyFloat_AS_DOUBLE(tt);
+                out->ct = PyFloat_AS_DOUBLE(ct);
+                return 0;
+            }
+        }
+    }
     PyObject *reason;
     int bad = pyro_check_call(key, ckey, cvalue, ckey_checked, &reason);
     if (bad != 0)
