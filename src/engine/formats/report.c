@@ -633,8 +633,12 @@ static int take_call(PyObject *key, PyObject *ckey, PyObject *cvalue, int ckey_c
  * saved).  Other keys are matched by content, in a table built the first
  * time one is needed. */
 typedef struct {
-    PyObject **ids;            /* identity table: key tuples, NULL is empty */
-    Py_ssize_t *id_entry;
+    PyObject *key;             /* NULL: empty */
+    Py_ssize_t entry;
+} id_slot;
+
+typedef struct {
+    id_slot *ids;              /* identity table: key tuples and their entries */
     size_t id_mask;
     Py_ssize_t *slots;         /* content table: entry index + 1, 0 is empty */
     size_t mask;
@@ -669,18 +673,17 @@ static int index_build(key_index *ix, const entry *entries, Py_ssize_t n)
 {
     size_t cap = table_size(n);
     ix->ids = PyMem_RawCalloc(cap, sizeof(*ix->ids));
-    ix->id_entry = PyMem_RawMalloc(cap * sizeof(*ix->id_entry));
-    if (ix->ids == NULL || ix->id_entry == NULL) {
+    if (ix->ids == NULL) {
         PyErr_NoMemory();
         return -1;
     }
     ix->id_mask = cap - 1;
     for (Py_ssize_t i = 0; i < n; i++) {
         size_t j = ptr_hash(entries[i].key) & ix->id_mask;
-        while (ix->ids[j] != NULL)
+        while (ix->ids[j].key != NULL)
             j = (j + 1) & ix->id_mask;
-        ix->ids[j] = entries[i].key;
-        ix->id_entry[j] = i;
+        ix->ids[j].key = entries[i].key;
+        ix->ids[j].entry = i;
     }
     return 0;
 }
@@ -688,16 +691,15 @@ static int index_build(key_index *ix, const entry *entries, Py_ssize_t n)
 static void index_free(key_index *ix)
 {
     PyMem_RawFree(ix->ids);
-    PyMem_RawFree(ix->id_entry);
     PyMem_RawFree(ix->slots);
 }
 
 static Py_ssize_t index_find_id(const key_index *ix, PyObject *key)
 {
     size_t j = ptr_hash(key) & ix->id_mask;
-    while (ix->ids[j] != NULL) {
-        if (ix->ids[j] == key)
-            return ix->id_entry[j];
+    while (ix->ids[j].key != NULL) {
+        if (ix->ids[j].key == key)
+            return ix->ids[j].entry;
         j = (j + 1) & ix->id_mask;
     }
     return -1;
@@ -1166,9 +1168,16 @@ static int print_stats(report *r, PyObject *files)
     PyObject *jkey = Py_BuildValue("(sis)", "jprofile", 0, "profiler");
     if (jkey == NULL)
         return -1;
+    Py_hash_t jhash = PyObject_Hash(jkey);   /* once, not once a function */
+    if (jhash == -1) {
+        Py_DECREF(jkey);
+        return -1;
+    }
     for (Py_ssize_t i = 0; i < r->n; i++) {
-        int has = PyDict_Contains(r->entries[i].callers, jkey);
-        if (has < 0) {
+        PyObject *callers = r->entries[i].callers;
+        int has = PyDict_GET_SIZE(callers) > 0
+            && _PyDict_GetItem_KnownHash(callers, jkey, jhash) != NULL;
+        if (!has && PyErr_Occurred()) {
             Py_DECREF(jkey);
             return -1;
         }
@@ -1253,16 +1262,20 @@ static void print_call_heading(report *r, Py_ssize_t name_size, const char *colu
 /* Start the output of print_callers()/print_callees() with the lines of
  * get_print_list(), room made at once for all the call lines: growing tens
  * of megabytes by doubling would copy them again and again. */
-static int start_call_lines(report *r, Py_ssize_t name_size, const call *all,
-                            const size_t *start)
+static size_t entry_room(Py_ssize_t name_size, const entry *e)
 {
-    size_t need = 0;
-    for (Py_ssize_t i = 0; i < r->count; i++) {
-        size_t c = (size_t)(r->list[i] - r->entries);
-        need += (size_t)name_size + (size_t)r->list[i]->std.len + 8;
-        for (size_t j = start[c]; j < start[c + 1]; j++)
-            need += (size_t)name_size + (size_t)(all[j].std.s ? all[j].std.len : 64) + 48;
-    }
+    return (size_t)name_size + (size_t)e->std.len + 8;
+}
+
+static size_t call_room(Py_ssize_t name_size, const call *c)
+{
+    return (size_t)name_size + (size_t)(c->std.s ? c->std.len : 64) + 48;
+}
+
+/* `need`: the entry_room() and call_room() of what will be printed, added
+ * up as the calls were read (another pass would miss the cache again). */
+static int start_call_lines(report *r, size_t need)
+{
     if (start_output(r, need) < 0)
         return -1;
     ob_put(&r->out, r->msg.buf, r->msg.len);
@@ -1335,7 +1348,7 @@ static int print_callers(report *r, Py_ssize_t name_size)
     unsigned char *listed = PyMem_RawCalloc((size_t)r->n + 1, 1);
     size_t *start = PyMem_RawMalloc(((size_t)r->n + 1) * sizeof(*start));
     call *all = NULL;
-    size_t nall = 0, cap = 0;
+    size_t nall = 0, cap = 0, need = 0;
     if (listed == NULL || start == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -1349,6 +1362,7 @@ static int print_callers(report *r, Py_ssize_t name_size)
         start[i] = nall;
         if (!listed[i])
             continue;
+        need += entry_room(name_size, e);
         Py_ssize_t pos = 0;
         PyObject *k, *v;
         while (PyDict_Next(e->callers, &pos, &k, &v)) {
@@ -1369,10 +1383,11 @@ static int print_callers(report *r, Py_ssize_t name_size)
              * KeyError for a caller without an entry; 0 here) */
             if (c->plain)
                 c->ct = caller >= 0 ? r->entries[caller].ct : 0.0;
+            need += call_room(name_size, c);
         }
     }
     start[r->n] = nall;
-    if (start_call_lines(r, name_size, all, start) < 0)
+    if (start_call_lines(r, need) < 0)
         goto done;
     print_call_heading(r, name_size, "was called by...");
     put_call_lines(r, name_size, all, start, "<-");
@@ -1400,12 +1415,13 @@ static int print_callees(report *r, Py_ssize_t name_size)
     size_t *start = NULL;
     edge *edges = NULL;
     call *all = NULL;
-    size_t nedges = 0, cap = 0;
+    size_t nedges = 0, cap = 0, need = 0;
 
     if (index_build(&ix, r->entries, r->n) < 0)
         goto done;
     for (Py_ssize_t i = 0; i < r->n; i++) {
         const entry *e = &r->entries[i];
+        need += entry_room(name_size, e);   /* listed or not: a hint */
         Py_ssize_t pos = 0;
         PyObject *k, *v;
         while (PyDict_Next(e->callers, &pos, &k, &v)) {
@@ -1428,6 +1444,7 @@ static int print_callees(report *r, Py_ssize_t name_size)
             ed->c.std = e->std;
             if (ed->c.plain)
                 ed->c.ct = e->ct;   /* pstats: the callee's own cumtime */
+            need += call_room(name_size, &ed->c);
             nedges++;
         }
     }
@@ -1447,7 +1464,7 @@ static int print_callees(report *r, Py_ssize_t name_size)
     PyMem_RawFree(edges);
     edges = NULL;
 
-    if (start_call_lines(r, name_size, all, start) < 0)
+    if (start_call_lines(r, need) < 0)
         goto done;
     print_call_heading(r, name_size, "called...");
     put_call_lines(r, name_size, all, start, "->");
