@@ -148,11 +148,37 @@ static char *fmt_ll(char *end, long long v)
     return p;
 }
 
+/* Numbers are built right-aligned against the middle of a 64-byte buffer
+ * of spaces, then stored 32 bytes at once, padding included: fixed-size
+ * copies the compiler inlines, where two libc calls per number (spaces,
+ * digits) cost more than the bytes.  Only `total` of them count. */
+enum { NUM_END = 32 };
+typedef struct {
+    char b[64];
+} numbuf;
+
+static char *num_end(numbuf *t)
+{
+    memset(t->b, ' ', sizeof t->b);
+    return t->b + NUM_END;
+}
+
+/* The text p .. num_end(t), right-justified in `width`. */
+static void ob_num(outbuf *o, numbuf *t, const char *p, size_t width)
+{
+    const char *e = t->b + NUM_END;
+    size_t n = (size_t)(e - p), total = n > width ? n : width;
+    if (!ob_room(o, NUM_END))
+        return;
+    memcpy(o->buf + o->len, e - total, NUM_END);
+    o->len += total;
+}
+
 static void ob_ll(outbuf *o, long long v)
 {
-    char tmp[24];
-    char *s = fmt_ll(tmp + sizeof tmp, v);
-    ob_put(o, s, (size_t)(tmp + sizeof tmp - s));
+    numbuf t;
+    char *e = num_end(&t);
+    ob_num(o, &t, fmt_ll(e, v), 0);
 }
 
 static Py_ssize_t ll_width(long long v)
@@ -164,27 +190,19 @@ static Py_ssize_t ll_width(long long v)
 /* "%*.3f" % x as Python formats it: correctly rounded, "nan" unsigned. */
 static void ob_fixed3(outbuf *o, double x, int width)
 {
-    char tmp[400];
-    const char *s;
-    size_t n;
-    if (isnan(x)) {
-        s = "nan";
-        n = 3;
-    } else if (isinf(x)) {
-        s = x < 0 ? "-inf" : "inf";
-        n = strlen(s);
-    } else {
-        /* Fast path: round x*1000 to an integer.  The product is off from
-         * the exact one by at most half an ulp (< 2**-13 below 1e9), so away
-         * from a half the integer is the one exact decimal rounding gives;
-         * near a half, let printf decide. */
-        double y = fabs(x) * 1000.0;
-        unsigned long long m = y < 1e12 ? (unsigned long long)(y + 0.5) : 0;
-        if (y < 1e12 && fabs(y - (double)m) < 0.499) {
-            /* rounding is symmetric: the digits of |x|, then the sign */
+    /* Fast path: round x*1000 to an integer.  The product is off from the
+     * exact one by at most half an ulp (< 2**-13 below 1e9), so away from a
+     * half the integer is the one exact decimal rounding gives; near a
+     * half, let printf decide.  Rounding is symmetric: the digits of |x|,
+     * then the sign.  (NaN fails the first test.) */
+    double y = fabs(x) * 1000.0;
+    if (y < 1e12 && width <= 16) {
+        unsigned long long m = (unsigned long long)(y + 0.5);
+        if (fabs(y - (double)m) < 0.499) {
+            numbuf t;
+            char *p = num_end(&t) - 4;
             unsigned frac = (unsigned)(m % 1000);
             m /= 1000;
-            char *e = tmp + sizeof tmp, *p = e - 4;
             p[0] = '.';
             p[1] = (char)('0' + frac / 100);
             p[2] = (char)('0' + frac / 10 % 10);
@@ -195,13 +213,23 @@ static void ob_fixed3(outbuf *o, double x, int width)
             } while (m);
             if (signbit(x))
                 *--p = '-';   /* Python keeps the sign of -0.0001: "-0.000" */
-            s = p;
-            n = (size_t)(e - p);
-        } else {
-            int k = snprintf(tmp, sizeof tmp, "%.3f", x);
-            s = tmp;
-            n = k > 0 ? (size_t)k : 0;
+            ob_num(o, &t, p, (size_t)width);
+            return;
         }
+    }
+    char tmp[400];
+    const char *s;
+    size_t n;
+    if (isnan(x)) {
+        s = "nan";
+        n = 3;
+    } else if (isinf(x)) {
+        s = x < 0 ? "-inf" : "inf";
+        n = strlen(s);
+    } else {
+        int k = snprintf(tmp, sizeof tmp, "%.3f", x);
+        s = tmp;
+        n = k > 0 ? (size_t)k : 0;
     }
     if ((size_t)width > n)
         ob_spaces(o, (Py_ssize_t)((size_t)width - n));
