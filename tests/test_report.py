@@ -242,6 +242,19 @@ def test_ties_keep_dict_order(tmp_path):
         assert_same(path, stats, sort, None, "stats")
 
 
+def test_numeric_sorts_signed_zero_and_extremes(tmp_path):
+    # one numeric key sorts by a precomputed image of the number: -0.0 must
+    # tie with 0.0, and signs, infinities and big counts keep their order
+    rnd = random.Random(11)
+    times = [0.0, -0.0, 1e-300, -1e-300, 5e-324, 0.5, -0.5, 1e300, float("inf"), float("-inf")]
+    counts = [0, 1, 2, -3, 2**40, -2**40, 10**12 + 1, -10**12]
+    stats = {("n.py", i, "f"): (rnd.choice(counts), rnd.choice(counts), rnd.choice(times),
+                                rnd.choice(times), {}) for i in range(300)}
+    path = write_prof(tmp_path / "n.prof", stats)
+    for sort in (("time",), ("cumulative",), ("calls",), ("pcalls",)):
+        assert_same(path, stats, sort, None, "stats")
+
+
 def test_int_times_zero_calls_and_odd_floats(tmp_path):
     stats = {
         ("a.py", 1, "zero"): (0, 0, 0, 0, {}),                 # ints, no calls: blank percall

@@ -96,6 +96,13 @@ static inline PyObject *pyro_type_dict(PyTypeObject *type)
 }
 
 
+/* d[k] = v, k's hash known: 3.13 hides the call that takes it. */
+#if PY_VERSION_HEX < 0x030D0000
+#define pyro_dict_set_hashed(d, k, v, h) _PyDict_SetItem_KnownHash((d), (k), (v), (h))
+#else
+#define pyro_dict_set_hashed(d, k, v, h) ((void)(h), PyDict_SetItem((d), (k), (v)))
+#endif
+
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
 static inline PyObject *Py_XNewRef(PyObject *o) { Py_XINCREF(o); return o; }

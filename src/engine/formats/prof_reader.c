@@ -144,11 +144,19 @@ enum { MR_OK, MR_FALLBACK, MR_CORRUPT, MR_INVALID, MR_PYERR };
  * strs in them as refs to those of the function's own key: one tuple can
  * serve them all, equal as before, with a fifth fewer objects to build,
  * free and chase through memory (and format_report() finds the callers'
- * entries by the identity of their keys). */
+ * entries by the identity of their keys).  Items are known by their ref
+ * numbers (one object each), the table is hashed on the file's and the
+ * name's, and it keeps the tuple's hash: a caller's key made of refs is
+ * found, and put in its dict, without reading any of its items, each a
+ * cache miss somewhere in the heap. */
+#define NO_REF UINT32_MAX
 typedef struct {
-    PyObject *a, *c, *t;       /* t: a strong reference, keeping a and c alive */
-    uintptr_t b;               /* the middle item, or an int's value */
+    uint32_t a, c, b;          /* ref numbers of the items; b may be NO_REF */
     int b_is_int;
+    int plain;                 /* (str, int, str), exactly: plain_key() */
+    long long b_value;         /* an exact int's value */
+    PyObject *t;               /* a strong reference */
+    Py_hash_t hash;            /* hash(t) */
 } triple;
 
 typedef struct {
@@ -163,7 +171,19 @@ typedef struct {
     PyObject *reason;          /* for MR_INVALID: why it is no pstats dict */
     triple *triples;           /* open addressing, t == NULL: empty */
     size_t ntriples, triple_cap;
+    PyObject *hashed_key;      /* the last key read_triple() gave, */
+    Py_hash_t hashed;          /* and its hash */
+    int hashed_plain;          /* and whether it is a plain_key() */
+    int in_value;              /* the profile's dict is reading a value */
+    PyObject *key;             /* its key (borrowed) */
+    int callers;               /* CALLERS_*: the value's callers dict, as read */
 } mreader;
+
+/* A profile entry's callers are checked item by item as they are read
+ * (the items are in the cache then); a dict that is not read that way, or
+ * has a bad item, is checked again as a whole, where the reason is found
+ * just as pyro_check_entry() finds it. */
+enum { CALLERS_NONE, CALLERS_NEXT, CALLERS_OK, CALLERS_RECHECK };
 
 static PyObject *stop(mreader *r, int status, const char *why)
 {
@@ -249,26 +269,25 @@ static uintptr_t triple_b(PyObject *b, int *is_int)
     return (uintptr_t)b;
 }
 
-static size_t triple_hash(PyObject *a, uintptr_t b, PyObject *c)
+static size_t triple_hash(uint32_t a, uint32_t c)
 {
-    uint64_t h = (uint64_t)(uintptr_t)a * 0x9E3779B97F4A7C15ULL;
-    h ^= (uint64_t)b * 0xC2B2AE3D27D4EB4FULL;
-    h ^= (uint64_t)(uintptr_t)c * 0x165667B19E3779F9ULL;
+    uint64_t h = ((uint64_t)a << 32 | c) * 0x9E3779B97F4A7C15ULL;
     return (size_t)(h ^ (h >> 29));
 }
 
-static triple *triple_slot(mreader *r, PyObject *a, uintptr_t b, int b_is_int, PyObject *c)
+/* Room for one more triple; -1 when memory runs out. */
+static int triple_room(mreader *r)
 {
     if ((r->ntriples + 1) * 2 > r->triple_cap) {
         size_t cap = r->triple_cap ? r->triple_cap * 2 : 1024;
         triple *slots = PyMem_RawCalloc(cap, sizeof(*slots));
         if (slots == NULL)
-            return NULL;
+            return -1;
         for (size_t i = 0; i < r->triple_cap; i++) {
             triple *old = &r->triples[i];
             if (old->t == NULL)
                 continue;
-            size_t j = triple_hash(old->a, old->b, old->c) & (cap - 1);
+            size_t j = triple_hash(old->a, old->c) & (cap - 1);
             while (slots[j].t != NULL)
                 j = (j + 1) & (cap - 1);
             slots[j] = *old;
@@ -277,11 +296,32 @@ static triple *triple_slot(mreader *r, PyObject *a, uintptr_t b, int b_is_int, P
         r->triples = slots;
         r->triple_cap = cap;
     }
-    size_t mask = r->triple_cap - 1, j = triple_hash(a, b, c) & mask;
+    return 0;
+}
+
+/* The triple of the refs a and c with the middle item b (ref number bref
+ * or NO_REF), or the empty slot where it belongs.  b is read only when it
+ * is not the very object the triple holds. */
+static triple *triple_slot(mreader *r, uint32_t a, PyObject *b, uint32_t bref, uint32_t c)
+{
+    size_t mask = r->triple_cap - 1, j = triple_hash(a, c) & mask;
+    int b_known = 0, b_is_int = 0;
+    long long bv = 0;
     for (;; j = (j + 1) & mask) {
         triple *t = &r->triples[j];
-        if (t->t == NULL
-            || (t->a == a && t->c == c && t->b == b && t->b_is_int == b_is_int))
+        if (t->t == NULL)
+            return t;
+        if (t->a != a || t->c != c)
+            continue;
+        if (bref != NO_REF && t->b == bref)
+            return t;
+        if (!t->b_is_int)
+            continue;
+        if (!b_known) {
+            bv = (long long)(intptr_t)triple_b(b, &b_is_int);
+            b_known = 1;
+        }
+        if (b_is_int && t->b_value == bv)
             return t;
     }
 }
@@ -289,6 +329,14 @@ static triple *triple_slot(mreader *r, PyObject *a, uintptr_t b, int b_is_int, P
 static int is_atom(PyObject *o)
 {
     return PyUnicode_CheckExact(o) || PyLong_CheckExact(o) || PyFloat_CheckExact(o);
+}
+
+/* What the GC's first pass would find holding no cycle: an atom, or an
+ * untracked tuple or dict. */
+static int is_inert(PyObject *o)
+{
+    return is_atom(o)
+        || ((PyTuple_CheckExact(o) || PyDict_CheckExact(o)) && !PyObject_GC_IsTracked(o));
 }
 
 /* A marshal "long": base 2**15 digits, least significant first.  A
@@ -329,6 +377,36 @@ static PyObject *read_long(mreader *r)
 static PyObject *read_object(mreader *r);
 static PyObject *read_triple(mreader *r, int flag);
 
+/* The items of call stats, most of the file, without read_object()'s
+ * round: a float, a small int or a ref, none of them itself a ref target.
+ * NULL (status unchanged) for anything else: read_object() decodes it. */
+static inline PyObject *read_number(mreader *r)
+{
+    const unsigned char *p = r->p;
+    size_t left = (size_t)(r->end - p);
+    if (left >= 9 && *p == M_BINARY_FLOAT) {
+        uint64_t bits = le64(p + 1);
+        double x;
+        memcpy(&x, &bits, sizeof x);
+        r->p += 9;
+        PyObject *v = PyFloat_FromDouble(x);
+        return v != NULL ? v : stop(r, MR_PYERR, NULL);
+    }
+    if (left >= 5 && *p == M_INT) {
+        r->p += 5;
+        PyObject *v = PyLong_FromLong((long)(int32_t)le32(p + 1));
+        return v != NULL ? v : stop(r, MR_PYERR, NULL);
+    }
+    if (left >= 5 && *p == M_REF) {
+        uint32_t i = le32(p + 1);
+        if (i < r->nrefs && r->done[i]) {
+            r->p += 5;
+            return Py_NewRef(r->refs[i]);
+        }
+    }
+    return NULL;   /* including bad refs: read_object() says why */
+}
+
 static PyObject *read_tuple(mreader *r, Py_ssize_t n, int flag)
 {
     /* Every item takes at least a byte: a size beyond the data is damage,
@@ -345,8 +423,16 @@ static PyObject *read_tuple(mreader *r, Py_ssize_t n, int flag)
         Py_DECREF(t);
         return NULL;
     }
+    /* an entry of the profile: (cc, nc, tt, ct, callers) */
+    int entry = n == 5 && r->depth == 2 && r->in_value;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = read_object(r);
+        if (entry && i == 4)
+            r->callers = CALLERS_NEXT;
+        PyObject *item = read_number(r);
+        if (item == NULL && r->status == MR_OK)
+            item = read_object(r);
+        if (entry && i == 4 && r->callers != CALLERS_OK)
+            r->callers = CALLERS_RECHECK;   /* a ref, or not a clean dict */
         if (item == NULL) {
             Py_DECREF(t);
             return NULL;
@@ -355,14 +441,14 @@ static PyObject *read_tuple(mreader *r, Py_ssize_t n, int flag)
     }
     if (ref >= 0)
         r->done[ref] = 1;
-    /* Keys and call stats hold only str, int and float: untrack them now,
-     * as the GC would at its first pass over them.  The callers dicts then
-     * stay untracked too, and the collection that follows the load has a
-     * fifth of the objects to visit. */
-    int atomic = 1;
-    for (Py_ssize_t i = 0; i < n && atomic; i++)
-        atomic = is_atom(PyTuple_GET_ITEM(t, i));
-    if (atomic && n > 0 && PyObject_GC_IsTracked(t))
+    /* Call stats hold only numbers, entries numbers and a callers dict of
+     * such tuples: untrack them now, as the GC would at its first pass over
+     * them.  The dicts then stay untracked too, and the collection that
+     * follows the load has nothing of the profile to visit. */
+    int inert = 1;
+    for (Py_ssize_t i = 0; i < n && inert; i++)
+        inert = is_inert(PyTuple_GET_ITEM(t, i));
+    if (inert && n > 0 && PyObject_GC_IsTracked(t))
         PyObject_GC_UnTrack(t);
     return t;
 }
@@ -374,29 +460,52 @@ static PyObject *read_triple(mreader *r, int flag)
     Py_ssize_t ref = flag ? add_ref(r, NULL, 0) : -1;
     if (flag && ref < 0)
         return NULL;
+    /* Items that are refs are borrowed from r->refs, which keeps them
+     * alive: a caller's key is then matched without touching them. */
     PyObject *item[3] = {NULL, NULL, NULL};
+    int owned[3] = {0, 0, 0};
+    uint32_t id[3] = {NO_REF, NO_REF, NO_REF};   /* ref numbers */
     for (int i = 0; i < 3; i++) {
-        if ((item[i] = read_object(r)) == NULL) {
-            Py_XDECREF(item[0]);
-            Py_XDECREF(item[1]);
-            return NULL;
+        const unsigned char *p = r->p;
+        if (r->end - p >= 5 && *p == M_REF && le32(p + 1) < r->nrefs && r->done[le32(p + 1)]) {
+            id[i] = le32(p + 1);
+            r->p += 5;
+            /* the middle item may be needed by value: the others only
+             * when the triple is new */
+            if (i == 1)
+                item[1] = r->refs[id[1]];
+            continue;
         }
+        owned[i] = 1;
+        size_t before = r->nrefs;
+        item[i] = read_number(r);
+        if (item[i] == NULL && r->status == MR_OK)
+            item[i] = read_object(r);
+        if (item[i] == NULL) {
+            owned[i] = 0;
+            goto fail;
+        }
+        if (r->nrefs == before + 1 && r->refs[before] == item[i] && before < NO_REF)
+            id[i] = (uint32_t)before;   /* a new atom that refs may name */
     }
     PyObject *t = NULL;
     triple *slot = NULL;
-    int b_is_int = 0;
-    uintptr_t b = 0;
-    if (is_atom(item[0]) && is_atom(item[1]) && is_atom(item[2])) {
-        b = triple_b(item[1], &b_is_int);
-        slot = triple_slot(r, item[0], b, b_is_int, item[2]);
-        if (slot == NULL) {
+    if (id[0] != NO_REF && id[2] != NO_REF) {
+        if (triple_room(r) < 0) {
             PyErr_NoMemory();
             stop(r, MR_PYERR, NULL);
             goto fail;
         }
+        slot = triple_slot(r, id[0], item[1], id[1], id[2]);
         if (slot->t != NULL)
             t = Py_NewRef(slot->t);
     }
+    for (int i = 0; i < 3; i++)
+        if (item[i] == NULL)
+            item[i] = r->refs[id[i]];
+    if (slot != NULL && slot->t == NULL
+        && !(is_atom(item[0]) && is_atom(item[1]) && is_atom(item[2])))
+        slot = NULL;
     if (t == NULL) {
         if ((t = PyTuple_New(3)) == NULL) {
             stop(r, MR_PYERR, NULL);
@@ -408,16 +517,31 @@ static PyObject *read_triple(mreader *r, int flag)
             /* atoms only: untracked, as the GC would leave it */
             if (PyObject_GC_IsTracked(t))
                 PyObject_GC_UnTrack(t);
-            slot->a = item[0];
-            slot->b = b;
-            slot->b_is_int = b_is_int;
-            slot->c = item[2];
+            Py_hash_t h = PyObject_Hash(t);
+            if (h == -1) {
+                Py_DECREF(t);
+                stop(r, MR_PYERR, NULL);
+                goto fail;
+            }
+            slot->a = id[0];
+            slot->b = id[1];
+            slot->b_value = (long long)(intptr_t)triple_b(item[1], &slot->b_is_int);
+            slot->c = id[2];
+            slot->hash = h;
+            slot->plain = PyUnicode_CheckExact(item[0]) && PyLong_CheckExact(item[1])
+                && PyUnicode_CheckExact(item[2]);
             slot->t = Py_NewRef(t);
             r->ntriples++;
         }
     }
+    if (slot != NULL) {
+        r->hashed_key = t;
+        r->hashed = slot->hash;
+        r->hashed_plain = slot->plain;
+    }
     for (int i = 0; i < 3; i++)
-        Py_DECREF(item[i]);
+        if (owned[i])
+            Py_DECREF(item[i]);
     if (ref >= 0) {
         r->refs[ref] = Py_NewRef(t);
         r->done[ref] = 1;
@@ -425,12 +549,55 @@ static PyObject *read_triple(mreader *r, int flag)
     return t;
 fail:
     for (int i = 0; i < 3; i++)
-        Py_DECREF(item[i]);
+        if (owned[i])
+            Py_DECREF(item[i]);
     return NULL;
+}
+
+/* The shapes pyro_check_entry() and pyro_check_call() accept, as this
+ * reader builds them: exact types, and ints that fit 64 bits (read_long
+ * refuses bigger ones).  Anything else is left to those checks. */
+static int plain_key(PyObject *k)
+{
+    return PyTuple_CheckExact(k) && PyTuple_GET_SIZE(k) == 3
+        && PyUnicode_CheckExact(PyTuple_GET_ITEM(k, 0)) && PyLong_CheckExact(PyTuple_GET_ITEM(k, 1))
+        && PyUnicode_CheckExact(PyTuple_GET_ITEM(k, 2));
+}
+
+static int plain_time(PyObject *o)
+{
+    return PyFloat_CheckExact(o) || PyLong_CheckExact(o);
+}
+
+static int plain_call(PyObject *ckey, int ckey_plain, PyObject *cvalue)
+{
+    if (!ckey_plain && !plain_key(ckey))
+        return 0;
+    if (PyLong_CheckExact(cvalue))
+        return 1;
+    return PyTuple_CheckExact(cvalue) && PyTuple_GET_SIZE(cvalue) == 4
+        && PyLong_CheckExact(PyTuple_GET_ITEM(cvalue, 0))
+        && PyLong_CheckExact(PyTuple_GET_ITEM(cvalue, 1))
+        && plain_time(PyTuple_GET_ITEM(cvalue, 2)) && plain_time(PyTuple_GET_ITEM(cvalue, 3));
+}
+
+/* The entry's own shape; its callers are checked as they are read. */
+static int plain_entry(PyObject *key, int key_plain, PyObject *value)
+{
+    return (key_plain || plain_key(key)) && PyTuple_CheckExact(value) && PyTuple_GET_SIZE(value) == 5
+        && PyLong_CheckExact(PyTuple_GET_ITEM(value, 0))
+        && PyLong_CheckExact(PyTuple_GET_ITEM(value, 1))
+        && plain_time(PyTuple_GET_ITEM(value, 2)) && plain_time(PyTuple_GET_ITEM(value, 3))
+        && PyDict_CheckExact(PyTuple_GET_ITEM(value, 4));
 }
 
 static PyObject *read_dict(mreader *r, int flag)
 {
+    /* the callers of the entry being read, r->in_value's key */
+    int callers = r->callers == CALLERS_NEXT && r->depth == 3;
+    int callers_ok = callers;
+    PyObject *of = r->in_value ? r->key : NULL;
+    r->callers = CALLERS_NONE;
     PyObject *d = PyDict_New();
     if (d == NULL)
         return stop(r, MR_PYERR, NULL);
@@ -449,22 +616,44 @@ static PyObject *read_dict(mreader *r, int flag)
         PyObject *key = read_object(r);
         if (key == NULL)
             goto fail;
+        /* a key of the triple table: its hash and shape known without
+         * reading its items */
+        Py_hash_t hash = key == r->hashed_key ? r->hashed : -1;
+        int key_plain = hash != -1 && r->hashed_plain;
         if (r->p < r->end && (*r->p & ~M_FLAG_REF) == M_NULL) {
             /* as marshal does: the dict ends here, without the key */
             r->p++;
             Py_DECREF(key);
             break;
         }
+        int top = r->depth == 1;
+        if (top) {
+            r->in_value = 1;
+            r->key = key;
+            r->callers = CALLERS_NONE;
+        }
         PyObject *value = read_object(r);
+        if (top)
+            r->in_value = 0;
         if (value == NULL) {
             Py_DECREF(key);
             goto fail;
         }
-        int rc = PyDict_SetItem(d, key, value);
-        if (rc == 0 && r->depth == 1) {
+        if (callers_ok && !plain_call(key, key_plain, value)) {
+            PyObject *reason = NULL;
+            int bad = pyro_check_call(of, key, value, 0, &reason);
+            Py_XDECREF(reason);
+            if (bad < 0)
+                PyErr_Clear();   /* found again by the whole check */
+            callers_ok = bad == 0;
+        }
+        int rc = hash != -1 ? pyro_dict_set_hashed(d, key, value, hash)
+                            : PyDict_SetItem(d, key, value);
+        if (rc == 0 && top) {
             /* the profile's own dict: check each entry while it is still in
              * the cache, rather than in a second pass over the whole dict */
-            rc = pyro_check_entry(key, value, 1, &r->reason);
+            if (r->callers != CALLERS_OK || !plain_entry(key, key_plain, value))
+                rc = pyro_check_entry(key, value, r->callers != CALLERS_OK, &r->reason);
             if (rc > 0)
                 stop(r, MR_INVALID, NULL);
         }
@@ -477,6 +666,8 @@ static PyObject *read_dict(mreader *r, int flag)
     }
     if (ref >= 0)
         r->done[ref] = 1;
+    if (callers_ok)
+        r->callers = CALLERS_OK;
     return d;
 fail:
     Py_DECREF(d);

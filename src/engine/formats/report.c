@@ -32,10 +32,12 @@ typedef struct {
     PyObject *str;             /* the ASCII str being written, or NULL */
 } outbuf;
 
-static int ob_room(outbuf *o, size_t n)
+/* Room for n more bytes: the check inline, the growing out of line. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int ob_grow(outbuf *o, size_t n)
 {
-    if (o->len + n <= o->cap)
-        return 1;
     if (o->failed)
         return 0;
     size_t cap = o->cap ? o->cap : 1 << 16;
@@ -58,6 +60,11 @@ static int ob_room(outbuf *o, size_t n)
     }
     o->cap = cap;
     return 1;
+}
+
+static inline int ob_room(outbuf *o, size_t n)
+{
+    return PYRO_LIKELY(o->len + n <= o->cap) || ob_grow(o, n);
 }
 
 /* Start `o` as an ASCII str with room for `hint` characters. */
@@ -141,11 +148,37 @@ static char *fmt_ll(char *end, long long v)
     return p;
 }
 
+/* Numbers are built right-aligned against the middle of a 64-byte buffer
+ * of spaces, then stored 32 bytes at once, padding included: fixed-size
+ * copies the compiler inlines, where two libc calls per number (spaces,
+ * digits) cost more than the bytes.  Only `total` of them count. */
+enum { NUM_END = 32 };
+typedef struct {
+    char b[64];
+} numbuf;
+
+static char *num_end(numbuf *t)
+{
+    memset(t->b, ' ', sizeof t->b);
+    return t->b + NUM_END;
+}
+
+/* The text p .. num_end(t), right-justified in `width`. */
+static void ob_num(outbuf *o, numbuf *t, const char *p, size_t width)
+{
+    const char *e = t->b + NUM_END;
+    size_t n = (size_t)(e - p), total = n > width ? n : width;
+    if (!ob_room(o, NUM_END))
+        return;
+    memcpy(o->buf + o->len, e - total, NUM_END);
+    o->len += total;
+}
+
 static void ob_ll(outbuf *o, long long v)
 {
-    char tmp[24];
-    char *s = fmt_ll(tmp + sizeof tmp, v);
-    ob_put(o, s, (size_t)(tmp + sizeof tmp - s));
+    numbuf t;
+    char *e = num_end(&t);
+    ob_num(o, &t, fmt_ll(e, v), 0);
 }
 
 static Py_ssize_t ll_width(long long v)
@@ -157,6 +190,33 @@ static Py_ssize_t ll_width(long long v)
 /* "%*.3f" % x as Python formats it: correctly rounded, "nan" unsigned. */
 static void ob_fixed3(outbuf *o, double x, int width)
 {
+    /* Fast path: round x*1000 to an integer.  The product is off from the
+     * exact one by at most half an ulp (< 2**-13 below 1e9), so away from a
+     * half the integer is the one exact decimal rounding gives; near a
+     * half, let printf decide.  Rounding is symmetric: the digits of |x|,
+     * then the sign.  (NaN fails the first test.) */
+    double y = fabs(x) * 1000.0;
+    if (y < 1e12 && width <= 16) {
+        unsigned long long m = (unsigned long long)(y + 0.5);
+        if (fabs(y - (double)m) < 0.499) {
+            numbuf t;
+            char *p = num_end(&t) - 4;
+            unsigned frac = (unsigned)(m % 1000);
+            m /= 1000;
+            p[0] = '.';
+            p[1] = (char)('0' + frac / 100);
+            p[2] = (char)('0' + frac / 10 % 10);
+            p[3] = (char)('0' + frac % 10);
+            do {
+                *--p = (char)('0' + m % 10);
+                m /= 10;
+            } while (m);
+            if (signbit(x))
+                *--p = '-';   /* Python keeps the sign of -0.0001: "-0.000" */
+            ob_num(o, &t, p, (size_t)width);
+            return;
+        }
+    }
     char tmp[400];
     const char *s;
     size_t n;
@@ -167,33 +227,9 @@ static void ob_fixed3(outbuf *o, double x, int width)
         s = x < 0 ? "-inf" : "inf";
         n = strlen(s);
     } else {
-        /* Fast path: round x*1000 to an integer.  The product is off from
-         * the exact one by at most half an ulp (< 2**-13 below 1e9), so away
-         * from a half the integer is the one exact decimal rounding gives;
-         * near a half, let printf decide. */
-        double y = x * 1000.0;
-        double r = floor(y + 0.5);
-        if (fabs(x) < 1e9 && fabs(y - r) < 0.499) {
-            unsigned long long m = (unsigned long long)fabs(r);
-            char *e = tmp + sizeof tmp, *p = e;
-            for (int i = 0; i < 3; i++) {
-                *--p = (char)('0' + m % 10);
-                m /= 10;
-            }
-            *--p = '.';
-            do {
-                *--p = (char)('0' + m % 10);
-                m /= 10;
-            } while (m);
-            if (signbit(x))
-                *--p = '-';   /* Python keeps the sign of -0.0001: "-0.000" */
-            s = p;
-            n = (size_t)(e - p);
-        } else {
-            int k = snprintf(tmp, sizeof tmp, "%.3f", x);
-            s = tmp;
-            n = k > 0 ? (size_t)k : 0;
-        }
+        int k = snprintf(tmp, sizeof tmp, "%.3f", x);
+        s = tmp;
+        n = k > 0 ? (size_t)k : 0;
     }
     if ((size_t)width > n)
         ob_spaces(o, (Py_ssize_t)((size_t)width - n));
@@ -584,6 +620,23 @@ static int not_pstats(PyObject *reason)
  * `ckey_checked`: ckey is one of the stats' own keys. */
 static int take_call(PyObject *key, PyObject *ckey, PyObject *cvalue, int ckey_checked, call *out)
 {
+    /* cProfile's (int, int, float, float), its key one of the entries' */
+    if (ckey_checked && PyTuple_CheckExact(cvalue) && PyTuple_GET_SIZE(cvalue) == 4) {
+        PyObject *nc = PyTuple_GET_ITEM(cvalue, 0), *cc = PyTuple_GET_ITEM(cvalue, 1);
+        PyObject *tt = PyTuple_GET_ITEM(cvalue, 2), *ct = PyTuple_GET_ITEM(cvalue, 3);
+        if (PyLong_CheckExact(nc) && PyLong_CheckExact(cc) && PyFloat_CheckExact(tt)
+            && PyFloat_CheckExact(ct)) {
+            int o1, o2;
+            out->nc = PyLong_AsLongLongAndOverflow(nc, &o1);
+            out->cc = PyLong_AsLongLongAndOverflow(cc, &o2);
+            if (o1 == 0 && o2 == 0) {
+                out->plain = 0;
+                out->tt = PyFloat_AS_DOUBLE(tt);
+                out->ct = PyFloat_AS_DOUBLE(ct);
+                return 0;
+            }
+        }
+    }
     PyObject *reason;
     int bad = pyro_check_call(key, ckey, cvalue, ckey_checked, &reason);
     if (bad != 0)
@@ -608,8 +661,12 @@ static int take_call(PyObject *key, PyObject *ckey, PyObject *cvalue, int ckey_c
  * saved).  Other keys are matched by content, in a table built the first
  * time one is needed. */
 typedef struct {
-    PyObject **ids;            /* identity table: key tuples, NULL is empty */
-    Py_ssize_t *id_entry;
+    PyObject *key;             /* NULL: empty */
+    Py_ssize_t entry;
+} id_slot;
+
+typedef struct {
+    id_slot *ids;              /* identity table: key tuples and their entries */
     size_t id_mask;
     Py_ssize_t *slots;         /* content table: entry index + 1, 0 is empty */
     size_t mask;
@@ -644,18 +701,17 @@ static int index_build(key_index *ix, const entry *entries, Py_ssize_t n)
 {
     size_t cap = table_size(n);
     ix->ids = PyMem_RawCalloc(cap, sizeof(*ix->ids));
-    ix->id_entry = PyMem_RawMalloc(cap * sizeof(*ix->id_entry));
-    if (ix->ids == NULL || ix->id_entry == NULL) {
+    if (ix->ids == NULL) {
         PyErr_NoMemory();
         return -1;
     }
     ix->id_mask = cap - 1;
     for (Py_ssize_t i = 0; i < n; i++) {
         size_t j = ptr_hash(entries[i].key) & ix->id_mask;
-        while (ix->ids[j] != NULL)
+        while (ix->ids[j].key != NULL)
             j = (j + 1) & ix->id_mask;
-        ix->ids[j] = entries[i].key;
-        ix->id_entry[j] = i;
+        ix->ids[j].key = entries[i].key;
+        ix->ids[j].entry = i;
     }
     return 0;
 }
@@ -663,16 +719,15 @@ static int index_build(key_index *ix, const entry *entries, Py_ssize_t n)
 static void index_free(key_index *ix)
 {
     PyMem_RawFree(ix->ids);
-    PyMem_RawFree(ix->id_entry);
     PyMem_RawFree(ix->slots);
 }
 
 static Py_ssize_t index_find_id(const key_index *ix, PyObject *key)
 {
     size_t j = ptr_hash(key) & ix->id_mask;
-    while (ix->ids[j] != NULL) {
-        if (ix->ids[j] == key)
-            return ix->id_entry[j];
+    while (ix->ids[j].key != NULL) {
+        if (ix->ids[j].key == key)
+            return ix->ids[j].entry;
         j = (j + 1) & ix->id_mask;
     }
     return -1;
@@ -986,10 +1041,114 @@ static int load_entries(report *r)
     return 0;
 }
 
+/* A sort key and the entry it belongs to, for radix_sort(). */
+typedef struct {
+    uint64_t key;
+    Py_ssize_t at;
+} keyed;
+
+/* Stable LSD radix sort by key, a byte a pass; passes over a byte that all
+ * keys share are skipped (the exponent bytes of similar times). */
+static int radix_sort(keyed *a, size_t n)
+{
+    keyed *tmp = PyMem_RawMalloc(n * sizeof(*tmp)), *orig = a;
+    if (tmp == NULL)
+        return -1;
+    size_t count[8][256];
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < n; i++)
+        for (int b = 0; b < 8; b++)
+            count[b][(a[i].key >> (8 * b)) & 0xff]++;
+    for (int b = 0; b < 8; b++) {
+        size_t *c = count[b];
+        if (c[(a[0].key >> (8 * b)) & 0xff] == n)
+            continue;
+        size_t sum = 0;
+        for (int v = 0; v < 256; v++) {
+            size_t k = c[v];
+            c[v] = sum;
+            sum += k;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[c[(a[i].key >> (8 * b)) & 0xff]++] = a[i];
+        keyed *t = a;
+        a = tmp;
+        tmp = t;
+    }
+    if (a != orig) {   /* an odd number of passes: the result is in tmp */
+        memcpy(orig, a, n * sizeof(*a));
+        tmp = a;
+    }
+    PyMem_RawFree(tmp);
+    return 0;
+}
+
+/* Order-preserving unsigned image of a double (no NaN) or a long long. */
+static uint64_t double_key(double x)
+{
+    x += 0.0;   /* -0.0 is 0.0, as the compare finds */
+    uint64_t u;
+    memcpy(&u, &x, sizeof u);
+    return (u >> 63) ? ~u : u | (1ULL << 63);
+}
+
+static uint64_t ll_key(long long v)
+{
+    return (uint64_t)v ^ (1ULL << 63);
+}
+
+/* One numeric column: sort by its key, precomputed, as integers.  0 if
+ * done, 1 if not possible here (a NaN: the compare treats it as equal to
+ * anything, which only the merge sort's steps can reproduce), -1 on
+ * failure. */
+static int sort_by_number(report *r, const sort_spec *spec)
+{
+    int col = spec->keys[0][0];
+    if (spec->nkeys != 1 || !(col == F_CC || col == F_NC || col == F_TT || col == F_CT))
+        return 1;
+    size_t n = (size_t)r->n;
+    keyed *a = PyMem_RawMalloc(n * sizeof(*a));
+    if (a == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    uint64_t flip = spec->keys[0][1] < 0 ? ~0ULL : 0;
+    for (size_t i = 0; i < n; i++) {
+        const entry *e = r->list[i];
+        uint64_t k;
+        switch (col) {
+        case F_CC: k = ll_key(e->cc); break;
+        case F_NC: k = ll_key(e->nc); break;
+        default: {
+            double x = col == F_TT ? e->tt : e->ct;
+            if (isnan(x)) {
+                PyMem_RawFree(a);
+                return 1;
+            }
+            k = double_key(x);
+        }
+        }
+        a[i].key = k ^ flip;
+        a[i].at = e - r->entries;
+    }
+    if (radix_sort(a, n) < 0) {
+        PyMem_RawFree(a);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        r->list[i] = &r->entries[a[i].at];
+    PyMem_RawFree(a);
+    return 0;
+}
+
 static int sort_entries(report *r, const sort_spec *spec)
 {
     if (spec->random || r->n < 2)
         return 0;
+    int rc = sort_by_number(r, spec);
+    if (rc <= 0)
+        return rc;
     entry **tmp = PyMem_RawMalloc(((size_t)r->n / 2 + 1) * sizeof(*tmp));
     if (tmp == NULL) {
         PyErr_NoMemory();
@@ -1037,9 +1196,16 @@ static int print_stats(report *r, PyObject *files)
     PyObject *jkey = Py_BuildValue("(sis)", "jprofile", 0, "profiler");
     if (jkey == NULL)
         return -1;
+    Py_hash_t jhash = PyObject_Hash(jkey);   /* once, not once a function */
+    if (jhash == -1) {
+        Py_DECREF(jkey);
+        return -1;
+    }
     for (Py_ssize_t i = 0; i < r->n; i++) {
-        int has = PyDict_Contains(r->entries[i].callers, jkey);
-        if (has < 0) {
+        PyObject *callers = r->entries[i].callers;
+        int has = PyDict_GET_SIZE(callers) > 0
+            && _PyDict_GetItem_KnownHash(callers, jkey, jhash) != NULL;
+        if (!has && PyErr_Occurred()) {
             Py_DECREF(jkey);
             return -1;
         }
@@ -1124,16 +1290,20 @@ static void print_call_heading(report *r, Py_ssize_t name_size, const char *colu
 /* Start the output of print_callers()/print_callees() with the lines of
  * get_print_list(), room made at once for all the call lines: growing tens
  * of megabytes by doubling would copy them again and again. */
-static int start_call_lines(report *r, Py_ssize_t name_size, const call *all,
-                            const size_t *start)
+static size_t entry_room(Py_ssize_t name_size, const entry *e)
 {
-    size_t need = 0;
-    for (Py_ssize_t i = 0; i < r->count; i++) {
-        size_t c = (size_t)(r->list[i] - r->entries);
-        need += (size_t)name_size + (size_t)r->list[i]->std.len + 8;
-        for (size_t j = start[c]; j < start[c + 1]; j++)
-            need += (size_t)name_size + (size_t)(all[j].std.s ? all[j].std.len : 64) + 48;
-    }
+    return (size_t)name_size + (size_t)e->std.len + 8;
+}
+
+static size_t call_room(Py_ssize_t name_size, const call *c)
+{
+    return (size_t)name_size + (size_t)(c->std.s ? c->std.len : 64) + 48;
+}
+
+/* `need`: the entry_room() and call_room() of what will be printed, added
+ * up as the calls were read (another pass would miss the cache again). */
+static int start_call_lines(report *r, size_t need)
+{
     if (start_output(r, need) < 0)
         return -1;
     ob_put(&r->out, r->msg.buf, r->msg.len);
@@ -1206,7 +1376,7 @@ static int print_callers(report *r, Py_ssize_t name_size)
     unsigned char *listed = PyMem_RawCalloc((size_t)r->n + 1, 1);
     size_t *start = PyMem_RawMalloc(((size_t)r->n + 1) * sizeof(*start));
     call *all = NULL;
-    size_t nall = 0, cap = 0;
+    size_t nall = 0, cap = 0, need = 0;
     if (listed == NULL || start == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -1220,6 +1390,7 @@ static int print_callers(report *r, Py_ssize_t name_size)
         start[i] = nall;
         if (!listed[i])
             continue;
+        need += entry_room(name_size, e);
         Py_ssize_t pos = 0;
         PyObject *k, *v;
         while (PyDict_Next(e->callers, &pos, &k, &v)) {
@@ -1240,10 +1411,11 @@ static int print_callers(report *r, Py_ssize_t name_size)
              * KeyError for a caller without an entry; 0 here) */
             if (c->plain)
                 c->ct = caller >= 0 ? r->entries[caller].ct : 0.0;
+            need += call_room(name_size, c);
         }
     }
     start[r->n] = nall;
-    if (start_call_lines(r, name_size, all, start) < 0)
+    if (start_call_lines(r, need) < 0)
         goto done;
     print_call_heading(r, name_size, "was called by...");
     put_call_lines(r, name_size, all, start, "<-");
@@ -1271,12 +1443,13 @@ static int print_callees(report *r, Py_ssize_t name_size)
     size_t *start = NULL;
     edge *edges = NULL;
     call *all = NULL;
-    size_t nedges = 0, cap = 0;
+    size_t nedges = 0, cap = 0, need = 0;
 
     if (index_build(&ix, r->entries, r->n) < 0)
         goto done;
     for (Py_ssize_t i = 0; i < r->n; i++) {
         const entry *e = &r->entries[i];
+        need += entry_room(name_size, e);   /* listed or not: a hint */
         Py_ssize_t pos = 0;
         PyObject *k, *v;
         while (PyDict_Next(e->callers, &pos, &k, &v)) {
@@ -1299,6 +1472,7 @@ static int print_callees(report *r, Py_ssize_t name_size)
             ed->c.std = e->std;
             if (ed->c.plain)
                 ed->c.ct = e->ct;   /* pstats: the callee's own cumtime */
+            need += call_room(name_size, &ed->c);
             nedges++;
         }
     }
@@ -1318,7 +1492,7 @@ static int print_callees(report *r, Py_ssize_t name_size)
     PyMem_RawFree(edges);
     edges = NULL;
 
-    if (start_call_lines(r, name_size, all, start) < 0)
+    if (start_call_lines(r, need) < 0)
         goto done;
     print_call_heading(r, name_size, "called...");
     put_call_lines(r, name_size, all, start, "->");
