@@ -59,8 +59,13 @@ def true_split(size=DEFAULT_SIZE, reps=5):
     return timed_split(calling, inlined, size, reps)
 
 
-if __name__ == "__main__":
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SIZE
+def run_script(main, calling, inlined, default_size):
+    """`python WORKLOAD.py [n]` for the compensation workloads."""
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else default_size
     print(main(n))
-    c, i = true_split(n, reps=3)
+    c, i = timed_split(calling, inlined, n, reps=3)
     print("calling %.3fs  inlined %.3fs  split %.1f%%" % (c, i, 100 * c / (c + i)))
+
+
+if __name__ == "__main__":
+    run_script(main, calling, inlined, DEFAULT_SIZE)

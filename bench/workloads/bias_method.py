@@ -7,9 +7,7 @@ share of calling, which a compensating profiler should report.
 
     python bias_method.py [n]
 """
-import sys
-
-from bias import timed_split
+from bias import run_script, timed_split
 
 DEFAULT_SIZE = 2_000_000
 QUICK_SIZE = 1_000_000
@@ -56,7 +54,4 @@ def true_split(size=DEFAULT_SIZE, reps=5):
 
 
 if __name__ == "__main__":
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_SIZE
-    print(main(n))
-    c, i = true_split(n, reps=3)
-    print("calling %.3fs  inlined %.3fs  split %.1f%%" % (c, i, 100 * c / (c + i)))
+    run_script(main, calling, inlined, DEFAULT_SIZE)

@@ -7,8 +7,9 @@
  * falls between the enter and the leave clock reads is what the profiler
  * measured for the trivial function itself: it is charged at enter, the
  * rest at leave.  The loops have the shape of ordinary code (a global
- * function, one argument, the result kept); the fastest of several
- * repetitions resists a machine busy with other work.
+ * function, one argument, the result kept); the median of several
+ * repetitions, each an off run next to an on run, resists a machine busy
+ * with other work.
  *
  * Some interpreters (3.11) run every instruction slower while a profile
  * hook is set, calls or not.  That slowdown is measured first, on a loop
@@ -134,9 +135,7 @@ static int64_t median_of(int64_t *v, int n)
 
 /* Calibrate one kind of call.  `key` is what the hooks record for the
  * called function.  `body_ticks` is the function's own cost without the
- * profiler per call, kept out of the enter cost.  Other work on the machine
- * only ever adds time, so the fastest of the repetitions is the best
- * estimate of each quantity. */
+ * profiler per call, kept out of the enter cost. */
 static int calibrate_kind(pyro_profiler *p, int kind, PyObject *loop,
                           const void *key, int64_t body_ticks, double slowdown)
 {
