@@ -1,8 +1,8 @@
 /* calibrate.c: measure what the profiler itself costs per event, so that
  * the cost can be taken off the clock (overhead compensation).
  *
- * A loop calls a trivial Python function (and, with built-ins, abs()) n
- * times, alternately without and with the hooks.  The difference per call
+ * A loop calls a trivial Python function (and, with built-ins, abs() and
+ * a dict's get()) n times, alternately without and with the hooks.  The difference per call
  * is the whole cost of one call's events.  Of that cost, the part that
  * falls between the enter and the leave clock reads is what the profiler
  * measured for the trivial function itself: it is charged at enter, the
@@ -15,7 +15,8 @@
  * hook is set, calls or not.  That slowdown is measured first, on a loop
  * without calls; it is taken out of the per-call cost, and all times are
  * divided by it on export, so that reported times are those of the program
- * running without the profiler. */
+ * running without the profiler.  Built-ins' own C code is not slowed: its
+ * time is stretched by the slowdown as it is recorded (pyro_leave). */
 #include "profiler.h"
 
 #define CAL_CALLS 5000
@@ -39,7 +40,16 @@ static const char cal_source[] =
     "def _pyro_loop_none(n):\n"
     "    x = 1\n"
     "    for _ in range(n):\n"
-    "        s = abs, x\n";
+    "        s = abs, x\n"
+    "def _pyro_loop_method(n):\n"
+    "    d = {}\n"
+    "    for x in range(n):\n"
+    "        s = d.get(x)\n"
+    "def _pyro_loop_method_none(n):\n"
+    "    d = {}\n"
+    "    for x in range(n):\n"
+    "        s = d, x\n"
+    "_pyro_method = dict.get\n";
 
 static PyObject *cal_namespace;   /* compiled once per process */
 
@@ -135,10 +145,12 @@ static int64_t median_of(int64_t *v, int n)
 
 /* Calibrate one kind of call.  `key` is what the hooks record for the
  * called function.  `body_ticks` is the function's own cost without the
- * profiler per call, kept out of the enter cost. */
+ * profiler per call, kept out of the enter cost.  A built-in's body is C,
+ * which the interpreter's slowdown does not touch. */
 static int calibrate_kind(pyro_profiler *p, int kind, PyObject *loop,
                           const void *key, int64_t body_ticks, double slowdown)
 {
+    double body_slowdown = kind == PYRO_C ? 1.0 : slowdown;
     PyObject *n = PyLong_FromLong(CAL_CALLS);
     if (n == NULL)
         return -1;
@@ -170,10 +182,12 @@ static int calibrate_kind(pyro_profiler *p, int kind, PyObject *loop,
      * differences is the cost at the machine's usual speed, which is the
      * speed the program will mostly run at. */
     int64_t diff[CAL_REPS];
+    int64_t body_total = body_ticks * CAL_CALLS;
     for (int rep = 0; rep < CAL_REPS; rep++)
-        diff[rep] = on[rep] - (int64_t)(off[rep] * slowdown);
+        diff[rep] = on[rep] - (int64_t)((off[rep] - body_total) * slowdown)
+                    - (int64_t)(body_total * body_slowdown);
     int64_t per_call = median_of(diff, CAL_REPS) / CAL_CALLS;
-    int64_t in = median_of(inner, CAL_REPS) - (int64_t)(body_ticks * slowdown);
+    int64_t in = median_of(inner, CAL_REPS) - (int64_t)(body_ticks * body_slowdown);
     if (per_call < 0)
         per_call = 0;
     if (in < 0)
@@ -215,15 +229,59 @@ static int measure_slowdown(pyro_profiler *p, PyObject *loop, double *out)
     return 0;
 }
 
+/* A built-in's own work per call, without the profiler: a loop calling it
+ * less a loop that only loads what the call would use.  Fastest of several
+ * runs: the work is fixed, only the machine's disturbances add to it. */
+static int64_t builtin_body(pyro_profiler *p, PyObject *loop_call, PyObject *loop_load)
+{
+    PyObject *n = PyLong_FromLong(CAL_CALLS);
+    int64_t with_call[CAL_REPS], without[CAL_REPS];
+    int reps = 0;
+    for (int rep = 0; n != NULL && rep < CAL_REPS; rep++) {
+        int64_t a = time_loop(p, loop_call, n, 0);
+        int64_t b = time_loop(p, loop_load, n, 0);
+        if (a >= 0 && b >= 0) {
+            with_call[reps] = a;
+            without[reps++] = b;
+        }
+    }
+    Py_XDECREF(n);
+    PyErr_Clear();
+    int64_t body = reps ? (min_of(with_call, reps) - min_of(without, reps)) / CAL_CALLS : 0;
+    return body < 0 ? 0 : body;
+}
+
+static int calibrate_builtins(pyro_profiler *p, double slowdown)
+{
+    /* abs(), not len(): the interpreter has an instruction of its own for
+     * len() that never calls it, so its call would look dearer under the
+     * hooks than other built-ins' calls do. */
+    PyObject *builtin = PyDict_GetItemString(PyEval_GetBuiltins(), "abs");
+    PyObject *method = get("_pyro_method");
+    if (builtin == NULL || !PyCFunction_Check(builtin)
+        || method == NULL || !Py_IS_TYPE(method, &PyMethodDescr_Type)) {
+        PyErr_SetString(PyExc_RuntimeError, "pyrometer: calibration code is broken");
+        return -1;
+    }
+    int64_t body = builtin_body(p, get("_pyro_loop_c"), get("_pyro_loop_none"));
+    if (calibrate_kind(p, PYRO_C, get("_pyro_loop_c"),
+                       ((PyCFunctionObject *)builtin)->m_ml, body, slowdown) < 0)
+        return -1;
+    body = builtin_body(p, get("_pyro_loop_method"), get("_pyro_loop_method_none"));
+    return calibrate_kind(p, PYRO_C_METHOD, get("_pyro_loop_method"),
+                          ((PyMethodDescrObject *)method)->d_method, body, slowdown);
+}
+
 int pyro_calibrate(pyro_profiler *p)
 {
     if (load_namespace() < 0)
         return -1;
-    PyObject *loop_py = get("_pyro_loop_py");
-    PyObject *loop_c = get("_pyro_loop_c");
-    PyObject *loop_none = get("_pyro_loop_none");
+    static const char *const loop_names[] = {
+        "_pyro_loop_py", "_pyro_loop_c", "_pyro_loop_none", "_pyro_loop_flat",
+        "_pyro_loop_method", "_pyro_loop_method_none",
+    };
     PyObject *empty = get("_pyro_empty");
-    if (!loop_py || !loop_c || !loop_none || !empty) {
+    if (empty == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "pyrometer: calibration code is broken");
         return -1;
     }
@@ -231,10 +289,12 @@ int pyro_calibrate(pyro_profiler *p)
     PyObject *warm = PyLong_FromLong(CAL_CALLS);
     if (warm == NULL)
         return -1;
-    PyObject *loops[] = {loop_py, loop_c, loop_none, get("_pyro_loop_flat")};
-    for (int i = 0; i < 4; i++) {
-        PyObject *r = PyObject_CallOneArg(loops[i], warm);
+    for (size_t i = 0; i < sizeof(loop_names) / sizeof(loop_names[0]); i++) {
+        PyObject *loop = get(loop_names[i]);
+        PyObject *r = loop != NULL ? PyObject_CallOneArg(loop, warm) : NULL;
         if (r == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_RuntimeError, "pyrometer: calibration code is broken");
             Py_DECREF(warm);
             return -1;
         }
@@ -242,51 +302,27 @@ int pyro_calibrate(pyro_profiler *p)
     }
     Py_DECREF(warm);
 
-    int64_t saved_enter[2], saved_leave[2];
+    int64_t saved_enter[PYRO_KINDS], saved_leave[PYRO_KINDS];
     memcpy(saved_enter, p->st.cost_enter, sizeof(saved_enter));
     memcpy(saved_leave, p->st.cost_leave, sizeof(saved_leave));
     memset(p->st.cost_enter, 0, sizeof(saved_enter));
     memset(p->st.cost_leave, 0, sizeof(saved_leave));
+    int64_t saved_stretch = p->st.c_stretch;
+    p->st.c_stretch = 0;
     pyro_state_clear(&p->st);
 
     double slowdown = 1.0;
-    if (measure_slowdown(p, get("_pyro_loop_flat"), &slowdown) < 0)
-        return -1;
-    p->slowdown = slowdown;
-    PyObject *code = PyFunction_GetCode(empty);
-    int rc = calibrate_kind(p, PYRO_PY, loop_py, code, 0, slowdown);
-    if (rc == 0 && p->builtins) {
-        /* abs()'s own work: the abs loop less a loop that only loads.
-         * Not len(): the interpreter has an instruction of its own for
-         * len() that never calls it, so its call would look dearer under
-         * the hooks than other built-ins' calls do. */
-        PyObject *n = PyLong_FromLong(CAL_CALLS);
-        int64_t with_call[CAL_REPS], without[CAL_REPS];
-        int reps = 0;
-        for (int rep = 0; n != NULL && rep < CAL_REPS; rep++) {
-            int64_t a = time_loop(p, loop_c, n, 0);
-            int64_t b = time_loop(p, loop_none, n, 0);
-            if (a >= 0 && b >= 0) {
-                with_call[reps] = a;
-                without[reps++] = b;
-            }
-        }
-        Py_XDECREF(n);
-        PyErr_Clear();
-        int64_t body = reps ? (min_of(with_call, reps) - min_of(without, reps)) / CAL_CALLS : 0;
-        if (body < 0)
-            body = 0;
-        PyObject *builtin = PyDict_GetItemString(PyEval_GetBuiltins(), "abs");
-        if (builtin == NULL || !PyCFunction_Check(builtin)) {
-            PyErr_SetString(PyExc_RuntimeError, "pyrometer: no built-in abs()");
-            rc = -1;
-        }
-        else
-            rc = calibrate_kind(p, PYRO_C, loop_c,
-                                ((PyCFunctionObject *)builtin)->m_ml, body, slowdown);
+    int rc = measure_slowdown(p, get("_pyro_loop_flat"), &slowdown);
+    if (rc == 0) {
+        p->slowdown = slowdown;
+        rc = calibrate_kind(p, PYRO_PY, get("_pyro_loop_py"), PyFunction_GetCode(empty),
+                            0, slowdown);
     }
+    if (rc == 0 && p->builtins)
+        rc = calibrate_builtins(p, slowdown);
     memcpy(p->st.cost_enter, saved_enter, sizeof(saved_enter));
     memcpy(p->st.cost_leave, saved_leave, sizeof(saved_leave));
+    p->st.c_stretch = saved_stretch;
     if (rc == 0)
         p->calibrated = 1;
     return rc;

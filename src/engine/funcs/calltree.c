@@ -139,7 +139,7 @@ static int on_path(pyro_node *parent, pyro_func *f)
 
 pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
                            const void *key, PyObject *obj, PyObject *self_arg,
-                           int builtin)
+                           int kind)
 {
     (void)th;
     pyro_node *prev = parent->last_hit;
@@ -152,7 +152,7 @@ pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
         }
     }
 
-    pyro_func *f = builtin
+    pyro_func *f = kind != PYRO_PY
         ? pyro_func_of_builtin(&st->funcs, (PyMethodDef *)key, obj, self_arg)
         : pyro_func_of_code(&st->funcs, (PyCodeObject *)obj);
     pyro_node *n = f ? node_alloc(st) : NULL;

@@ -73,8 +73,12 @@ struct pyro_thread {
 
 typedef struct pyro_chunk pyro_chunk;
 
-/* Event kinds for the per-event cost tables. */
-enum { PYRO_PY = 0, PYRO_C = 1 };
+/* Event kinds for the per-event cost tables: a Python function, a built-in
+ * function, a built-in type's method called on an object (the interpreter
+ * pays for the method's binding while hooks are on: a temporary bound
+ * method on 3.9-3.11, the generic call path instead of a specialised one
+ * on 3.11+). */
+enum { PYRO_PY = 0, PYRO_C = 1, PYRO_C_METHOD = 2, PYRO_KINDS = 3 };
 
 typedef struct pyro_state {
     pyro_functable funcs;
@@ -82,8 +86,9 @@ typedef struct pyro_state {
     size_t node_count;
     pyro_thread *threads;
     uint64_t epoch;            /* which thread list the TLS cache points into */
-    int64_t cost_enter[2];     /* ticks of profiler cost per event, by kind */
-    int64_t cost_leave[2];
+    int64_t cost_enter[PYRO_KINDS];   /* ticks of profiler cost per event, by kind */
+    int64_t cost_leave[PYRO_KINDS];
+    int64_t c_stretch;         /* (slowdown - 1) * 2^16: see pyro_leave */
     uint32_t fold_depth;       /* recursion folds past this depth ... */
     size_t node_soft_cap;      /* ... or once the tree has this many nodes */
     size_t node_limit;         /* tests: act as if memory ran out past this */
@@ -101,7 +106,7 @@ void pyro_state_clear(pyro_state *st);   /* drop all data, keep settings */
 pyro_thread *pyro_thread_attach(pyro_state *st);
 pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
                            const void *key, PyObject *obj, PyObject *self_arg,
-                           int builtin);
+                           int kind);
 void pyro_enter_slow(pyro_state *st, pyro_thread *th, pyro_node *child, int64_t now);
 void pyro_leave_slow(pyro_thread *th, const void *key, int64_t now);
 void pyro_out_of_memory(pyro_state *st);
@@ -176,6 +181,16 @@ PYRO_HOT void pyro_leave(pyro_state *st, int kind, const void *key)
     }
     th->depth--;
     int64_t elapsed = now - fr->start;
+    if (kind != PYRO_PY && PYRO_UNLIKELY(st->c_stretch != 0)) {
+        /* While the hooks slow the interpreter down (3.11) and times are
+         * divided by that slowdown on export, a built-in's own C code still
+         * runs at full speed: its time is stretched by the slowdown here,
+         * so that the division gives it back unchanged.  Every enclosing
+         * frame sees the stretched time, as the clock moves with it. */
+        int64_t extra = ((elapsed - fr->child_time) * st->c_stretch) >> 16;
+        th->overhead -= extra;
+        elapsed += extra;
+    }
     n->calls++;
     n->self_time += elapsed - fr->child_time;
     n->total_time += elapsed;

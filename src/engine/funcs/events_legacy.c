@@ -7,6 +7,15 @@
 
 #if !PYRO_HAVE_MONITORING
 
+/* A built-in's cost kind: for a method called on an object the interpreter
+ * makes a bound method just for the hook, which a function call does not
+ * pay for. */
+static inline int c_kind(PyObject *cfunc)
+{
+    PyObject *bound = ((PyCFunctionObject *)cfunc)->m_self;
+    return bound == NULL || PyModule_CheckExact(bound) ? PYRO_C : PYRO_C_METHOD;
+}
+
 static int on_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     pyro_profiler *p = (pyro_profiler *)obj;
@@ -26,12 +35,12 @@ static int on_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg
         break;
     case PyTrace_C_CALL:
         if (p->builtins && PyCFunction_Check(arg))
-            pyro_enter(&p->st, PYRO_C, ((PyCFunctionObject *)arg)->m_ml, arg, NULL);
+            pyro_enter(&p->st, c_kind(arg), ((PyCFunctionObject *)arg)->m_ml, arg, NULL);
         break;
     case PyTrace_C_RETURN:
     case PyTrace_C_EXCEPTION:
         if (p->builtins && PyCFunction_Check(arg))
-            pyro_leave(&p->st, PYRO_C, ((PyCFunctionObject *)arg)->m_ml);
+            pyro_leave(&p->st, c_kind(arg), ((PyCFunctionObject *)arg)->m_ml);
         break;
     }
     return 0;

@@ -25,19 +25,25 @@ static PyObject *on_py_leave(PyObject *hook, PyObject *const *args, size_t nargs
     Py_RETURN_NONE;
 }
 
-/* The PyMethodDef a CALL of a built-in runs, or NULL for anything else. */
+/* The PyMethodDef a CALL of a built-in runs, or NULL for anything else;
+ * *kind tells a built-in type's method called on an object (which the
+ * interpreter calls through its generic path while the CALL event is on)
+ * from a function. */
 static inline PyMethodDef *builtin_def(pyro_profiler *p, PyObject *callable,
-                                       PyObject *arg0)
+                                       PyObject *arg0, int *kind)
 {
     /* Exact types first: most calls are of Python functions, and the
      * subclass check below walks the MRO. */
     PyTypeObject *type = Py_TYPE(callable);
+    *kind = PYRO_C;
     if (type == &PyFunction_Type || type == &PyMethod_Type)
         return NULL;
     if (type == &PyCFunction_Type || type == &PyCMethod_Type)
         return ((PyCFunctionObject *)callable)->m_ml;
-    if (type == &PyMethodDescr_Type)
+    if (type == &PyMethodDescr_Type) {
+        *kind = PYRO_C_METHOD;
         return arg0 != p->missing ? ((PyMethodDescrObject *)callable)->d_method : NULL;
+    }
     if (PyCFunction_Check(callable))
         return ((PyCFunctionObject *)callable)->m_ml;
     return NULL;
@@ -50,9 +56,10 @@ static PyObject *on_call(PyObject *hook, PyObject *const *args, size_t nargsf, P
     (void)kwnames;
     pyro_profiler *p = (pyro_profiler *)self;
     if (n >= 4) {
-        PyMethodDef *def = builtin_def(p, args[2], args[3]);
+        int kind;
+        PyMethodDef *def = builtin_def(p, args[2], args[3], &kind);
         if (def != NULL)
-            pyro_enter(&p->st, PYRO_C, def, args[2], args[3]);
+            pyro_enter(&p->st, kind, def, args[2], args[3]);
     }
     Py_RETURN_NONE;
 }
@@ -64,9 +71,10 @@ static PyObject *on_c_leave(PyObject *hook, PyObject *const *args, size_t nargsf
     (void)kwnames;
     pyro_profiler *p = (pyro_profiler *)self;
     if (n >= 4) {
-        PyMethodDef *def = builtin_def(p, args[2], args[3]);
+        int kind;
+        PyMethodDef *def = builtin_def(p, args[2], args[3], &kind);
         if (def != NULL)
-            pyro_leave(&p->st, PYRO_C, def);
+            pyro_leave(&p->st, kind, def);
     }
     Py_RETURN_NONE;
 }

@@ -10,7 +10,7 @@ static void set_own_keys(pyro_state *st);
 /* Calibration is done once per process for each clock and event set. */
 static struct {
     uint8_t valid;
-    int64_t enter[2], leave[2];
+    int64_t enter[PYRO_KINDS], leave[PYRO_KINDS];
     double slowdown;
 } calibration_cache[3][2];
 
@@ -112,10 +112,13 @@ static int apply_calibration(pyro_profiler *self)
     if (self->compensate) {
         memcpy(self->st.cost_enter, self->measured_enter, sizeof(self->measured_enter));
         memcpy(self->st.cost_leave, self->measured_leave, sizeof(self->measured_leave));
+        self->st.c_stretch = self->slowdown > 1.0
+            ? (int64_t)((self->slowdown - 1.0) * 65536.0) : 0;
     }
     else {
         memset(self->st.cost_enter, 0, sizeof(self->st.cost_enter));
         memset(self->st.cost_leave, 0, sizeof(self->st.cost_leave));
+        self->st.c_stretch = 0;
     }
     return 0;
 }
@@ -242,7 +245,7 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
     pyro_for_each_node(&self->st, count_folded, &folded);
     double spt = self->calibrated ? pyro_clock_seconds_per_tick() : 0.0;
     return Py_BuildValue(
-        "{s:s,s:O,s:O,s:O,s:K,s:K,s:I,s:d,s:{s:d,s:d,s:d,s:d}}",
+        "{s:s,s:O,s:O,s:O,s:K,s:K,s:I,s:d,s:{s:d,s:d,s:d,s:d,s:d,s:d}}",
         "clock", self->calibrated ? pyro_clock_name() : self->clock,
         "builtins", self->builtins ? Py_True : Py_False,
         "compensate", self->compensate ? Py_True : Py_False,
@@ -255,7 +258,9 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
         "python_enter", self->measured_enter[PYRO_PY] * spt * 1e9,
         "python_leave", self->measured_leave[PYRO_PY] * spt * 1e9,
         "builtin_enter", self->measured_enter[PYRO_C] * spt * 1e9,
-        "builtin_leave", self->measured_leave[PYRO_C] * spt * 1e9);
+        "builtin_leave", self->measured_leave[PYRO_C] * spt * 1e9,
+        "method_enter", self->measured_enter[PYRO_C_METHOD] * spt * 1e9,
+        "method_leave", self->measured_leave[PYRO_C_METHOD] * spt * 1e9);
 }
 
 static PyObject *profiler_set_own_prefix(PyObject *unused, PyObject *prefix)

@@ -14,8 +14,8 @@ typedef struct {
     int tool_id;            /* sys.monitoring tool, 3.12+; -1 when none */
     PyObject *missing;      /* sys.monitoring.MISSING, 3.12+ */
     char clock[16];         /* "wall" or "cpu" */
-    int64_t measured_enter[2];  /* calibration results, ticks */
-    int64_t measured_leave[2];
+    int64_t measured_enter[PYRO_KINDS];  /* calibration results, ticks */
+    int64_t measured_leave[PYRO_KINDS];
     double slowdown;            /* how much slower code runs with hooks on */
     double data_spt;            /* seconds per tick of the data, 0 until read */
     PyObject *weakreflist;
