@@ -18,8 +18,11 @@ fresh interpreter per run under each mode:
     pyinstrument  pyinstrument.Profiler() defaults (a sampler)
     pyrometer     pyrometer.Profiler(builtins=True, clock="wall", compensate=True)
 
-Modes are interleaved within each repetition; the median per mode is kept
-and slowdown = median(mode) / median(none).  The bias workload also checks
+Modes are interleaved within each repetition, in an order that turns by
+one place each repetition, pyrometer next to the floors; every ratio is
+paired: the median over repetitions of mode / none (or pyrometer / peer)
+within the same repetition, so a slow spell of the shared machine mostly
+hits both sides of a ratio.  The bias workload also checks
 compensation: the share of calling() in calling() + inlined() measured
 unprofiled vs the share each profiler reports.
 
@@ -53,6 +56,7 @@ MARK = "@@PYROMETER-BENCH@@ "
 
 VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 MODES = ["none", "floor", "clockfloor", "cprofile", "yappi", "pyinstrument", "pyrometer"]
+RUN_ORDER = ["none", "floor", "pyrometer", "clockfloor", "cprofile", "yappi", "pyinstrument"]
 MODE_TITLES = {"none": "none", "floor": "floor", "clockfloor": "floor+clock", "cprofile": "cProfile",
                "yappi": "yappi", "pyinstrument": "pyinstrument", "pyrometer": "pyrometer"}
 WORKLOADS = ["fib", "julia", "bias", "objects", "logparse", "json_roundtrip",
@@ -307,6 +311,15 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
+def run_order(modes, rep):
+    """The modes of one repetition: pyrometer right after the floors it
+    is compared with, the whole order turned by one place a repetition so
+    that no mode always runs first or last."""
+    order = [m for m in RUN_ORDER if m in modes]
+    k = rep % len(order) if order else 0
+    return order[k:] + order[:k]
+
+
 def measure_version(minor, py, floor_dir, args):
     """Times per (workload, mode); returns a dict for the report."""
     size = "quick" if args.quick else "bench"
@@ -319,7 +332,7 @@ def measure_version(minor, py, floor_dir, args):
         rows[w] = row
         for rep in range(args.reps):
             parts = []
-            for m in args.modes:
+            for m in run_order(args.modes, rep):
                 if m in row["status"]:       # unavailable, skipped or failed: once is enough
                     continue
                 r = run_driver(py, w, m, wsize, floor_dir, timeout=args.timeout)
@@ -386,14 +399,26 @@ def fmt_x(x):
     return "—" if x is None else "%.2f×" % x
 
 
+def paired(xs, ys):
+    """Median of xs[i] / ys[i] over the repetitions both have (a mode that
+    failed stops being run, so the lists agree on the repetitions they share)."""
+    rs = [x / y for x, y in zip(xs, ys) if y]
+    return median(rs)
+
+
 def slowdowns(row, key):
-    base = median(row[key].get("none", []))
+    base = row[key].get("none", [])
     out = {}
     for m, xs in row[key].items():
         if m == "none":
             continue
-        out[m] = (median(xs) / base) if xs and base else None
+        out[m] = paired(xs, base) if xs and base else None
     return out
+
+
+def paired_ratio(row, key, a, b):
+    xs, ys = row[key].get(a, []), row[key].get(b, [])
+    return paired(xs, ys) if xs and ys else None
 
 
 def cell(row, mode, slow):
@@ -401,12 +426,6 @@ def cell(row, mode, slow):
     if st:
         return st
     return fmt_x(slow.get(mode))
-
-
-def ratio(slow, a, b):
-    if slow.get(a) is None or slow.get(b) is None:
-        return None
-    return slow[a] / slow[b]
 
 
 def verdict(value, limit):
@@ -421,7 +440,7 @@ def version_tables(minor, full, data, args):
     have = data["packages"]
     peers = ", ".join("%s %s" % (n, have.get(n) or "n/a") for n in PEERS + EXTRAS)
     lines.append("### Python %s\n" % full)
-    lines.append("pyrometer from %s. Packages: %s. Sizes: %s; %d repetitions, median per mode.\n"
+    lines.append("pyrometer from %s. Packages: %s. Sizes: %s; %d repetitions, paired ratios.\n"
                  % (have.get("_source"), peers, "quick" if args.quick else "bench", args.reps))
     if have.get("_note"):
         lines.append("Note: %s.\n" % have["_note"])
@@ -477,11 +496,12 @@ def version_tables(minor, full, data, args):
                 none_cell = row["status"].get("none", "—")
             slow = slowdowns(row, key)
             cells = [name, str(row["size"]), none_cell] + [cell(row, m, slow) for m in modes]
-            pf, pc = ratio(slow, "pyrometer", "floor"), ratio(slow, "pyrometer", "cprofile")
+            pf = paired_ratio(row, key, "pyrometer", "floor")
+            pc = paired_ratio(row, key, "pyrometer", "cprofile")
             if show_floor:
                 cells.append("%.3f" % pf if pf is not None else "—")
             if show_clock:
-                pk = ratio(slow, "pyrometer", "clockfloor")
+                pk = paired_ratio(row, key, "pyrometer", "clockfloor")
                 cells.append("%.3f" % pk if pk is not None else "—")
             if show_cp:
                 cells.append("%.3f" % pc if pc is not None else "—")
@@ -505,8 +525,9 @@ def version_tables(minor, full, data, args):
         lines.append("")
         if key == "times":
             lines.append("★ call-heavy workload. none (s): median seconds unprofiled, ± half "
-                         "the range of the repetitions. Other columns: median(mode) / "
-                         "median(none).\n")
+                         "the range of the repetitions. Other columns: median over the "
+                         "repetitions of mode / none, each pair from one repetition; the "
+                         "pyrometer/... columns likewise pair pyrometer with that mode.\n")
     bad = [w for w, r in rows.items() if not r.get("consistent", True)]
     if bad:
         lines.append("Warning: results differed between modes for: %s.\n" % ", ".join(bad))
@@ -703,7 +724,7 @@ def main(argv=None):
                 datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
                 (time.time() - started) / 60),
             "- Python: %s" % ", ".join(versions),
-            "- Machine: %s. Shared and noisy: modes are interleaved and medians kept; "
+            "- Machine: %s. Shared and noisy: modes are interleaved and every ratio is the median of pairs from one repetition; "
             "read differences under ~5%% as noise." % note,
             "- Targets: pyrometer ≤ %.1f × floor on every workload; ≤ %.1f × cProfile on "
             "call-heavy workloads (★); compensation error on bias.py and the workloads of its kind ≤ %.0f points. "
