@@ -163,7 +163,11 @@ def real_prof(request, tmp_path_factory):
     prog = tmp / "prog.py"
     prog.write_text(PROGRAM)
     out = tmp / "prog.prof"
-    tool = ["-m", "pyrometer", "run", "-o"] if request.param == "pyrometer" else ["-m", "cProfile", "-o"]
+    # Uncompensated: these tests are about the graph, and on a shared machine
+    # a calibration run at another speed than the program can take a small
+    # function below the graph's thresholds.
+    tool = (["-m", "pyrometer", "run", "--no-compensate", "-o"] if request.param == "pyrometer"
+            else ["-m", "cProfile", "-o"])
     r = run_python([*tool, str(out), str(prog)])
     assert r.returncode == 0, r.stderr
     return out
