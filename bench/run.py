@@ -406,19 +406,13 @@ def paired(xs, ys):
     return median(rs)
 
 
-def slowdowns(row, key):
-    base = row[key].get("none", [])
-    out = {}
-    for m, xs in row[key].items():
-        if m == "none":
-            continue
-        out[m] = paired(xs, base) if xs and base else None
-    return out
-
-
 def paired_ratio(row, key, a, b):
     xs, ys = row[key].get(a, []), row[key].get(b, [])
     return paired(xs, ys) if xs and ys else None
+
+
+def slowdowns(row, key):
+    return {m: paired_ratio(row, key, m, "none") for m in row[key] if m != "none"}
 
 
 def cell(row, mode, slow):
@@ -724,8 +718,8 @@ def main(argv=None):
                 datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
                 (time.time() - started) / 60),
             "- Python: %s" % ", ".join(versions),
-            "- Machine: %s. Shared and noisy: modes are interleaved and every ratio is the median of pairs from one repetition; "
-            "read differences under ~5%% as noise." % note,
+            "- Machine: %s. Shared and noisy: modes are interleaved and every ratio is the "
+            "median of pairs from one repetition; read differences under ~5%% as noise." % note,
             "- Targets: pyrometer ≤ %.1f × floor on every workload; ≤ %.1f × cProfile on "
             "call-heavy workloads (★); compensation error on bias.py and the workloads of its kind ≤ %.0f points. "
             "See bench/README.md for what each mode is.\n"

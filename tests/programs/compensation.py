@@ -9,6 +9,7 @@ once, small, for the tests that profile every program here.
 """
 import json
 import os
+import statistics
 import sys
 
 import pyrometer
@@ -42,10 +43,6 @@ PAIRS = {"python": (bias.calling, bias.inlined),
          "method": (method_calling, method_inlined)}
 
 
-def median(v):
-    return sorted(v)[len(v) // 2]
-
-
 def true_share(calling, inlined, reps=5):
     tc, ti = bias.timed_split(calling, inlined, N, reps)
     return 100 * tc / (tc + ti)
@@ -62,7 +59,7 @@ def profiled_share(calling, inlined, compensate, reps=3):
         cum = {k[2]: v[3] for k, v in p.get_stats().items()}
         shares.append(100 * cum[calling.__name__]
                       / (cum[calling.__name__] + cum[inlined.__name__]))
-    return median(shares)
+    return statistics.median(shares)
 
 
 def measure():

@@ -223,8 +223,8 @@ static void cost_of(pyro_profiler *p, cal_kind *k, double slowdown)
     p->measured_leave[k->kind] = per_call - in;
 }
 
-/* The functions the loops call, as the hooks name them. */
-static int find_keys(cal_kind *kinds, int count)
+/* The loops by name, and the functions they call as the hooks name them. */
+static int find_loops(cal_kind *kinds, int count)
 {
     PyObject *empty = get("_pyro_empty");
     /* abs(), not len(): the interpreter has an instruction of its own for
@@ -236,16 +236,18 @@ static int find_keys(cal_kind *kinds, int count)
         || builtin == NULL || !PyCFunction_Check(builtin)
         || method == NULL || !Py_IS_TYPE(method, &PyMethodDescr_Type))
         return -1;
+    const void *keys[PYRO_KINDS] = {
+        [PYRO_PY] = PyFunction_GetCode(empty),
+        [PYRO_C] = ((PyCFunctionObject *)builtin)->m_ml,
+        [PYRO_C_METHOD] = ((PyMethodDescrObject *)method)->d_method,
+    };
     for (int i = 0; i < count; i++) {
         cal_kind *k = &kinds[i];
         k->loop = get(k->loop_name);
         k->load = k->load_name != NULL ? get(k->load_name) : NULL;
         if (k->loop == NULL || (k->load_name != NULL && k->load == NULL))
             return -1;
-        k->key = k->kind == PYRO_PY ? (const void *)PyFunction_GetCode(empty)
-               : k->kind == PYRO_C ? (const void *)((PyCFunctionObject *)builtin)->m_ml
-               : k->kind == PYRO_C_METHOD ? (const void *)((PyMethodDescrObject *)method)->d_method
-               : NULL;
+        k->key = k->kind >= 0 ? keys[k->kind] : NULL;
     }
     return 0;
 }
@@ -255,18 +257,18 @@ int pyro_calibrate(pyro_profiler *p)
     if (load_namespace() < 0)
         return -1;
     /* The loop without calls first: it gives the interpreter's slowdown,
-     * which the others need.  -1: not a kind of call. */
-    static cal_kind kinds_init[] = {
+     * which the others need (-1: not a kind of call).  The built-ins' kinds
+     * last: without built-ins they are left out. */
+    cal_kind kinds[] = {
         {.kind = -1, .loop_name = "_pyro_loop_flat"},
         {.kind = PYRO_PY, .loop_name = "_pyro_loop_py"},
         {.kind = PYRO_C, .loop_name = "_pyro_loop_c", .load_name = "_pyro_loop_none"},
         {.kind = PYRO_C_METHOD, .loop_name = "_pyro_loop_method",
          .load_name = "_pyro_loop_method_none"},
     };
-    cal_kind kinds[sizeof(kinds_init) / sizeof(kinds_init[0])];
-    memcpy(kinds, kinds_init, sizeof(kinds));
-    int count = p->builtins ? 4 : 2;
-    if (find_keys(kinds, 4) < 0) {
+    int all = (int)(sizeof(kinds) / sizeof(kinds[0]));
+    int count = p->builtins ? all : 2;
+    if (find_loops(kinds, all) < 0) {
         PyErr_SetString(PyExc_RuntimeError, "pyrometer: calibration code is broken");
         return -1;
     }
@@ -276,14 +278,13 @@ int pyro_calibrate(pyro_profiler *p)
     /* Warm up: let the adaptive interpreter specialise the loops. */
     for (int i = 0; i < count; i++) {
         PyObject *loops[] = {kinds[i].loop, kinds[i].load};
-        for (int j = 0; j < 2; j++) {
-            PyObject *r = loops[j] != NULL ? PyObject_CallOneArg(loops[j], n) : Py_None;
+        for (int j = 0; j < 2 && loops[j] != NULL; j++) {
+            PyObject *r = PyObject_CallOneArg(loops[j], n);
             if (r == NULL) {
                 Py_DECREF(n);
                 return -1;
             }
-            if (loops[j] != NULL)
-                Py_DECREF(r);
+            Py_DECREF(r);
         }
     }
 
