@@ -1,90 +1,220 @@
 """Run a program under the profiler exactly as Python would run it.
 
-The program sees the same sys.argv, __name__ == "__main__" and sys.path[0];
-its output and exit status are unchanged.  The profile is written (or
-printed) also when the program raises, calls sys.exit, is interrupted with
-Ctrl-C or is sent SIGTERM.
+The program gets the `__main__` module, sys.argv and sys.path[0] that
+`python script.py`, `python -m module` and `python -c code` give it; its
+output and exit status are unchanged.  The profile is written (or printed)
+also when the program raises, calls sys.exit, is interrupted with Ctrl-C or
+is sent SIGTERM.  Forked children do not inherit the runner's signal
+handling or its profile: they are not profiled, or with follow_fork each
+writes its own file next to the parent's (`out.prof.<pid>`).
 """
 import builtins
 import linecache
 import os
+import re
 import signal
 import sys
 import threading
 import traceback
 import types
 
-from . import _api, _lines
+from . import _api, _engine, _lines
 
 
 class TargetError(Exception):
     pass
 
 
+def _new_main_module():
+    """A fresh `__main__` as the interpreter makes it at start-up: its
+    module attributes, `__annotations__` where the version adds it, and the
+    builtins module (not its dict) as `__builtins__`."""
+    main = types.ModuleType("__main__")
+    if "__annotations__" in vars(sys.modules["__main__"]):
+        main.__annotations__ = {}
+    main.__builtins__ = builtins
+    return main
+
+
 class Target:
-    def __init__(self, kind, name, code, argv, path0, main_globals):
+    """What to run: a script (file, folder or zip with __main__.py), a
+    module (-m) or code (-c).  Scripts and code are compiled before
+    profiling starts (a syntax error is bad input); a module is found and
+    imported with the profiler on, as `python -m cProfile -m` does, so the
+    import of its package is in the profile."""
+
+    def __init__(self, kind, name, args):
         self.kind = kind
         self.name = name
-        self.code = code
-        self.argv = argv
-        self.path0 = path0
-        self.main_globals = main_globals
+        self.args = list(args)
+        self.code = None
+        self.path0 = None
 
     @classmethod
     def resolve(cls, kind, name, args):
+        target = cls(kind, name, args)
         if kind == "script":
-            return cls._script(name, args)
-        if kind == "module":
-            return cls._module(name, args)
-        return cls._code(name, args)
+            target._compile_script()
+        elif kind == "code":
+            target._compile_code()
+        else:
+            target.path0 = os.getcwd()
+        return target
 
-    @classmethod
-    def _script(cls, path, args):
+    def _compile_script(self):
+        path = self.name
+        if os.path.isdir(path) or (os.path.isfile(path) and _is_zip(path)):
+            # `python folder` or `python app.zip`: the folder is sys.path[0]
+            # and its __main__ module runs, as runpy does for Python.
+            self.kind = "main-module"
+            self.path0 = os.path.abspath(path)
+            return
         try:
             with open(path, "rb") as f:
                 source = f.read()
         except OSError as exc:
             raise TargetError(f"cannot open script '{path}': {exc.strerror or exc}") from None
+        self.filename = os.path.abspath(path)   # as Python gives __file__ and tracebacks
         try:
-            code = compile(source, path, "exec", dont_inherit=True)
+            self.code = compile(source, self.filename, "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
             # Python itself reports a syntax error with a traceback and exit 1;
             # the program never ran, so this is bad input for us.
             raise TargetError(f"cannot compile '{path}': {exc}") from None
-        g = {"__name__": "__main__", "__file__": path, "__builtins__": __builtins__,
-             "__doc__": None, "__package__": None, "__spec__": None,
-             "__loader__": None, "__cached__": None}
-        path0 = os.path.dirname(os.path.realpath(path))
-        return cls("script", path, code, [path, *args], path0, g)
+        self.path0 = os.path.dirname(os.path.realpath(path))
 
-    @classmethod
-    def _module(cls, modname, args):
-        import runpy
-        sys.path.insert(0, os.getcwd())
+    def _compile_code(self):
         try:
-            mod_name, spec, code = runpy._get_module_details(modname)
-        except BaseException as exc:  # runpy raises its own ImportError subclass
-            raise TargetError(f"cannot run module '{modname}': {exc}") from None
-        finally:
-            del sys.path[0]
-        g = {"__name__": "__main__", "__file__": spec.origin, "__builtins__": __builtins__,
-             "__doc__": None, "__package__": spec.parent, "__spec__": spec,
-             "__loader__": spec.loader, "__cached__": spec.cached}
-        return cls("module", mod_name, code, [spec.origin, *args], os.getcwd(), g)
-
-    @classmethod
-    def _code(cls, source, args):
-        try:
-            code = compile(source, "<string>", "exec", dont_inherit=True)
+            self.code = compile(self.name, "<string>", "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
             raise TargetError(f"cannot compile -c code: {exc}") from None
-        g = {"__name__": "__main__", "__builtins__": __builtins__, "__doc__": None,
-             "__package__": None, "__spec__": None, "__loader__": None}
         # So that reports can show the lines of functions defined there.
-        lines = source.splitlines(True)
-        linecache.cache["<string>"] = (len(source), None, lines, "<string>")
-        return cls("code", "-c", code, ["-c", *args], "", g)
+        lines = self.name.splitlines(True)
+        linecache.cache["<string>"] = (len(self.name), None, lines, "<string>")
+        self.path0 = ""
 
+    def prepare(self):
+        """Install the program's `__main__`, sys.argv and sys.path[0]."""
+        main = _new_main_module()
+        sys.modules["__main__"] = main
+        sys.path[0] = self.path0
+        if self.kind == "script":
+            from importlib.machinery import SourceFileLoader
+            main.__file__ = self.filename
+            main.__cached__ = None
+            main.__loader__ = SourceFileLoader("__main__", self.filename)
+            sys.argv[:] = [self.name, *self.args]
+        elif self.kind == "code":
+            from importlib.machinery import BuiltinImporter
+            main.__loader__ = BuiltinImporter
+            sys.argv[:] = ["-c", *self.args]
+        elif self.kind == "main-module":
+            sys.argv[:] = [self.name, *self.args]
+        else:
+            sys.argv[:] = [self.name, *self.args]   # runpy puts the file there
+        return main
+
+def _is_zip(path):
+    import zipfile
+    try:
+        return zipfile.is_zipfile(path)
+    except OSError:
+        return False
+
+
+# ---- the `profile` builtin, for programs that use it ----------------------
+
+LOADS = {"LOAD_NAME", "LOAD_GLOBAL", "LOAD_FROM_DICT_OR_GLOBALS"}
+STORES = {"STORE_NAME", "STORE_GLOBAL"}
+
+
+def _reads_global(code, name):
+    """(loads, stores): whether `code`, or code it defines, reads the global
+    (or builtin) `name`, and whether it assigns it."""
+    import dis
+    loads = stores = False
+    todo = [code]
+    while todo:
+        c = todo.pop()
+        for ins in dis.get_instructions(c):
+            if ins.argval == name:
+                loads = loads or ins.opname in LOADS
+                stores = stores or ins.opname in STORES
+        todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return loads, stores
+
+
+def _decorates_with(code, name):
+    """Whether the source of `code` uses the bare name as a decorator
+    (`@profile`), or None if the source cannot be read."""
+    import ast
+    source = "".join(linecache.getlines(code.co_filename))
+    if not source:
+        return None
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        for d in getattr(node, "decorator_list", ()):
+            if isinstance(d, ast.Name) and d.id == name:
+                return True
+    return False
+
+
+class ProfileBuiltin:
+    """Defines `profile` in builtins just before the first code that needs
+    it runs, instead of for every program as kernprof does: a builtin that
+    is always there changes what programs do (pyflakes stops reporting
+    `undefined name 'profile'`; `try: profile / except NameError:` takes
+    the other branch).
+
+    - With `--lines` (kernprof's convention) any code that reads the name
+      gets the line profiler: `@profile` selects functions, and fallbacks
+      written for kernprof find it as they would under `kernprof -l`.
+    - Otherwise only code that decorates with a bare `@profile` and does not
+      define the name itself gets it (the line profiler with `--lines-of`,
+      else a `profile` that leaves functions alone), so that such scripts
+      still run; code that merely looks the name up sees what Python shows.
+    """
+
+    def __init__(self, value, any_reader):
+        self.value = value
+        self.any_reader = any_reader
+        self.active = False
+
+    def start(self):
+        if hasattr(builtins, "profile"):
+            return
+        self.active = True
+        _engine.name_watch("profile", self.check)
+
+    def check(self, code):
+        if not self.active:
+            return
+        try:
+            loads, stores = _reads_global(code, "profile")
+            if not loads:
+                return
+            if not self.any_reader:
+                if stores:
+                    return
+                decorates = _decorates_with(code, "profile")
+                if decorates is False:
+                    return
+        except Exception:   # an odd code object: leave the program alone
+            return
+        self.stop()
+        if not hasattr(builtins, "profile"):
+            builtins.profile = self.value
+
+    def stop(self):
+        if self.active:
+            self.active = False
+            _engine.name_unwatch()
+
+
+# ---- the run ---------------------------------------------------------------
 
 class Session:
     """One profiled run: the profiler, where its result goes, and finishing
@@ -93,7 +223,12 @@ class Session:
     def __init__(self, opts):
         self.opts = opts
         self.lines = opts.get("lines", False)
+        self.outfile = opts["outfile"]
+        self.follow_fork = opts.get("follow_fork", False)
         self.failed_patterns = []
+        self.in_child = False
+        self.forks = 0
+        self.pid = os.getpid()
         if self.lines:
             self.profiler = _lines.LineProfiler(clock=opts["clock"], compensate=opts["compensate"])
             self.profiler._owned_by_runner = True
@@ -101,22 +236,42 @@ class Session:
                 self.profiler.add_pattern(pattern)
             _lines._default = self.profiler
             # As kernprof does: @profile marks the functions to profile.
-            builtins.profile = self.profiler
+            self.profile_builtin = ProfileBuiltin(self.profiler,
+                                                  any_reader=opts.get("kernprof", True))
         else:
             self.profiler = _api.Profiler(builtins=opts["builtins"], clock=opts["clock"],
                                           compensate=opts["compensate"])
-            builtins.profile = _lines.identity_profile
+            self.profile_builtin = ProfileBuiltin(_lines.identity_profile, any_reader=False)
         self.finished = False
+        self.finish_lock = threading.RLock()
+        self.sigterm_handler = None
+        self.sigterm_previous = None
+
+    # -- finishing -----------------------------------------------------------
 
     def finish(self):
-        if self.finished:
-            return True
-        self.finished = True
+        # A followed child can be finished by its main thread (at exit) and
+        # by our SIGTERM thread at once: the second waits for the first.
+        with self.finish_lock:
+            if self.finished:
+                return True
+            self.finished = True
+            return self._finish()
+
+    def _finish(self):
+        self.profile_builtin.stop()
         prof = self.profiler
         prof.disable()
+        if self.in_child:
+            try:
+                return self._finish_child(prof)
+            finally:
+                # Only now: a second SIGTERM while the file is written must
+                # not end the process half-way.
+                _engine.term_unwatch()
         if self.lines:
             return self._finish_lines(prof)
-        out = self.opts["outfile"]
+        out = self.outfile
         try:
             if out is None:
                 sys.stdout.flush()
@@ -127,20 +282,30 @@ class Session:
                 prof.dump(out)
                 for note in _api.notes_for(prof):
                     print(note, file=sys.stderr)
-                print(f"pyrometer: profile written to {out}", file=sys.stderr)
+                print(f"pyrometer: profile written to {self.opts['outfile_shown']}",
+                      file=sys.stderr)
+                self._note_children()
         except (OSError, ValueError) as exc:
             print(f"pyrometer: error: could not save the profile: {exc}", file=sys.stderr)
             return False
         return True
 
     def _finish_lines(self, prof):
-        self.failed_patterns = prof.unmatched_patterns()
-        if self.failed_patterns:
-            for pattern in self.failed_patterns:
-                print(f"pyrometer: error: --lines-of '{pattern}' matched no function that ran; "
-                      "nothing written", file=sys.stderr)
+        unmatched = prof.unmatched_patterns()
+        if unmatched and self.follow_fork and self.forks:
+            # It may have run in the children, which write their own files.
+            for pattern in unmatched:
+                print(f"pyrometer: note: --lines-of '{pattern}' matched no function that ran "
+                      "in this process", file=sys.stderr)
+        elif unmatched:
+            self.failed_patterns = unmatched
+            hint = (" (it may have run in a forked child process: add --follow-fork)"
+                    if self.forks else "")
+            for pattern in unmatched:
+                print(f"pyrometer: error: --lines-of '{pattern}' matched no function that ran"
+                      f"{hint}; nothing written", file=sys.stderr)
             return False
-        out = self.opts["outfile"]
+        out = self.outfile
         unit = self.opts.get("unit") or 1e-6
         try:
             if out is None:
@@ -149,11 +314,92 @@ class Session:
                 sys.stdout.flush()
             else:
                 prof.dump(out)
-                print(f"pyrometer: line profile written to {out}", file=sys.stderr)
+                print(f"pyrometer: line profile written to {self.opts['outfile_shown']}",
+                      file=sys.stderr)
+                self._note_children()
         except (OSError, ValueError) as exc:
             print(f"pyrometer: error: could not save the profile: {exc}", file=sys.stderr)
             return False
         return True
+
+    def _finish_child(self, prof):
+        """A followed child: its own file, silently (a pool has many)."""
+        try:
+            prof.dump(self.outfile)
+        except (OSError, ValueError) as exc:
+            os.write(2, f"pyrometer: error: could not save the profile of process "
+                        f"{os.getpid()}: {exc}\n".encode(errors="replace"))
+            return False
+        return True
+
+    def _note_children(self):
+        if not self.follow_fork:
+            return
+        folder, base = os.path.split(self.outfile)
+        pattern = re.compile(re.escape(base) + r"\.\d+\Z")
+        try:
+            found = [n for n in os.listdir(folder or ".") if pattern.match(n)
+                     and os.stat(os.path.join(folder, n)).st_mtime >= self.started]
+        except OSError:
+            found = []
+        if found:
+            shown = self.opts["outfile_shown"]
+            how = ("pyrometer report reads each" if self.lines else
+                   f"add them up with: pyrometer merge '{shown}*' -o all.prof")
+            print(f"pyrometer: {len(found)} child process profile{'s' if len(found) > 1 else ''} "
+                  f"written next to it ({shown}.<pid>); {how}", file=sys.stderr)
+
+    # -- signals and forks ---------------------------------------------------
+
+    def watch_sigterm(self):
+        def on_sigterm(signum, frame):
+            # Write the profile, then die of SIGTERM as the program would have.
+            self.finish()
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        previous = signal.getsignal(signal.SIGTERM)
+        if previous in (signal.SIG_DFL, None):
+            self.sigterm_handler, self.sigterm_previous = on_sigterm, previous
+            signal.signal(signal.SIGTERM, on_sigterm)
+
+    def after_fork_in_child(self):
+        """Runs in every child forked while the program runs (os.fork,
+        multiprocessing's fork start method)."""
+        if self.finished or os.getpid() == self.pid:
+            return
+        # The child does not inherit our SIGTERM handler: a pool worker that
+        # is terminated while it waits on a semaphore would never die.
+        if self.sigterm_handler is not None:
+            try:
+                if signal.getsignal(signal.SIGTERM) is self.sigterm_handler:
+                    signal.signal(signal.SIGTERM, self.sigterm_previous or signal.SIG_DFL)
+            except (ValueError, OSError):
+                pass
+            self.sigterm_handler = None
+        self.pid = os.getpid()
+        if not self.follow_fork:
+            # Not profiled: nothing recorded, nothing written, no report.
+            self.finished = True
+            self.profiler.disable()
+            self.profiler.clear()
+            return
+        # Followed: the child's own profile from the fork on, in its own file.
+        self.in_child = True
+        self.profiler.disable()
+        self.profiler.clear()
+        self.outfile = f"{self.outfile}.{self.pid}"
+        self.finish_lock = threading.RLock()   # a lock held at the fork stays held
+        _engine.term_watch(self.finish)
+        real_exit = os._exit
+
+        def _exit(status):
+            self.finish()
+            real_exit(status)
+
+        _exit.__wrapped__ = real_exit
+        os._exit = _exit   # multiprocessing's workers end through os._exit
+        self.profiler.enable()
 
 
 def join_threads():
@@ -173,30 +419,58 @@ def print_exception(exc):
     sys.excepthook(type(exc), exc.with_traceback(tb), tb)
 
 
+_session = None
+
+
+def _after_fork_in_child():
+    if _session is not None:
+        _session.after_fork_in_child()
+
+
+def _after_fork_in_parent():
+    if _session is not None:
+        _session.forks += 1
+
+
 def run(target, opts):
+    global _session
+    import time
     session = Session(opts)
+    session.started = time.time()
+    session.watch_sigterm()
+    if _session is None and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=_after_fork_in_child,
+                            after_in_parent=_after_fork_in_parent)
+    _session = session
 
-    def on_sigterm(signum, frame):
-        # Write the profile, then die of SIGTERM as the program would have.
-        session.finish()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    previous = signal.getsignal(signal.SIGTERM)
-    if previous in (signal.SIG_DFL, None):
-        signal.signal(signal.SIGTERM, on_sigterm)
-
-    main_module = types.ModuleType("__main__")
-    main_module.__dict__.update(target.main_globals)
-    sys.modules["__main__"] = main_module
-    sys.argv[:] = target.argv
-    sys.path[0] = target.path0
-
+    main_module = target.prepare()
+    session.profile_builtin.start()
     interrupted = None
     exit_code = 0
+    runpy = None if target.code is not None else __import__("runpy")
     session.profiler.enable()
+    # The program runs straight from this frame: calls made from pyrometer's
+    # own functions are left out of the profile, and this one was running
+    # when profiling began.
     try:
-        exec(target.code, main_module.__dict__)
+        if runpy is None:
+            exec(target.code, main_module.__dict__)
+        else:
+            # As `python -m` does it, with the import of the module's package
+            # in the profile.
+            if target.kind == "main-module":
+                mod_name, spec, code = runpy._get_main_module_details(runpy._Error)
+            else:
+                mod_name, spec, code = runpy._get_module_details(target.name, runpy._Error)
+                sys.argv[0] = spec.origin
+            runpy._run_code(code, main_module.__dict__, None, "__main__", spec)
+    except getattr(runpy, "_Error", ()) as exc:
+        # -m named no module: bad input, nothing written.
+        session.finished = True
+        session.profile_builtin.stop()
+        session.profiler.disable()
+        print(f"pyrometer: error: cannot run module '{target.name}': {exc}", file=sys.stderr)
+        return 2
     except SystemExit as exc:
         join_threads()
         session.finish()

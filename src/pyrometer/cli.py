@@ -35,6 +35,9 @@ run options:
   --no-builtins        do not record built-in (C) functions
   --clock {wall,cpu}   wall time (default) or per-thread CPU time
   --no-compensate      do not subtract the profiler's own measured cost
+  --follow-fork        also profile forked children (os.fork, multiprocessing's fork
+                       start method): each writes its own file next to -o FILE,
+                       FILE.<pid>; without it children are not profiled
 
 merge: add up function profiles (ours or cProfile's) as pstats' Stats.add() does, and
   their call trees path by path (dropped, with a note, if an input has none); a FILE
@@ -117,7 +120,7 @@ def parse_report_options(args, allow_target):
     opts = {"sort": ("cumulative",), "limit": None, "callers": False, "callees": False,
             "outfile": None, "builtins": True, "clock": "wall", "compensate": True,
             "target": None, "kind": None, "files": [], "lines": False, "patterns": [],
-            "unit": None, "show_zero": False, "set": set()}
+            "unit": None, "show_zero": False, "follow_fork": False, "kernprof": False, "set": set()}
     i = 0
     while i < len(args):
         a = args[i]
@@ -137,7 +140,8 @@ def parse_report_options(args, allow_target):
             v, i = take_value(args, i, name)
             opts["outfile"] = v
         elif allow_target and name == "--lines":
-            opts["lines"], i = True, i + 1
+            opts["lines"] = opts["kernprof"] = True
+            i += 1
         elif allow_target and name == "--lines-of":
             v, i = take_value(args, i, name)
             if not v.strip():
@@ -151,6 +155,8 @@ def parse_report_options(args, allow_target):
             opts["show_zero"], i = True, i + 1
         elif allow_target and name == "--no-builtins":
             opts["builtins"], i = False, i + 1
+        elif allow_target and name == "--follow-fork":
+            opts["follow_fork"], i = True, i + 1
         elif allow_target and name == "--no-compensate":
             opts["compensate"], i = False, i + 1
         elif allow_target and name == "--clock":
@@ -215,7 +221,12 @@ def cmd_run(args):
     if opts["target"] is None:
         raise UsageError("run needs a script, -m module or -c code")
     check_mode(opts, lines=opts["lines"])
+    if opts["follow_fork"] and opts["outfile"] is None:
+        raise UsageError("--follow-fork needs -o FILE (each child writes FILE.<pid>)")
     if opts["outfile"] is not None:
+        # Resolved now: the program may change the working directory.
+        opts["outfile_shown"] = opts["outfile"]
+        opts["outfile"] = os.path.abspath(opts["outfile"])
         folder = os.path.dirname(os.path.abspath(opts["outfile"]))
         if not os.path.isdir(folder):
             return fail(f"cannot write '{opts['outfile']}': no such directory '{folder}'")

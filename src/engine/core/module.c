@@ -7,6 +7,8 @@
 #include "lines_file.h"
 #include "merge.h"
 #include "html_writer.h"
+#include "name_watch.h"
+#include "term_signal.h"
 
 static PyObject *py_clock_name(PyObject *m, PyObject *unused)
 {
@@ -86,6 +88,15 @@ static PyMethodDef module_methods[] = {
      "the HTML report of a function profile (pstats dict + call tree or None) or of\n"
      "a line profile, spliced into `template` at its data marker, atomically; meta:\n"
      "{str: str} for the summary."},
+    {"name_watch", pyro_py_name_watch, METH_VARARGS,
+     "name_watch(name, callback): call callback(code) before exec() runs code whose\n"
+     "names (or those of the code it defines) include `name`, until name_unwatch()."},
+    {"name_unwatch", pyro_py_name_unwatch, METH_NOARGS, "name_unwatch(): stop name_watch."},
+    {"term_watch", pyro_py_term_watch, METH_VARARGS,
+     "term_watch(callback, grace=10.0) -> bool: on SIGTERM, call callback() from a thread\n"
+     "of ours with the GIL, then die of SIGTERM; only if SIGTERM has its default action."},
+    {"term_unwatch", pyro_py_term_unwatch, METH_NOARGS,
+     "term_unwatch(): give SIGTERM its default action back."},
     {NULL, NULL, 0, NULL},
 };
 

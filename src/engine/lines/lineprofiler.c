@@ -110,6 +110,30 @@ static PyObject *module_name_of(PyFrameObject *frame, PyObject *globals)
     return name;
 }
 
+/* The name a `__main__` module was found under (`pkg.__main__` for
+ * `python -m pkg`, `mod` for `python -m mod`), from its __spec__, or NULL:
+ * patterns naming the package select its code too. */
+static PyObject *main_spec_name(PyFrameObject *frame, PyObject *globals)
+{
+    if (frame != NULL)
+        globals = pyro_frame_globals(frame);
+    else if (globals != NULL)
+        Py_INCREF(globals);
+    else
+        return NULL;
+    PyObject *name = NULL;
+    PyObject *spec = PyDict_Check(globals) ? PyDict_GetItemString(globals, "__spec__") : NULL;
+    if (spec != NULL && spec != Py_None) {
+        name = PyObject_GetAttrString(spec, "name");
+        if (name == NULL || !PyUnicode_Check(name)) {
+            PyErr_Clear();
+            Py_CLEAR(name);
+        }
+    }
+    Py_DECREF(globals);
+    return name;
+}
+
 pyro_code_lines *pyro_line_record_of(pyro_line_profiler *p, PyObject *code, PyFrameObject *frame,
                                      PyObject *globals)
 {
@@ -126,8 +150,14 @@ pyro_code_lines *pyro_line_record_of(pyro_line_profiler *p, PyObject *code, PyFr
     if (p->patterns != NULL && selectable_by_pattern(code)) {
         PyObject *module = module_name_of(frame, globals);
         PyObject *qualname = pyro_line_qualname(code, frame);
-        int hit = qualname != NULL
-            && pyro_line_patterns_match(p, module, qualname, ((PyCodeObject *)code)->co_filename);
+        PyObject *filename = ((PyCodeObject *)code)->co_filename;
+        int hit = qualname != NULL && pyro_line_patterns_match(p, module, qualname, filename);
+        if (!hit && qualname != NULL && module != NULL && PyUnicode_Check(module)
+            && PyUnicode_CompareWithASCIIString(module, "__main__") == 0) {
+            PyObject *spec_name = main_spec_name(frame, globals);
+            hit = spec_name != NULL && pyro_line_patterns_match(p, spec_name, qualname, filename);
+            Py_XDECREF(spec_name);
+        }
         if (hit && pyro_line_select(p, code, qualname) == 0)
             rec = p->recs[p->nrecs - 1];
         Py_XDECREF(module);
