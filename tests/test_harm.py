@@ -372,3 +372,184 @@ def test_kernprof_fallback_finds_the_line_profiler_with_lines(tmp_path):
     r = pyrometer("run", str(prog))
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("45\n")
+
+
+# ---- other tools in the same process ----------------------------------------
+
+TOOLS = '''
+import sys, threading, cProfile, pstats
+
+def f(): return 1
+def g(): return 2
+def h(): return 3
+def k(): return 4
+
+# The program's own cProfile.
+p = cProfile.Profile()
+p.enable()
+for i in range(100): f()
+p.disable()
+print("cprofile saw f", [v[1] for key, v in pstats.Stats(p).stats.items() if key[2] == "f"])
+for i in range(1000): g()
+# What a program that saves and restores the profile function does.
+print("getprofile", sys.getprofile())
+sys.setprofile(sys.getprofile())
+for i in range(5): h()
+# Its own profile function.
+seen = []
+def mine(frame, event, arg):
+    if event == "call":
+        seen.append(frame.f_code.co_name)
+sys.setprofile(mine)
+for i in range(5): k()
+sys.setprofile(None)
+print("mine saw k", seen.count("k"))
+# Its own profile function for new threads.
+tseen = []
+def tmine(frame, event, arg):
+    if event == "call":
+        tseen.append(frame.f_code.co_name)
+threading.setprofile(tmine)
+def worker():
+    for i in range(4000): f()
+t = threading.Thread(target=worker)
+t.start()
+t.join()
+threading.setprofile(None)
+print("thread tool saw f", tseen.count("f"))
+'''
+
+
+def test_program_with_its_own_profilers(tmp_path):
+    prog = write(tmp_path / "tools.py", TOOLS)
+    direct = run_python([str(prog)])
+    assert direct.returncode == 0, direct.stderr
+    out = tmp_path / "t.prof"
+    r = pyrometer("run", "-o", str(out), str(prog))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == direct.stdout
+    assert r.stderr.strip().splitlines() == [f"pyrometer: profile written to {out}"]
+    stats = names(pstats.Stats(str(out)).stats)
+    got = {n: stats[("tools.py", n)][1] for n in "fghk"}
+    assert got == {"f": 4100, "g": 1000, "h": 5, "k": 5}
+
+
+COVERED = '''
+import os, sys, io
+import coverage
+here = os.path.dirname(os.path.abspath(__file__))
+cov = coverage.Coverage(data_file=None, include=[os.path.join(here, "covtarget.py")])
+cov.start()
+import covtarget
+covtarget.run()
+cov.stop()
+print("coverage %.0f" % cov.report(file=io.StringIO()))
+lines = []
+def tracer(frame, event, arg):
+    if event == "line" and frame.f_code.co_name == "hot":
+        lines.append(frame.f_lineno)
+    return tracer
+sys.settrace(tracer)
+covtarget.hot(3)
+sys.settrace(None)
+print("settrace saw", len(lines), "lines")
+'''
+
+COVTARGET = '''
+def hot(n):
+    t = 0
+    for i in range(n):
+        t += i
+    return t
+
+def cold(x):
+    if x > 100:
+        return "big"
+    return "small"
+
+def run():
+    hot(10)
+    cold(1)
+'''
+
+
+@pytest.mark.parametrize("mode", [["--lines-of", "hot"], ["--lines"], []])
+def test_coverage_and_settrace_beside_pyrometer(tmp_path, mode):
+    pytest.importorskip("coverage")
+    prog = write(tmp_path / "covprog.py", COVERED)
+    write(tmp_path / "covtarget.py", COVTARGET)
+    direct = run_python([str(prog)], cwd=tmp_path)
+    assert direct.returncode == 0, direct.stderr
+    assert direct.stdout.splitlines() == ["coverage 92", "settrace saw 9 lines"]
+    out = tmp_path / ("c.lines" if mode else "c.prof")
+    r = pyrometer("run", *mode, "-o", str(out), str(prog), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == direct.stdout
+    if mode == ["--lines-of", "hot"]:
+        rep = pyrometer("report", str(out)).stdout
+        body = [line.split() for line in rep.splitlines() if line.strip().startswith("4 ")]
+        assert body and body[0][1] == "15", rep    # `for` line: 11 + 4 hits
+    elif not mode:
+        stats = names(pstats.Stats(str(out)).stats)
+        assert stats[("covtarget.py", "hot")][:2] == (2, 2)
+
+
+DEEP = '''
+import sys
+sys.setrecursionlimit(200000)
+
+def down(n):
+    if n == 0:
+        return 0
+    return down(n - 1) + 1
+
+def other(n):
+    return n + 1
+
+print(down(int(sys.argv[1])), other(1))
+'''
+
+
+def deep_depths():
+    # 3.9 and 3.10 recurse on the C stack for every Python call: plain
+    # Python itself dies a little past 20 000 there.
+    return [20000, 50000] if sys.version_info >= (3, 11) else [15000]
+
+
+@pytest.mark.parametrize("mode", [["--lines-of", "other"], ["--lines-of", "down"], []])
+def test_deep_recursion_never_crashes(tmp_path, mode):
+    prog = write(tmp_path / "deep.py", DEEP)
+    for depth in deep_depths():
+        direct = run_python([str(prog), str(depth)])
+        assert direct.returncode == 0, direct.stderr
+        out = tmp_path / ("d.lines" if mode else "d.prof")
+        r = pyrometer("run", *mode, "-o", str(out), str(prog), str(depth))
+        assert r.returncode == 0, (depth, r.returncode, r.stderr[-2000:])
+        assert r.stdout == direct.stdout
+        if mode == ["--lines-of", "down"]:
+            rep = pyrometer("report", str(out)).stdout
+            hits = [line.split() for line in rep.splitlines()
+                    if line.strip().endswith("if n == 0:")]
+            assert hits[0][1] == str(depth + 1), rep
+
+
+MANY = '''
+def main():
+    src = "\\n".join("def f%d(k):\\n    return k + %d" % (i, i) for i in range(3000))
+    ns = {}
+    exec(compile(src, "generated.py", "exec"), ns)
+    funcs = [ns["f%d" % i] for i in range(3000)]
+    for rounds in range(3):
+        for f in funcs[: 1000 * (rounds + 1)]:
+            f(rounds)
+'''
+
+
+def test_a_parent_with_thousands_of_children_counts_as_cprofile(profile_program):
+    """Past 16 children a parent finds them through the child index."""
+    from conftest import counts, edges
+    ours = profile_program(MANY)
+    theirs = profile_program(MANY, "cprofile")
+    assert counts(ours) == counts(theirs)
+    assert edges(ours) == edges(theirs)
+    assert sum(1 for k in counts(ours) if k[0] == "generated.py") == 3000

@@ -62,6 +62,11 @@ def notes_for(profiler):
     if info["out_of_memory"]:
         notes.append("pyrometer: memory ran out while profiling; "
                      "profiling stopped early and these statistics are partial")
+    if info.get("hook_taken_back_late"):
+        notes.append(f"pyrometer: the program replaced the profile hook "
+                     f"{info['hook_taken_back_late']} time(s) while a debugger or coverage "
+                     "held the trace hook; calls made before pyrometer took it back (within "
+                     f"{info['hook_late_seconds'] * 1e6:.0f} microseconds each time) are missing")
     if info["folded_calls"]:
         notes.append(f"pyrometer: {info['folded_calls']} recursive calls were folded "
                      "onto their ancestors in the call tree (function statistics are exact)")

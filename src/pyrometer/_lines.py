@@ -117,8 +117,15 @@ class LineProfiler(_engine.LineProfiler):
         meta = {"python": platform.python_version(), "clock": info["clock"],
                 "compensated": "yes" if info["compensate"] else "no",
                 "event_source": info["event_source"]}
+        notes = []
         if info["out_of_memory"]:
-            meta["note"] = "memory ran out: profiling stopped early, the counts are partial"
+            notes.append("memory ran out: profiling stopped early, the counts are partial")
+        if info.get("deep_calls"):
+            notes.append(f"recursion went deeper than the line hook can follow on the C "
+                         f"stack {info['deep_calls']} time(s): below that depth, calls were "
+                         "not told apart from the frame that made them")
+        if notes:
+            meta["note"] = "; ".join(notes)
         return {"unit": UNIT, "meta": meta, "functions": functions}
 
     def report(self, unit=1e-6, show_zero=False):

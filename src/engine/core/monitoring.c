@@ -43,9 +43,11 @@ PyObject *pyro_monitoring(void)
     return mon;
 }
 
-/* Tool ids in order of preference: PROFILER first, the debugger's and
- * coverage's last. */
-static const int tool_preference[] = {2, 3, 4, 5, 1, 0};
+/* Tool ids in order of preference: the ones CPython names for no tool
+ * first, so that the program's own cProfile (PROFILER_ID), coverage
+ * (COVERAGE_ID) or debugger (DEBUGGER_ID) still finds its id free; those
+ * only when every other one is taken. */
+static const int tool_preference[] = {3, 4, 5, 2, 1, 0};
 
 int pyro_claim_tool(PyObject *mon)
 {

@@ -38,6 +38,8 @@ void pyro_state_clear(pyro_state *st)
     }
     st->chunks = NULL;
     st->node_count = 0;
+    PyMem_RawFree(st->children.slots);
+    memset(&st->children, 0, sizeof(st->children));
     pyro_thread *th = st->threads;
     while (th != NULL) {
         pyro_thread *next = th->next;
@@ -115,6 +117,58 @@ int pyro_for_each_node(pyro_state *st, pyro_node_visit visit, void *arg)
     return 0;
 }
 
+/* ---- the child index ---------------------------------------------------- */
+
+static inline size_t child_hash(const pyro_node *parent, const void *key)
+{
+    uint64_t h = (uint64_t)(uintptr_t)parent * 0x9E3779B97F4A7C15ull
+                 ^ (uint64_t)(uintptr_t)key * 0xC2B2AE3D27D4EB4Full;
+    return (size_t)(h ^ (h >> 29));
+}
+
+static pyro_node *child_lookup(pyro_child_index *ix, const pyro_node *parent, const void *key)
+{
+    if (ix->cap == 0)
+        return NULL;
+    size_t mask = ix->cap - 1;
+    for (size_t i = child_hash(parent, key) & mask;; i = (i + 1) & mask) {
+        pyro_node *n = ix->slots[i];
+        if (n == NULL)
+            return NULL;
+        if (n->parent == parent && n->key == key)
+            return n;
+    }
+}
+
+static void child_put(pyro_child_index *ix, pyro_node *n)
+{
+    size_t mask = ix->cap - 1;
+    size_t i = child_hash(n->parent, n->key) & mask;
+    while (ix->slots[i] != NULL)
+        i = (i + 1) & mask;
+    ix->slots[i] = n;
+    ix->used++;
+}
+
+/* 0, or -1 when memory ran out. */
+static int child_index_add(pyro_child_index *ix, pyro_node *n)
+{
+    if ((ix->used + 1) * 2 > ix->cap) {
+        size_t cap = ix->cap ? ix->cap * 2 : 1024;
+        pyro_node **slots = PyMem_RawCalloc(cap, sizeof(*slots));
+        if (slots == NULL)
+            return -1;
+        pyro_child_index bigger = {slots, cap, 0};
+        for (size_t i = 0; i < ix->cap; i++)
+            if (ix->slots[i] != NULL)
+                child_put(&bigger, ix->slots[i]);
+        PyMem_RawFree(ix->slots);
+        *ix = bigger;
+    }
+    child_put(ix, n);
+    return 0;
+}
+
 /* The nearest ancestor of `parent` (itself included) that was called as
  * caller->f with the same caller function as `parent`: the pair
  * (parent's function -> f) is then already on the path. */
@@ -143,13 +197,22 @@ pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
 {
     (void)th;
     pyro_node *prev = parent->last_hit;
-    for (pyro_node *c = parent->first_child; c != NULL; c = c->next_sibling) {
-        if (c->key == key) {
-            if (prev != NULL)
-                prev->succ = c;
-            parent->last_hit = c;
-            return c;
-        }
+    pyro_node *found = NULL;
+    if (parent->nchildren > PYRO_CHILD_SCAN) {
+        found = child_lookup(&st->children, parent, key);
+    }
+    else {
+        for (pyro_node *c = parent->first_child; c != NULL; c = c->next_sibling)
+            if (c->key == key) {
+                found = c;
+                break;
+            }
+    }
+    if (found != NULL) {
+        if (prev != NULL)
+            prev->succ = found;
+        parent->last_hit = found;
+        return found;
     }
 
     pyro_func *f = kind != PYRO_PY
@@ -177,6 +240,20 @@ pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
     }
     n->next_sibling = parent->first_child;
     parent->first_child = n;
+    if (++parent->nchildren > PYRO_CHILD_SCAN) {
+        /* Index the children: all of them when the list grows past the
+         * scan, the new one after that. */
+        pyro_node *c = parent->nchildren == PYRO_CHILD_SCAN + 1 ? n : NULL;
+        int failed = 0;
+        for (pyro_node *x = c; x != NULL && !failed; x = x->next_sibling)
+            failed = child_index_add(&st->children, x) < 0;
+        if (c == NULL)
+            failed = child_index_add(&st->children, n) < 0;
+        if (failed) {
+            parent->nchildren = 0;   /* back to the list, which still has them all */
+            pyro_out_of_memory(st);
+        }
+    }
     if (prev != NULL)
         prev->succ = n;
     parent->last_hit = n;
@@ -329,6 +406,21 @@ void pyro_leave_slow(pyro_thread *th, const void *key, int64_t now)
     if (i <= 1)
         return;
     while (th->depth >= i)
+        pop(th, now);
+}
+
+void pyro_resync(pyro_state *st, const void *running)
+{
+    pyro_thread *th = pyro_thread_current(st);
+    if (th == NULL)
+        return;
+    uint32_t i = th->depth;
+    while (i > 1 && th->stack[i - 1].node->key != running)
+        i--;
+    if (i <= 1 || i == th->depth)
+        return;
+    int64_t now = pyro_now(th);
+    while (th->depth > i)
         pop(th, now);
 }
 

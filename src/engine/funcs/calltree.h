@@ -40,6 +40,7 @@ struct pyro_node {
     uint32_t func_id;
     uint32_t depth;
     uint32_t active;           /* folded mode: activations open on the stack */
+    uint32_t nchildren;        /* past PYRO_CHILD_SCAN, found through the child index */
     uint8_t func_recursive;    /* the function is already on the path above */
     uint8_t edge_recursive;    /* so is the caller->callee pair */
     uint8_t hidden;            /* under a call into pyrometer's own code */
@@ -73,6 +74,16 @@ struct pyro_thread {
 
 typedef struct pyro_chunk pyro_chunk;
 
+/* A parent with more children than this finds them through a hash of
+ * (parent, key) rather than by walking its list: a module that calls 50 000
+ * functions would otherwise cost the square of that to first see them. */
+#define PYRO_CHILD_SCAN 16
+
+typedef struct {
+    pyro_node **slots;         /* open addressing; NULL is free */
+    size_t cap, used;          /* cap a power of two, or 0 */
+} pyro_child_index;
+
 /* Event kinds for the per-event cost tables: a Python function, a built-in
  * function, a built-in type's method called on an object (the interpreter
  * pays for the method's binding while hooks are on: a temporary bound
@@ -83,6 +94,7 @@ enum { PYRO_PY = 0, PYRO_C = 1, PYRO_C_METHOD = 2, PYRO_KINDS = 3 };
 typedef struct pyro_state {
     pyro_functable funcs;
     pyro_chunk *chunks;        /* node arena */
+    pyro_child_index children; /* (parent, key) -> child, for parents with many */
     size_t node_count;
     pyro_thread *threads;
     uint64_t epoch;            /* which thread list the TLS cache points into */
@@ -110,6 +122,10 @@ pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
 void pyro_enter_slow(pyro_state *st, pyro_thread *th, pyro_node *child, int64_t now);
 void pyro_leave_slow(pyro_thread *th, const void *key, int64_t now);
 void pyro_out_of_memory(pyro_state *st);
+/* The current thread runs the function whose key is `running`: frames
+ * above its last one on the stack ended unseen (a hook was away); they
+ * end now.  Nothing happens if it is not on the stack. */
+void pyro_resync(pyro_state *st, const void *running);
 /* Close every open frame of every thread, as cProfile does on disable. */
 void pyro_flush_all(pyro_state *st);
 

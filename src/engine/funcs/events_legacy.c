@@ -1,9 +1,8 @@
-/* events_legacy.c: the event source on 3.9-3.11, through PyEval_SetProfile.
- *
- * The hook is per thread: it is set on the enabling thread, and a
- * trampoline given to threading.setprofile() sets it on each thread
- * started while profiling. */
+/* events_legacy.c: the event source on 3.9-3.11, through the profile slot
+ * of each thread (hooks/profile_hook.c shares it with the program's own
+ * profile functions). */
 #include "profiler.h"
+#include "profile_hook.h"
 
 #if !PYRO_HAVE_MONITORING
 
@@ -16,14 +15,13 @@ static inline int c_kind(PyObject *cfunc)
     return bound == NULL || PyModule_CheckExact(bound) ? PYRO_C : PYRO_C_METHOD;
 }
 
+/* `obj` is NULL, or the object of a profile function of the program's that
+ * shares this thread's slot. */
 static int on_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
-    pyro_profiler *p = (pyro_profiler *)obj;
-    if (PYRO_UNLIKELY(!p->enabled)) {
-        /* A thread still carrying the hook after disable(). */
-        PyEval_SetProfile(NULL, NULL);
-        return 0;
-    }
+    pyro_profiler *p = pyro_active;
+    if (PYRO_UNLIKELY(p == NULL || !p->enabled))
+        return pyro_profile_pass_on(obj, frame, what, arg);
     switch (what) {
     case PyTrace_CALL: {
         PyCodeObject *code = pyro_frame_code(frame);
@@ -43,65 +41,28 @@ static int on_event(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg
             pyro_leave(&p->st, c_kind(arg), ((PyCFunctionObject *)arg)->m_ml);
         break;
     }
-    return 0;
+    return pyro_profile_pass_on(obj, frame, what, arg);
 }
 
-/* threading.setprofile() target: runs once in each new thread, swaps in
- * the C hook and records the event it was called for. */
-static PyObject *thread_trampoline(PyObject *self, PyObject *args)
+/* The slot came back after the program's tool held it: calls that ended
+ * meanwhile end now. */
+static void resync(PyFrameObject *running)
 {
-    PyObject *frame, *event, *arg;
-    pyro_profiler *p = (pyro_profiler *)self;
-    if (!PyArg_ParseTuple(args, "OOO", &frame, &event, &arg))
-        return NULL;
-    if (!p->enabled) {
-        PyEval_SetProfile(NULL, NULL);
-        Py_RETURN_NONE;
-    }
-    PyEval_SetProfile(on_event, self);
-    if (PyFrame_Check(frame) && PyUnicode_Check(event)
-        && PyUnicode_CompareWithASCIIString(event, "call") == 0)
-        on_event(self, (PyFrameObject *)frame, PyTrace_CALL, Py_None);
-    Py_RETURN_NONE;
-}
-
-static PyMethodDef trampoline_def = {"_thread_hook", thread_trampoline, METH_VARARGS, NULL};
-
-static int set_thread_hook(PyObject *hook)
-{
-    PyObject *threading = PyImport_ImportModule("threading");
-    if (threading == NULL)
-        return -1;
-    PyObject *r = PyObject_CallMethod(threading, "setprofile", "O", hook);
-    Py_DECREF(threading);
-    if (r == NULL)
-        return -1;
-    Py_DECREF(r);
-    return 0;
+    pyro_profiler *p = pyro_active;
+    if (p != NULL && p->enabled && running != NULL)
+        pyro_resync(&p->st, pyro_frame_code(running));
 }
 
 int pyro_events_start(pyro_profiler *p)
 {
-    PyObject *hook = PyCFunction_New(&trampoline_def, (PyObject *)p);
-    if (hook == NULL)
-        return -1;
-    int rc = set_thread_hook(hook);
-    Py_DECREF(hook);
-    if (rc < 0)
-        return -1;
-    PyEval_SetProfile(on_event, (PyObject *)p);
-    return 0;
+    (void)p;
+    return pyro_profile_hook_start(on_event, resync);
 }
 
 void pyro_events_stop(pyro_profiler *p)
 {
     (void)p;
-    pyro_saved_exc exc;
-    pyro_exc_save(&exc);
-    PyEval_SetProfile(NULL, NULL);
-    if (set_thread_hook(Py_None) < 0)
-        PyErr_Clear();
-    pyro_exc_restore(&exc);
+    pyro_profile_hook_stop();
 }
 
 #endif /* !PYRO_HAVE_MONITORING */

@@ -2,6 +2,7 @@
 #include "profiler.h"
 #include "prof_file.h"
 #include "tree_file.h"
+#include "profile_hook.h"
 
 pyro_profiler *pyro_active;
 
@@ -244,8 +245,19 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
     uint64_t folded = 0;
     pyro_for_each_node(&self->st, count_folded, &folded);
     double spt = self->calibrated ? pyro_clock_seconds_per_tick() : 0.0;
+    /* Before 3.12: how the program's own profile functions shared the
+     * slot (always at once on 3.12+, where tools have ids of their own). */
+    unsigned long long shared = 0, late = 0;
+    double late_seconds = 0.0;
+#if !PYRO_HAVE_MONITORING
+    pyro_profile_hook_stats hs;
+    pyro_profile_hook_get_stats(&hs);
+    shared = hs.shared;
+    late = hs.late;
+    late_seconds = hs.late_seconds;
+#endif
     return Py_BuildValue(
-        "{s:s,s:O,s:O,s:O,s:K,s:K,s:I,s:d,s:{s:d,s:d,s:d,s:d,s:d,s:d}}",
+        "{s:s,s:O,s:O,s:O,s:K,s:K,s:I,s:d,s:K,s:K,s:d,s:{s:d,s:d,s:d,s:d,s:d,s:d}}",
         "clock", self->calibrated ? pyro_clock_name() : self->clock,
         "builtins", self->builtins ? Py_True : Py_False,
         "compensate", self->compensate ? Py_True : Py_False,
@@ -254,6 +266,9 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
         "nodes", (unsigned long long)self->st.node_count,
         "functions", (unsigned int)self->st.funcs.count,
         "slowdown", self->slowdown,
+        "hook_shared", shared,
+        "hook_taken_back_late", late,
+        "hook_late_seconds", late_seconds,
         "overhead_ns",
         "python_enter", self->measured_enter[PYRO_PY] * spt * 1e9,
         "python_leave", self->measured_leave[PYRO_PY] * spt * 1e9,

@@ -1,10 +1,10 @@
 /* name_watch.c: an audit hook on "exec" that calls back before code naming
  * a watched global runs (see name_watch.h). */
 #include "name_watch.h"
+#include "audit.h"
 
 static PyObject *watched_name;       /* str, or NULL: no watch */
 static PyObject *watched_callback;
-static int hook_added;
 static int in_callback;              /* the callback imports and runs code too */
 
 /* Code objects nest as deep as the source's functions and classes; past
@@ -45,31 +45,24 @@ static int code_names(PyObject *code, PyObject *name, int depth)
     return found;
 }
 
-/* Never fails: a hook that returned -1 would make exec() raise in the
- * program. */
-static int audit_hook(const char *event, PyObject *args, void *data)
+/* Before exec() runs a code object (imports included). */
+static void on_exec(const char *event, PyObject *args)
 {
-    (void)data;
-    if (watched_name == NULL || in_callback || event[0] != 'e' || strcmp(event, "exec") != 0)
-        return 0;
+    (void)event;
+    if (watched_name == NULL || in_callback)
+        return;
     if (!PyTuple_Check(args) || PyTuple_GET_SIZE(args) < 1)
-        return 0;
+        return;
     PyObject *code = PyTuple_GET_ITEM(args, 0);
-    if (!PyCode_Check(code))
-        return 0;
-    pyro_saved_exc exc;
-    pyro_exc_save(&exc);
-    if (code_names(code, watched_name, 0)) {
-        PyObject *cb = Py_NewRef(watched_callback);
-        in_callback = 1;
-        PyObject *r = PyObject_CallOneArg(cb, code);
-        in_callback = 0;
-        Py_DECREF(cb);
-        Py_XDECREF(r);
-        PyErr_Clear();
-    }
-    pyro_exc_restore(&exc);
-    return 0;
+    if (!PyCode_Check(code) || !code_names(code, watched_name, 0))
+        return;
+    PyObject *cb = Py_NewRef(watched_callback);
+    in_callback = 1;
+    PyObject *r = PyObject_CallOneArg(cb, code);
+    in_callback = 0;
+    Py_DECREF(cb);
+    Py_XDECREF(r);
+    PyErr_Clear();
 }
 
 PyObject *pyro_py_name_watch(PyObject *module, PyObject *args)
@@ -82,12 +75,8 @@ PyObject *pyro_py_name_watch(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "name_watch: callback must be callable");
         return NULL;
     }
-    /* Audit hooks cannot be removed: add ours once, and let it idle. */
-    if (!hook_added) {
-        if (PySys_AddAuditHook(audit_hook, NULL) < 0)
-            return NULL;
-        hook_added = 1;
-    }
+    if (pyro_audit_subscribe("exec", on_exec) < 0)
+        return NULL;
     Py_XSETREF(watched_name, Py_NewRef(name));
     Py_XSETREF(watched_callback, Py_NewRef(callback));
     Py_RETURN_NONE;

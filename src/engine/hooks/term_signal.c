@@ -1,6 +1,8 @@
 /* term_signal.c: SIGTERM -> a pipe -> a thread that saves the profile (see
  * term_signal.h). */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1   /* pipe2; Python.h defines it too */
+#endif
 #include "term_signal.h"
 
 #ifndef _WIN32

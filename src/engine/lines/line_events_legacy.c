@@ -12,9 +12,17 @@
  * put at the bottom of the stack and leave it at their return event: the
  * trace function sees those of selected code; only when a selected one
  * waits below one that is not does a profile function watch their returns
- * too, until no selected one is left. */
+ * too, until no selected one is left.
+ *
+ * The trace slot is shared with the program's own trace function (a
+ * debugger, coverage): ours is set with the program's object, so
+ * sys.gettrace() still gives the program what it set, and passes every
+ * event on to the program's function; while other code runs, the slot holds
+ * the program's function alone, as without us. */
 #include "lineprofiler.h"
 #include "compat_eval.h"
+
+#include <pthread.h>
 
 #if !PYRO_HAVE_MONITORING
 
@@ -28,21 +36,84 @@ static uint64_t hook_session = 0;
 
 static int on_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg);
 
-static void set_tracing(pyro_line_profiler *p, pyro_line_thread *th, int on)
+/* ---- deep recursion ------------------------------------------------------
+ * The hook adds C stack to every nested Python call (on 3.11, which
+ * otherwise runs Python-to-Python calls without the C stack, all of it).
+ * Past a nesting that the thread's stack can take for sure, the hook steps
+ * aside until the call that went too deep returns: deeper frames run as
+ * without a profiler and are not line-profiled (the notes say so). */
+#if PY_VERSION_HEX >= 0x030B0000
+#define NESTING_CAP 3000       /* inlined calls cost plain Python no C stack */
+#else
+#define NESTING_CAP 250        /* each level costs C stack anyway: add little to it */
+#endif
+#define STACK_PER_LEVEL 640    /* bytes: more than hook + frame evaluation take */
+
+static pyro_line_thread *stepped_aside;   /* the thread that went too deep */
+
+/* How deep this thread may nest through the hook: a quarter of its stack. */
+static uint32_t nesting_cap(void)
 {
-    th->tracing = (uint8_t)on;
-    if (on)
-        PyEval_SetTrace(on_trace, (PyObject *)p);
-    else
-        PyEval_SetTrace(NULL, NULL);
+    size_t size = 8u << 20;
+#ifdef __linux__
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        void *addr;
+        size_t got;
+        if (pthread_attr_getstack(&attr, &addr, &got) == 0 && got > 0)
+            size = got;
+        pthread_attr_destroy(&attr);
+    }
+#endif
+    size_t cap = size / 4 / STACK_PER_LEVEL;
+    return cap < NESTING_CAP ? (uint32_t)cap : NESTING_CAP;
 }
 
-/* Trace while the frame on top of the stack is selected. */
+/* What the program has put in this thread's trace slot since we last
+ * looked, if anything: it is kept, and gets every event. */
+static void adopt_theirs(pyro_line_thread *th, PyThreadState *ts)
+{
+    Py_tracefunc f = ts->c_tracefunc;
+    if (f == on_trace)
+        return;
+    PyObject *o = ts->c_traceobj;
+    th->their_trace = f;
+    Py_XINCREF(o);
+    Py_XSETREF(th->their_obj, o);
+}
+
+static void set_tracing(pyro_line_thread *th, int on)
+{
+    PyThreadState *ts = PyThreadState_Get();
+    adopt_theirs(th, ts);
+    th->tracing = (uint8_t)on;
+    pyro_saved_exc exc;
+    pyro_exc_save(&exc);
+    if (on)
+        PyEval_SetTrace(on_trace, th->their_obj);
+    else
+        PyEval_SetTrace(th->their_trace, th->their_obj);
+    PyErr_Clear();
+    pyro_exc_restore(&exc);
+}
+
+/* Trace while the frame on top of the stack is selected (and take the slot
+ * back if the program replaced our function in it meanwhile). */
 static inline void follow_top(pyro_line_profiler *p, pyro_line_thread *th)
 {
+    (void)p;
     int want = th->depth > 0 && th->stack[th->depth - 1].rec != NULL;
-    if (want != th->tracing)
-        set_tracing(p, th, want);
+    if (want != th->tracing || (want && PyThreadState_Get()->c_tracefunc != on_trace))
+        set_tracing(th, want);
+}
+
+/* Events of a thread whose slot holds the program's trace function too. */
+static inline int pass_on(pyro_line_thread *th, PyObject *obj, PyFrameObject *frame, int what,
+                          PyObject *arg)
+{
+    if (PYRO_LIKELY(obj == NULL) || th == NULL || th->their_obj != obj || th->their_trace == NULL)
+        return 0;
+    return th->their_trace(obj, frame, what, arg);
 }
 
 /* Whether a selected frame that was running when profiling began waits
@@ -100,22 +171,20 @@ static int seed_watch(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
 
 static int on_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
-    (void)arg;
-    pyro_line_profiler *p = (pyro_line_profiler *)obj;
-    if (PYRO_UNLIKELY(!p->enabled)) {
-        PyEval_SetTrace(NULL, NULL);
+    pyro_line_profiler *p = pyro_line_active;
+    pyro_line_thread *th = p != NULL && p->tool_id == 0 ? pyro_line_thread_current(&p->ls) : NULL;
+    if (PYRO_UNLIKELY(th == NULL)) {
+        if (obj == NULL)
+            PyEval_SetTrace(NULL, NULL);   /* a thread left over from a stop */
         return 0;
     }
-    pyro_line_thread *th = pyro_line_thread_current(&p->ls);
-    if (PYRO_UNLIKELY(th == NULL))
-        return 0;
     if (PYRO_LIKELY(what == PyTrace_LINE)) {
         pyro_line_event(&p->ls, th, (PyObject *)pyro_frame_code(frame), pyro_frame_traced_line(frame));
     }
     else if (what == PyTrace_RETURN && th->depth > 0 && th->depth <= th->seeded) {
         seeded_return(p, th, frame);   /* one that was running when profiling began */
     }
-    return 0;
+    return pass_on(th, obj, frame, what, arg);
 }
 
 static inline pyro_code_lines *record(pyro_line_profiler *p, pyro_eval_frame *f)
@@ -127,12 +196,41 @@ static inline pyro_code_lines *record(pyro_line_profiler *p, pyro_eval_frame *f)
     return rec;
 }
 
+static PyObject *eval_hook(PyThreadState *ts, pyro_eval_frame *f, int throwflag);
+
+/* The frame would nest too deep: it and what it calls run without us. */
+static PyObject *step_aside(pyro_line_profiler *p, pyro_line_thread *th, PyThreadState *ts, pyro_eval_frame *f,
+                            int throwflag)
+{
+    PyInterpreterState *interp = PyInterpreterState_Get();
+    int mine = stepped_aside == NULL
+        && _PyInterpreterState_GetEvalFrameFunc(interp) == (_PyFrameEvalFunction)eval_hook;
+    uint64_t session = hook_session;
+    if (mine) {
+        stepped_aside = th;
+        p->deep_calls++;
+        _PyInterpreterState_SetEvalFrameFunc(interp, prev_eval);
+    }
+    PyObject *result = prev_eval(ts, f, throwflag);
+    if (mine && stepped_aside == th) {
+        stepped_aside = NULL;
+        if (session == hook_session && hook_installed)
+            _PyInterpreterState_SetEvalFrameFunc(interp, (_PyFrameEvalFunction)eval_hook);
+    }
+    return result;
+}
+
 static PyObject *eval_hook(PyThreadState *ts, pyro_eval_frame *f, int throwflag)
 {
     pyro_line_profiler *p = pyro_line_active;
     pyro_line_thread *th = p != NULL && p->tool_id == 0 ? pyro_line_thread_current(&p->ls) : NULL;
     if (PYRO_UNLIKELY(th == NULL))
         return prev_eval(ts, f, throwflag);
+    if (PYRO_UNLIKELY(th->nested >= th->max_nested)) {
+        if (th->max_nested == 0 && (th->max_nested = nesting_cap()) > th->nested)
+            return eval_hook(ts, f, throwflag);
+        return step_aside(p, th, ts, f, throwflag);
+    }
     uint64_t session = hook_session;
     uint32_t depth = th->depth;
     pyro_code_lines *rec = record(p, f);
@@ -149,7 +247,11 @@ static PyObject *eval_hook(PyThreadState *ts, pyro_eval_frame *f, int throwflag)
         pyro_line_push(&p->ls, th, rec, line, now);
     }
     follow_top(p, th);
+    th->nested++;
     PyObject *result = prev_eval(ts, f, throwflag);
+    /* `th` is gone if profiling stopped (and maybe started again) meanwhile. */
+    if (PYRO_LIKELY(session == hook_session))
+        th->nested--;
     /* Unless profiling stopped (or stopped and started again) meanwhile:
      * the frame returned, yielded or raised; its caller goes on. */
     if (PYRO_LIKELY(session == hook_session && th->depth > depth)) {
@@ -257,17 +359,33 @@ void pyro_line_events_stop(pyro_line_profiler *p)
         _PyInterpreterState_SetEvalFrameFunc(interp, prev_eval);
         hook_installed = 0;
     }
+    else if (stepped_aside != NULL) {
+        hook_installed = 0;     /* stepped aside for deep recursion: stays off */
+        stepped_aside = NULL;
+    }
     pyro_line_thread *th = p->ls.nomemory ? NULL : pyro_line_thread_current(&p->ls);
-    if (th == NULL || th->tracing)
-        PyEval_SetTrace(NULL, NULL);
     if (th != NULL && th->watching) {
         th->watching = 0;
         PyEval_SetProfile(NULL, NULL);   /* the watch of the seeded frames */
     }
-    /* Other threads drop their trace function at their next event. */
+    /* Every thread's trace slot goes back to what the program put there. */
+    PyThreadState *me = PyThreadState_Get();
+    for (PyThreadState *ts = PyInterpreterState_ThreadHead(me->interp); ts != NULL;
+         ts = PyThreadState_Next(ts)) {
+        if (ts->c_tracefunc != on_trace)
+            continue;
+        pyro_line_thread *t = p->ls.threads;
+        while (t != NULL && t->ts != ts)
+            t = t->next;
+        if (_PyEval_SetTrace(ts, t != NULL ? t->their_trace : NULL,
+                             t != NULL ? t->their_obj : NULL) < 0)
+            PyErr_Clear();
+    }
     for (pyro_line_thread *t = p->ls.threads; t != NULL; t = t->next) {
         t->tracing = 0;
         t->seeded = 0;
+        t->their_trace = NULL;
+        Py_CLEAR(t->their_obj);
     }
     pyro_exc_restore(&exc);
     p->tool_id = -1;

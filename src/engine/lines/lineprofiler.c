@@ -443,13 +443,14 @@ static PyObject *lp_info(pyro_line_profiler *self, PyObject *unused)
     (void)unused;
     double ns = self->calibrated ? pyro_clock_seconds_per_tick() * 1e9 : 0.0;
     return Py_BuildValue(
-        "{s:s,s:O,s:O,s:n,s:d,s:s,s:{s:d,s:d,s:d,s:d,s:d}}",
+        "{s:s,s:O,s:O,s:n,s:d,s:s,s:K,s:{s:d,s:d,s:d,s:d,s:d}}",
         "clock", self->calibrated ? pyro_clock_name() : self->clock,
         "compensate", self->compensate ? Py_True : Py_False,
         "out_of_memory", self->ls.nomemory ? Py_True : Py_False,
         "functions", self->nrecs,
         "slowdown", self->slowdown,
         "event_source", PYRO_HAVE_MONITORING ? "sys.monitoring" : "eval-frame hook+SetTrace",
+        "deep_calls", (unsigned long long)self->deep_calls,
         "overhead_ns",
         "line", self->measured[PYRO_LCOST_LINE] * ns,
         "enter", self->measured[PYRO_LCOST_ENTER] * ns,

@@ -24,6 +24,8 @@ typedef struct {
     PyObject *disable;         /* sys.monitoring.DISABLE, 3.12+ */
     int64_t measured[PYRO_LCOST_N];   /* calibration results, ticks */
     double slowdown;           /* how much slower traced code runs (>= 1) */
+    uint64_t deep_calls;       /* 3.9-3.11: calls too deep for the C stack with our
+                                  hook, run (with what they called) without it */
     PyObject *weakreflist;
 } pyro_line_profiler;
 

@@ -21,6 +21,7 @@ void pyro_line_state_clear(pyro_line_state *ls)
         pyro_line_thread *next = th->next;
         PyMem_RawFree(th->stack);
         PyMem_RawFree(th->seed_frames);
+        Py_XDECREF(th->their_obj);
         PyMem_RawFree(th);
         th = next;
     }
@@ -50,6 +51,7 @@ pyro_line_thread *pyro_line_thread_attach(pyro_line_state *ls)
         pyro_line_out_of_memory(ls);
         return NULL;
     }
+    th->ts = PyThreadState_Get();
     th->next = ls->threads;
     ls->threads = th;
     pyro_line_tls_thread = th;

@@ -60,6 +60,11 @@ struct pyro_line_thread {
     void **seed_frames;        /* 3.9-3.11: their frame objects, compared by
                                   identity only */
     uint8_t watching;          /* 3.9-3.11: a profile function watches them */
+    PyThreadState *ts;         /* 3.9-3.11: the thread, compared by address only */
+    uint32_t nested;           /* 3.9-3.11: frames evaluated through our hook, nested */
+    uint32_t max_nested;       /* 3.9-3.11: past this the hook steps aside; 0 unknown */
+    Py_tracefunc their_trace;  /* 3.9-3.11: the program's own trace function on */
+    PyObject *their_obj;       /* this thread (a debugger, coverage), strong */
     int64_t overhead;          /* profiler cost so far, taken off the clock */
     pyro_line_thread *next;
 };
