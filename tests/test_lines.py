@@ -308,3 +308,45 @@ def test_write_is_atomic_on_bad_stats(tmp_path):
         _engine.write_lines(str(out), {"unit": 1e-9, "functions": [{"file": 1}]})
     assert out.read_bytes() == b"keep me"
     assert os.listdir(tmp_path) == ["x.lines"]
+
+
+def long_program(blocks):
+    """A program whose functions are long enough that 3.12 numbers their
+    lines slowly (pyrometer then counts them from INSTRUCTION events):
+    loops, branches, a generator, exceptions, comprehensions, blocks times."""
+    body = []
+    for i in range(blocks):
+        body += [
+            f"    total += {i}",
+            f"    for k in range(3):",
+            f"        if (k + {i}) % 2:",
+            f"            total += k",
+            f"        else:",
+            f"            total -= 1",
+            f"    while total > {1000 + i}:",
+            f"        total -= 7",
+            f"    try:",
+            f"        if {i} % 5 == 0:",
+            f"            raise ValueError({i})",
+            f"    except ValueError:",
+            f"        total += 2",
+            f"    total += sum([j for j in range(2)]); total += 1",
+            f"    total += len(list(gen({i} % 3)))",
+        ]
+    gen = ["def gen(n):"] + [f"    yield {i}" if i % 2 else f"    if n > {i % 4}:\n        yield -1"
+                             for i in range(120)]
+    return "\n".join(gen + ["", "def long_one():", "    total = 0"] + body
+                     + ["    return total", "", "SELECTED = ['long_one', 'gen']", "",
+                        "def main():", "    for _ in range(3):", "        long_one()", ""])
+
+
+def test_hits_in_long_functions_equal_cpython_line_events(tmp_path):
+    prog = tmp_path / "long_prog.py"
+    prog.write_text(long_program(60))
+    results = {}
+    for which in ("reference", "pyrometer"):
+        r = run(["-c", DRIVER, which, prog])
+        assert r.returncode == 0, r.stderr
+        results[which] = json.loads(r.stdout)
+    assert len(results["reference"]) > 700
+    assert results["pyrometer"] == results["reference"]

@@ -182,6 +182,8 @@ static void release_records(pyro_line_profiler *p)
         Py_DECREF(rec->name);
         PyMem_RawFree(rec->counts);
         PyMem_RawFree(rec->resume);
+        PyMem_RawFree(rec->unit_line);
+        PyMem_RawFree(rec->line_start);
         PyMem_RawFree(rec);
     }
     PyMem_RawFree(p->recs);

@@ -106,6 +106,8 @@ int pyro_line_at_offset(pyro_code_lines *rec, int offset)
 {
     if (offset < 0)
         return -1;
+    if (rec->unit_line != NULL)
+        return offset / 2 < rec->nunits ? rec->unit_line[offset / 2] : -1;
     if (rec->resume == NULL) {
         rec->resume = PyMem_RawMalloc(PYRO_RESUME_SLOTS * sizeof(*rec->resume));
         if (rec->resume == NULL)   /* no cache: ask the interpreter each time */
