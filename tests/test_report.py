@@ -71,7 +71,10 @@ def assert_same(path, stats, sort, limit, mode, addresses=False):
         return
     got = ours_text(stats, files, sort, limit, mode)
     if addresses:
+        # The reader names the code object with its repr less the address:
+        # column widths computed from its length differ too.
         expected, got = ADDRESS.sub("", expected), ADDRESS.sub("", got)
+        expected, got = re.sub(r" {2,}", " ", expected), re.sub(r" {2,}", " ", got)
     if got != expected:
         import difflib
         diff = "".join(difflib.unified_diff(expected.splitlines(True), got.splitlines(True),
@@ -394,10 +397,21 @@ def test_load_cprofile_file(cprofile_file):
     assert _engine.load_stats(os.fsencode(cprofile_file)) == expected
 
 
+def code_named(obj):
+    """What the reader makes of a code object: its repr less the address."""
+    if isinstance(obj, tuple):
+        return tuple(code_named(o) for o in obj)
+    if isinstance(obj, dict):
+        return {code_named(k): code_named(v) for k, v in obj.items()}
+    if hasattr(obj, "co_code"):
+        return f'<code object {obj.co_name}, file "{obj.co_filename}", line {obj.co_firstlineno}>'
+    return obj
+
+
 def test_load_profile_module_file(profile_file):
     with open(profile_file, "rb") as f:
         expected = marshal.load(f)
-    assert _engine.load_stats(profile_file) == expected
+    assert _engine.load_stats(profile_file) == code_named(expected)
 
 
 @pytest.mark.parametrize("version", range(marshal.version + 1))

@@ -8,6 +8,7 @@ line_profiler's layout.
 import atexit
 import inspect
 import linecache
+import os
 import platform
 import sys
 import types
@@ -162,9 +163,8 @@ def load(path):
 
 def is_line_file(path):
     """Whether `path` starts like a saved line profile (OSError if unreadable)."""
-    magic = getattr(_engine, "LINES_MAGIC", b"")
-    with open(path, "rb") as f:
-        return bool(magic) and f.read(len(magic)) == magic
+    magic = _engine.LINES_MAGIC
+    return _engine.file_head(os.fspath(path), len(magic)) == magic
 
 
 # ---- the process-wide profiler behind @pyrometer.lines and `profile` -------

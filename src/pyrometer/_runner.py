@@ -25,6 +25,11 @@ class TargetError(Exception):
     pass
 
 
+# The exit status of a run whose program succeeded but whose profile could
+# not be saved (BSD's EX_IOERR); a program that failed keeps its own status.
+EXIT_SAVE_FAILED = 74
+
+
 def _new_main_module():
     """A fresh `__main__` as the interpreter makes it at start-up: its
     module attributes, `__annotations__` where the version adds it, and the
@@ -226,6 +231,7 @@ class Session:
         self.outfile = opts["outfile"]
         self.follow_fork = opts.get("follow_fork", False)
         self.failed_patterns = []
+        self.save_failed = False
         self.in_child = False
         self.forks = 0
         self.pid = os.getpid()
@@ -286,9 +292,20 @@ class Session:
                       file=sys.stderr)
                 self._note_children()
         except (OSError, ValueError) as exc:
-            print(f"pyrometer: error: could not save the profile: {exc}", file=sys.stderr)
-            return False
+            return self._save_failed(exc)
         return True
+
+    def _save_failed(self, exc):
+        """The profile is lost: say so, and make the exit status say so
+        (EXIT_SAVE_FAILED when the program itself succeeded)."""
+        self.save_failed = True
+        reason = str(exc)
+        if reason.startswith("pyrometer: "):
+            reason = reason[len("pyrometer: "):]
+        where = self.opts.get("outfile_shown") or "standard output"
+        print(f"pyrometer: error: the profile could not be saved to {where}: {reason}",
+              file=sys.stderr)
+        return False
 
     def _finish_lines(self, prof):
         unmatched = prof.unmatched_patterns()
@@ -318,8 +335,7 @@ class Session:
                       file=sys.stderr)
                 self._note_children()
         except (OSError, ValueError) as exc:
-            print(f"pyrometer: error: could not save the profile: {exc}", file=sys.stderr)
-            return False
+            return self._save_failed(exc)
         return True
 
     def _finish_child(self, prof):
@@ -476,6 +492,8 @@ def run(target, opts):
         session.finish()
         if session.failed_patterns and exc.code in (0, None):
             raise SystemExit(2) from None
+        if session.save_failed and exc.code in (0, None):
+            raise SystemExit(EXIT_SAVE_FAILED) from None
         raise exc.with_traceback(None)
     except KeyboardInterrupt as exc:
         interrupted = exc
@@ -490,6 +508,8 @@ def run(target, opts):
     session.finish()
     if session.failed_patterns and exit_code == 0:
         exit_code = 2   # bad input: the pattern names nothing
+    if session.save_failed and exit_code == 0:
+        exit_code = EXIT_SAVE_FAILED
     if interrupted is not None:
         print_exception(interrupted)
         sys.stdout.flush()

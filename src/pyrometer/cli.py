@@ -61,6 +61,24 @@ class UsageError(Exception):
     pass
 
 
+def os_reason(exc):
+    """Why an OSError happened, without the file's name (the message has it)."""
+    if exc.strerror:
+        return exc.strerror
+    text = str(exc)
+    if text.startswith("pyrometer: cannot ") and ": " in text[len("pyrometer: "):]:
+        return text.rsplit(": ", 1)[1]
+    return text
+
+
+def same_file(a, b):
+    """Whether two paths name one existing file (through links, too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def fail(message):
     print(f"pyrometer: error: {message}", file=sys.stderr)
     return 2
@@ -206,7 +224,7 @@ def cmd_report(args):
         check_mode(opts, lines=False)
         stats = _api.load(path)
     except OSError as exc:
-        return fail(f"cannot read '{path}': {exc.strerror or exc}")
+        return fail(f"cannot read '{path}': {os_reason(exc)}")
     except _api.FormatError as exc:
         return fail(str(exc).replace("pyrometer: ", "", 1))
     header = [time.ctime(os.stat(path).st_mtime) + "    " + path]
@@ -227,11 +245,16 @@ def cmd_run(args):
         # Resolved now: the program may change the working directory.
         opts["outfile_shown"] = opts["outfile"]
         opts["outfile"] = os.path.abspath(opts["outfile"])
-        folder = os.path.dirname(os.path.abspath(opts["outfile"]))
+        shown = opts["outfile_shown"]
+        folder = os.path.dirname(opts["outfile"])
         if not os.path.isdir(folder):
-            return fail(f"cannot write '{opts['outfile']}': no such directory '{folder}'")
+            return fail(f"cannot write '{shown}': no such directory '{folder}'")
+        if os.path.isdir(opts["outfile"]):
+            return fail(f"cannot write '{shown}': it is a directory")
         if not os.access(folder, os.W_OK):
-            return fail(f"cannot write '{opts['outfile']}': directory is not writable")
+            return fail(f"cannot write '{shown}': directory is not writable")
+        if opts["kind"] == "script" and same_file(opts["target"], opts["outfile"]):
+            return fail(f"-o '{shown}' is the script itself: it would be replaced by the profile")
     try:
         target = _runner.Target.resolve(opts["kind"], opts["target"], prog_args)
     except _runner.TargetError as exc:
@@ -289,6 +312,8 @@ def cmd_convert(args):
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
         return fail(f"cannot write '{out}': no such directory '{folder}'")
+    if same_file(src, out):
+        return fail(f"-o '{out}' is the input itself: it would be replaced")
     try:
         if _lines.is_line_file(src):
             if fmt_name != "html":
@@ -301,8 +326,8 @@ def cmd_convert(args):
                 _convert.check_tree(profile, fmt_name)
             fmt.write(profile, out, options)
     except OSError as exc:
-        return fail(f"cannot read '{src}': {exc.strerror or exc}" if exc.filename in (None, src)
-                    else f"cannot write '{out}': {exc.strerror or exc}")
+        return fail(f"cannot read '{src}': {os_reason(exc)}" if exc.filename in (None, src)
+                    else f"cannot write '{out}': {os_reason(exc)}")
     except _api.FormatError as exc:
         return fail(str(exc).replace("pyrometer: ", "", 1))
     except _convert.ConvertError as exc:
@@ -352,7 +377,7 @@ def load_function_profile(path, command):
                                     f"profiles (.prof)")
         return _convert.load(path)
     except OSError as exc:
-        raise ProfileInputError(f"cannot read '{path}': {exc.strerror or exc}") from None
+        raise ProfileInputError(f"cannot read '{path}': {os_reason(exc)}") from None
     except _api.FormatError as exc:
         raise ProfileInputError(str(exc).replace("pyrometer: ", "", 1)) from None
 
@@ -378,6 +403,9 @@ def cmd_merge(args):
     if not inputs:
         raise UsageError("merge needs at least one profile file")
     paths = expand_inputs(inputs, out)
+    for p in paths:
+        if same_file(p, out):
+            return fail(f"-o '{out}' is one of the inputs ('{p}'): it would be replaced")
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
         return fail(f"cannot write '{out}': no such directory '{folder}'")
@@ -395,7 +423,7 @@ def cmd_merge(args):
         else:
             _engine.dump_stats(out, stats)
     except OSError as exc:
-        return fail(f"cannot write '{out}': {exc.strerror or exc}")
+        return fail(f"cannot write '{out}': {os_reason(exc)}")
     treeless = [p.path for p in profiles if p.tree is None]
     if treeless and len(treeless) < len(profiles):
         which = f"'{treeless[0]}'" + (f" and {len(treeless) - 1} more" if len(treeless) > 1 else "")

@@ -30,11 +30,13 @@
 #define PYRO_TLS _Thread_local
 #endif
 
-/* 3.12 numbers a LINE event's line from the line table, walking it from the
- * start, whenever the line is far from where the offset alone would put it
- * (the interpreter keeps an 8-bit delta): in long functions every line
- * event costs the length of the function.  3.13 keeps the line itself. */
-#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000
+/* 3.12 and 3.13 number a LINE event's line for sys.monitoring tools from
+ * the line table, walking it from the start, whenever the line is far from
+ * where the offset alone would put it (they keep an 8-bit delta): in long
+ * functions every line event costs the length of the function.  (3.13
+ * spares sys.settrace that by numbering lazily.)  The interpreter's marks
+ * of line starts are public there (_co_monitoring->lines). */
+#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030E0000
 #define PYRO_SLOW_FAR_LINES 1
 #define PYRO_LINE_DELTA_SHIFT 4
 #else

@@ -88,6 +88,9 @@ static PyMethodDef module_methods[] = {
      "the HTML report of a function profile (pstats dict + call tree or None) or of\n"
      "a line profile, spliced into `template` at its data marker, atomically; meta:\n"
      "{str: str} for the summary."},
+    {"file_head", pyro_py_file_head, METH_VARARGS,
+     "file_head(path, n) -> bytes: the first n bytes (at most 64) of a regular file;\n"
+     "OSError, one line, for anything else (a FIFO, a device, a folder)."},
     {"name_watch", pyro_py_name_watch, METH_VARARGS,
      "name_watch(name, callback): call callback(code) before exec() runs code whose\n"
      "names (or those of the code it defines) include `name`, until name_unwatch()."},

@@ -229,6 +229,9 @@ static PyObject *row_label(const drow *r)
     }
     if (s == NULL)
         return NULL;
+    Py_SETREF(s, pyro_escape_controls(s, 0));   /* the report goes to a terminal */
+    if (s == NULL)
+        return NULL;
     PyObject *b = PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass");
     Py_DECREF(s);
     return b;

@@ -2,11 +2,13 @@
  * (docs/line-format.md).  Written atomically; read back with every part
  * checked, so a damaged file is refused with one clear line. */
 #include "lines_file.h"
+#include "marshal_reader.h"
 #include "atomic_file.h"
 #include "prof_file.h"   /* pyro_FormatError */
 
 #include <errno.h>
 #include <marshal.h>
+#include <stdio.h>
 
 #define MAGIC_LEN (sizeof(PYRO_LINES_MAGIC) - 1)
 
@@ -177,31 +179,34 @@ PyObject *pyro_py_read_lines(PyObject *module, PyObject *path_obj)
         not_lines(path, "it does not start as one");
         goto done;
     }
-    stats = PyMarshal_ReadObjectFromString(data + MAGIC_LEN, (Py_ssize_t)(len - MAGIC_LEN));
+    pyro_marshal_result res;
+    stats = pyro_marshal_read(data + MAGIC_LEN, len - MAGIC_LEN, &pyro_marshal_data, &res);
     if (stats == NULL) {
-        if (PyErr_Occurred() && PyErr_ExceptionMatches(PyExc_MemoryError) && len < (1 << 24)) {
-            /* A small file that claims a huge object: damaged, not big. */
-            PyErr_Clear();
-        }
-        if (!PyErr_Occurred() || !PyErr_ExceptionMatches(PyExc_MemoryError)) {
-            PyErr_Clear();
-            not_lines(path, "it is damaged: truncated or corrupt");
+        if (res.status != PYRO_MARSHAL_PYERR) {
+            char why[160];
+            snprintf(why, sizeof(why), "it is damaged: %s",
+                     res.foreign != NULL ? "it holds a type no line profile has"
+                     : res.why != NULL ? res.why : "truncated or corrupt");
+            not_lines(path, why);
         }
         goto done;
     }
     PyObject *version = PyDict_Check(stats) ? PyDict_GetItemString(stats, "version") : NULL;
-    if (version == NULL || !PyLong_Check(version)) {
+    if (version == NULL || !PyLong_CheckExact(version)) {
         Py_CLEAR(stats);
         not_lines(path, "it is damaged: no format version");
         goto done;
     }
-    long v = PyLong_AsLong(version);
-    if (v != PYRO_LINES_VERSION) {
-        PyErr_Clear();
-        Py_CLEAR(stats);
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(version, &overflow);
+    if (overflow != 0 || v != PYRO_LINES_VERSION) {
+        /* The version as the file has it (an int of up to 64 bits: the
+         * decoder refuses bigger ones). */
         PyErr_Format(pyro_FormatError,
-                     "pyrometer: %s is a line profile of format version %ld, which this "
-                     "pyrometer does not read (it reads version %d)", path, v, PYRO_LINES_VERSION);
+                     "pyrometer: %s is a line profile of format version %S, which this "
+                     "pyrometer does not read (it reads version %d)", path, version,
+                     PYRO_LINES_VERSION);
+        Py_CLEAR(stats);
         goto done;
     }
     PyObject *reason = NULL;

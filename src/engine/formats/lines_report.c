@@ -14,6 +14,7 @@
  * Columns are 6, 9, 12, 8 and 8 wide and grow to fit their widest cell;
  * a number too wide for its column switches to %5.3g as line_profiler does.
  * Functions come in (file, line, name) order. */
+#include "text_out.h"
 #include "lines_file.h"
 
 #include <stdio.h>
@@ -155,9 +156,22 @@ static int show_function(out_text *o, PyObject *f, double unit, double out_unit,
     }
 
     int rc = -1;
-    if (putf(o, "Total time: %g s\n", (double)total * unit) < 0
+    /* Names and source lines from a file reach a terminal: control
+     * characters in them are spelt \xNN. */
+    PyObject *efile = pyro_escape_controls(file, 0), *ename = efile ? pyro_escape_controls(name, 0) : NULL;
+    if (ename == NULL) {
+        Py_XDECREF(efile);
+        goto done;
+    }
+    int hrc = putf(o, "Total time: %g s\n", (double)total * unit) < 0
         || put_str(o, PyUnicode_FromFormat("File: %U\nFunction: %U at line %lld\n",
-                                           file, name, first)) < 0)
+                                           efile, ename, first)) < 0;
+    if (!hrc && (source == NULL || source == Py_None))
+        hrc = put_str(o, PyUnicode_FromFormat(
+            "\nCould not find the source of %U; showing the timings without it.\n", efile)) < 0;
+    Py_DECREF(efile);
+    Py_DECREF(ename);
+    if (hrc)
         goto done;
 
     Py_ssize_t nsrc;
@@ -166,10 +180,6 @@ static int show_function(out_text *o, PyObject *f, double unit, double out_unit,
         nsrc = PyList_GET_SIZE(source);
     else {
         /* As line_profiler does when the file is gone: blank contents. */
-        if (put_str(o, PyUnicode_FromFormat(
-                "\nCould not find the source of %U; showing the timings without it.\n",
-                file)) < 0)
-            goto done;
         nsrc = nt ? (Py_ssize_t)(max_line - (min_line < first ? min_line : first) + 1) : 1;
     }
 
@@ -215,9 +225,7 @@ static int show_function(out_text *o, PyObject *f, double unit, double out_unit,
         if (put(o, left) < 0)
             goto done;
         if (have_source) {
-            PyObject *text = PyList_GET_ITEM(source, i);
-            Py_INCREF(text);
-            if (put_str(o, text) < 0)
+            if (put_str(o, pyro_escape_controls(PyList_GET_ITEM(source, i), 1)) < 0)
                 goto done;
         }
         if (put(o, "\n") < 0)

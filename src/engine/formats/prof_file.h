@@ -12,7 +12,12 @@ int pyro_write_prof(const char *path, PyObject *stats);
 extern PyObject *pyro_FormatError;
 
 /* Read all of `path` into a PyMem_Raw buffer (*data, freed with
- * PyMem_RawFree).  0, or an errno value.  Needs no GIL. */
+ * PyMem_RawFree).  0, or an errno value, or one of these two: the path is
+ * not a regular file (a FIFO would block, /dev/zero never ends), or it is
+ * bigger than any profile.  Needs no GIL. */
+#define PYRO_ENOTREG (-2)
+#define PYRO_ETOOBIG (-3)
+#define PYRO_MAX_INPUT ((uint64_t)1 << 30)
 int pyro_read_file(const char *path, char **data, size_t *len);
 
 /* The OSError (of errno's subclass: FileNotFoundError...) or MemoryError
@@ -36,6 +41,7 @@ int pyro_check_call(PyObject *key, PyObject *ckey, PyObject *cvalue, int ckey_ch
                     PyObject **reason);
 
 /* Module-level wrappers. */
+PyObject *pyro_py_file_head(PyObject *module, PyObject *args);
 PyObject *pyro_py_dump_stats(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_load_stats(PyObject *module, PyObject *path);
 PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwargs);

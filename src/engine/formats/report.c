@@ -7,6 +7,7 @@
  * into one UTF-8 buffer decoded to str at the end.  Comments name the
  * pstats method each part mirrors. */
 #include "prof_file.h"
+#include "text_out.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -267,14 +268,32 @@ typedef struct {
 static int utf8_of(rctx *c, PyObject *s, u8 *out)
 {
     out->s = PyUnicode_AsUTF8AndSize(s, &out->len);
-    if (out->s != NULL)
-        return 0;
-    if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
-        return -1;
-    PyErr_Clear();
-    PyObject *b = PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass");
-    if (b == NULL)
-        return -1;
+    PyObject *b = NULL;
+    if (out->s != NULL) {
+        /* Control characters reach no terminal: spelt \xNN. */
+        if (!pyro_utf8_has_controls(out->s, (size_t)out->len, 0))
+            return 0;
+        b = pyro_escape_controls_utf8(out->s, (size_t)out->len, 0);
+        if (b == NULL)
+            return -1;
+    }
+    else {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
+            return -1;
+        PyErr_Clear();
+        PyObject *raw = PyUnicode_AsEncodedString(s, "utf-8", "surrogatepass");
+        if (raw == NULL)
+            return -1;
+        b = pyro_escape_controls_utf8(PyBytes_AS_STRING(raw), (size_t)PyBytes_GET_SIZE(raw), 0);
+        if (b == NULL && PyErr_Occurred()) {
+            Py_DECREF(raw);
+            return -1;
+        }
+        if (b == NULL)
+            b = raw;
+        else
+            Py_DECREF(raw);
+    }
     if (c->keep == NULL && (c->keep = PyList_New(0)) == NULL) {
         Py_DECREF(b);
         return -1;

@@ -236,3 +236,84 @@ int pyro_text_write(pyro_text *t, PyObject *path_obj)
     Py_DECREF(path_bytes);
     return rc;
 }
+
+/* ---- control characters for terminals ------------------------------------ */
+
+static int is_control(Py_UCS4 c, int keep_tabs)
+{
+    if (c == '\t')
+        return !keep_tabs;
+    return c < 0x20 || (c >= 0x7f && c <= 0x9f);
+}
+
+PyObject *pyro_escape_controls(PyObject *s, int keep_tabs)
+{
+    if (!PyUnicode_Check(s))
+        return Py_NewRef(s);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s), bad = 0;
+    int kind = PyUnicode_KIND(s);
+    const void *data = PyUnicode_DATA(s);
+    for (Py_ssize_t i = 0; i < n; i++)
+        bad += is_control(PyUnicode_READ(kind, data, i), keep_tabs);
+    if (bad == 0)
+        return Py_NewRef(s);
+    Py_UCS4 max = PyUnicode_MAX_CHAR_VALUE(s);
+    PyObject *out = PyUnicode_New(n + 3 * bad, max < 0x7f ? 0x7f : max);
+    if (out == NULL)
+        return NULL;
+    int okind = PyUnicode_KIND(out);
+    void *odata = PyUnicode_DATA(out);
+    Py_ssize_t j = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (is_control(c, keep_tabs)) {
+            static const char hex[] = "0123456789abcdef";
+            PyUnicode_WRITE(okind, odata, j++, '\\');
+            PyUnicode_WRITE(okind, odata, j++, 'x');
+            PyUnicode_WRITE(okind, odata, j++, (Py_UCS4)hex[(c >> 4) & 15]);
+            PyUnicode_WRITE(okind, odata, j++, (Py_UCS4)hex[c & 15]);
+        }
+        else {
+            PyUnicode_WRITE(okind, odata, j++, c);
+        }
+    }
+    return out;
+}
+
+/* C1 controls are U+0080-U+009F: 0xC2 0x80-0x9F in UTF-8. */
+int pyro_utf8_has_controls(const char *s, size_t n, int keep_tabs)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = p[i];
+        if ((c < 0x20 && !(c == '\t' && keep_tabs)) || c == 0x7f
+            || (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f))
+            return 1;
+    }
+    return 0;
+}
+
+PyObject *pyro_escape_controls_utf8(const char *s, size_t n, int keep_tabs)
+{
+    if (!pyro_utf8_has_controls(s, n, keep_tabs))
+        return NULL;
+    pyro_text t = PYRO_TEXT_INIT;
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n; i++) {
+        unsigned c = p[i];
+        if (c == 0xC2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
+            pyro_text_printf(&t, "\\x%02x", p[++i]);
+        }
+        else if ((c < 0x20 && !(c == '\t' && keep_tabs)) || c == 0x7f) {
+            pyro_text_printf(&t, "\\x%02x", c);
+        }
+        else {
+            pyro_text_char(&t, (char)c);
+        }
+    }
+    PyObject *b = t.failed ? NULL : PyBytes_FromStringAndSize(t.data ? t.data : "", (Py_ssize_t)t.len);
+    if (t.failed)
+        PyErr_NoMemory();
+    pyro_text_free(&t);
+    return b;
+}

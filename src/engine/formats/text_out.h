@@ -40,6 +40,16 @@ int pyro_text_finish(pyro_text *t, const char *path);
 /* The same for a path object (str or bytes). */
 int pyro_text_write(pyro_text *t, PyObject *path);
 
+/* Text reports go to terminals: control characters (C0, DEL, C1) in names
+ * and source lines from a file could move the cursor, retitle the window
+ * or hide text.  These spell them \xNN; tabs stay when `keep_tabs` (source
+ * lines).  The str version returns a new reference (`s` itself when
+ * nothing needs escaping); the UTF-8 version returns NULL (no exception)
+ * when nothing does, else new bytes, or NULL + MemoryError. */
+PyObject *pyro_escape_controls(PyObject *s, int keep_tabs);
+int pyro_utf8_has_controls(const char *s, size_t n, int keep_tabs);
+PyObject *pyro_escape_controls_utf8(const char *s, size_t n, int keep_tabs);
+
 /* UTF-8 of a str in a PyMem_Raw buffer (NUL-terminated; what UTF-8 cannot
  * hold becomes '?'), or NULL + exception. */
 char *pyro_utf8_dup(PyObject *str, size_t *len);

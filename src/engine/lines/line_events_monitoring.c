@@ -12,9 +12,10 @@
  * which LINE does not; counting those keeps hits equal to CPython's own
  * line events.  Every other jump answers DISABLE once and is gone.
  *
- * 3.12 numbers the lines of long functions slowly (PYRO_SLOW_FAR_LINES): a
- * LINE event on a line far from where its offset alone would put it walks
- * the line table from its start, so a function of n lines costs n^2.  Code
+ * 3.12 and 3.13 number the lines of long functions slowly for tools
+ * (PYRO_SLOW_FAR_LINES): a LINE event on a line far from where its offset
+ * alone would put it walks the line table from its start, so a function of
+ * n lines costs n^2.  Code
  * with such lines gets INSTRUCTION events instead of LINE: the interpreter
  * marks its line starts when LINE is first turned on (that is read once),
  * each instruction that starts no line answers DISABLE at its first run,
@@ -147,7 +148,7 @@ static PyObject *on_instruction(PyObject *hook, PyObject *const *args, size_t na
 
 static int set_local(PyObject *mon, int id, PyObject *code, long mask);
 
-/* Long code on 3.12, once: whether any line is far, and then the line of
+/* Long code on 3.12 and 3.13, once: whether any line is far, and then the line of
  * every code unit and the interpreter's own marks of line starts (made when
  * LINE was turned on for the code, just before).  0 (no tables when nothing
  * is far or memory is short: LINE stays, slow but right), or -1 with an
@@ -278,7 +279,7 @@ static long local_mask(PyObject *mon)
 }
 
 /* The local events of a selected code object: INSTRUCTION instead of LINE
- * where 3.12 numbers lines slowly. */
+ * where 3.12 and 3.13 number lines slowly. */
 static long code_mask(PyObject *mon, pyro_code_lines *rec, long mask)
 {
 #if PYRO_SLOW_FAR_LINES

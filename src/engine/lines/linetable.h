@@ -36,11 +36,11 @@ typedef struct pyro_code_lines {
     int start_offset;          /* 3.11: where a fresh frame starts (resume check) */
     int nlines;
     pyro_line_count *counts;
-    int32_t *unit_line;        /* 3.12, long code only: the line of each code unit
+    int32_t *unit_line;        /* 3.12-3.13, long code only: the line of each unit
                                   (-1 none); see line_events_monitoring.c */
     uint8_t *line_start;       /* ... per code unit: the interpreter's mark of a
                                   line start */
-    int nunits;                /* 3.12: code units in the tables; -1 looked at */
+    int nunits;                /* 3.12-3.13: units in the tables; -1 looked at */
     pyro_resume_slot *resume;  /* lines of resumption points and backward jumps,
                                   made at the first: the interpreter's own
                                   look-up walks the whole line table */
@@ -53,7 +53,7 @@ typedef struct {
     pyro_code_lines *rec;
     int line;                  /* index of the line running, -1 before the first */
     int64_t start;             /* compensated clock when it started */
-    uint8_t resumed;           /* 3.12 long code: a generator has just resumed */
+    uint8_t resumed;           /* 3.12-3.13 long code: a generator just resumed */
 } pyro_line_frame;
 
 typedef struct pyro_line_thread pyro_line_thread;
