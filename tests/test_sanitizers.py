@@ -129,21 +129,46 @@ def libasan():
     return path if os.path.isabs(path) and os.path.exists(path) else None
 
 
-@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc")
-def test_engine_under_asan_ubsan(tmp_path):
+@pytest.fixture(scope="module")
+def sanitized(tmp_path_factory):
+    """(package folder, environment) of an ASan/UBSan build of the engine."""
+    if shutil.which("gcc") is None:
+        pytest.skip("needs gcc")
     asan = libasan()
     if asan is None:
         pytest.skip("gcc has no libasan")
-    pkg = build_sanitized(tmp_path)
-    script = tmp_path / "work.py"
-    script.write_text(WORKLOAD.format(programs=str(PROGRAMS), out=str(tmp_path / "w.prof")))
+    pkg = build_sanitized(tmp_path_factory.mktemp("asan"))
     env = dict(os.environ, LD_PRELOAD=asan, PYTHONPATH=str(pkg), PYTHONMALLOC="malloc",
                ASAN_OPTIONS="detect_leaks=0:abort_on_error=0:halt_on_error=1",
                UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1")
+    return pkg, env
+
+
+def test_engine_under_asan_ubsan(tmp_path, sanitized):
+    pkg, env = sanitized
+    script = tmp_path / "work.py"
+    script.write_text(WORKLOAD.format(programs=str(PROGRAMS), out=str(tmp_path / "w.prof")))
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                        env=env, timeout=600)
     assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-5000:]
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-5000:]
+
+
+def test_readers_under_asan_ubsan_on_hostile_and_fuzzed_files(tmp_path, sanitized):
+    """Every crafted file of test_hostile and 1 500 fuzzed ones through the
+    readers of the sanitized engine."""
+    import test_hostile
+    pkg, env = sanitized
+    seeds = test_hostile.fuzz_bases(tmp_path)
+    for name, data in {**test_hostile.HOSTILE_PROFS, **test_hostile.HOSTILE_LINES}.items():
+        (tmp_path / f"crafted-{name}").write_bytes(data)
+        seeds.append(f"crafted-{name}")
+    r = subprocess.run([sys.executable, "-c", test_hostile.FUZZ, ",".join(seeds), "1500",
+                        str(tmp_path)], capture_output=True, text=True, env=env, timeout=1200)
+    assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-5000:]
+    assert r.returncode == 0, r.stderr[-5000:]
+    bad, nbad, _worst = eval(r.stdout.strip().splitlines()[-1])
+    assert nbad == 0, bad
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
