@@ -129,6 +129,8 @@ READERS = {
 COMMANDS = [["report", "{f}"], ["convert", "{f}", "-f", "prof", "-o", "{o}.prof"],
             ["convert", "{f}", "-f", "callgrind", "-o", "{o}.cg"],
             ["convert", "{f}", "-f", "dot", "-o", "{o}.dot"],
+            ["convert", "{f}", "-f", "svg", "-o", "{o}.svg"],
+            ["convert", "{f}", "-f", "png", "-o", "{o}.png"],
             ["convert", "{f}", "-f", "collapsed", "-o", "{o}.txt"],
             ["convert", "{f}", "-f", "speedscope", "-o", "{o}.json"],
             ["convert", "{f}", "-f", "flamegraph", "-o", "{o}.svg"],
