@@ -150,7 +150,7 @@ def main(argv=None):
             "that grows with the square shows 4).\n"
             "- 3.9 numbers every traced line by walking the function's line table "
             "(`sys.settrace` is as quadratic there as pyrometer: the interpreter's cost, "
-            "paid by any line tracer); 3.12 does the same for `sys.monitoring` tools, "
+            "paid by any line tracer); 3.12 and 3.13 do the same for `sys.monitoring` tools, "
             "which pyrometer avoids with INSTRUCTION events.\n\n" % (
                 datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
                 args.reps, "".join(" " + a for a in (argv if argv is not None else sys.argv[1:])
