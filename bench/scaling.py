@@ -151,7 +151,7 @@ def main(argv=None):
             "- 3.9 numbers every traced line by walking the function's line table "
             "(`sys.settrace` is as quadratic there as pyrometer: the interpreter's cost, "
             "paid by any line tracer); 3.12 and 3.13 do the same for `sys.monitoring` tools, "
-            "which pyrometer avoids with INSTRUCTION events.\n\n" % (
+            "which pyrometer avoids there with INSTRUCTION events.\n\n" % (
                 datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
                 args.reps, "".join(" " + a for a in (argv if argv is not None else sys.argv[1:])
                                    if a != "--write")))
