@@ -14,15 +14,13 @@ if SANITIZE:
     extra_compile += [f"-fsanitize={SANITIZE}", "-fno-omit-frame-pointer", "-O1", "-g"]
     extra_link += [f"-fsanitize={SANITIZE}"]
 
-# One folder per part of the engine (core, funcs, lines, formats); headers
-# are included by name from any of them.
-engine_dirs = sorted(d for d in glob.glob("src/engine/*") if os.path.isdir(d))
-
+# One folder per floor of the engine (docs/architecture.md); every include
+# names its floor: #include "core/clock.h".
 engine = Extension(
     "pyrometer._engine",
-    sources=sorted(glob.glob("src/engine/*/*.c")),
+    sources=sorted(glob.glob("src/engine/*.c") + glob.glob("src/engine/*/*.c")),
     depends=sorted(glob.glob("src/engine/*/*.h")),
-    include_dirs=engine_dirs,
+    include_dirs=["src/engine"],
     extra_compile_args=extra_compile,
     extra_link_args=extra_link,
 )

@@ -106,8 +106,9 @@ from setuptools.dist import Distribution
 flags = ["-std=c11", "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
          "-fno-omit-frame-pointer", "-g", "-O1"]
 engine = {str(ROOT / "src" / "engine")!r}
-ext = Extension("pyrometer._engine", sorted(glob.glob(engine + "/*/*.c")),
-                include_dirs=sorted(d for d in glob.glob(engine + "/*") if os.path.isdir(d)),
+ext = Extension("pyrometer._engine",
+                sorted(glob.glob(engine + "/*.c") + glob.glob(engine + "/*/*.c")),
+                include_dirs=[engine],
                 extra_compile_args=flags, extra_link_args=["-fsanitize=address,undefined"])
 d = Distribution({{"name": "asan", "ext_modules": [ext]}})
 cmd = d.get_command_obj("build_ext")

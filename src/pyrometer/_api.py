@@ -51,6 +51,12 @@ class Profiler(_engine.Profiler):
     def print_stats(self, sort="cumulative"):
         self.print_report(sort=sort)
 
+    def dump(self, path):
+        """Write the statistics (pstats format) then the call tree to a .prof
+        file, atomically."""
+        self.disable()
+        _engine.dump_stats(os.fspath(path), self.get_stats(), self.get_tree())
+
     def dump_stats(self, path):
         self.dump(path)
 

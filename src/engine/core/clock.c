@@ -1,6 +1,6 @@
 /* clock.c: clock selection and TSC calibration. */
 #define _POSIX_C_SOURCE 200809L
-#include "clock.h"
+#include "core/clock.h"
 
 #include <string.h>
 #if PYRO_HAVE_TSC

@@ -23,7 +23,7 @@
  *   Functions of one file with the same name (two classes' __init__) get
  *   their line added, "__init__:12", so that viewers keep them apart;
  *   built-ins (pstats' file "~") are in the file "<built-in>". */
-#include "callgraph.h"
+#include "model/callgraph.h"
 
 #include <limits.h>
 #include <math.h>

@@ -8,8 +8,9 @@
  * microseconds.  The values are rounded along the running sum, so that the
  * lines add up to the total self time rounded once (each line is off by
  * less than a microsecond); paths that come to 0 are left out. */
-#include "tree_file.h"
-#include "text_out.h"
+#include "core/text_out.h"
+#include "model/tree_view.h"
+#include "formats/stack_writers.h"
 
 #include <math.h>
 

@@ -10,9 +10,10 @@
  * fixed-width table, pstats' function names last.  With a threshold, the
  * total and every function with a share of the time of at least
  * `min_share` percent are checked for a slowdown beyond it. */
-#include "merge.h"
-#include "prof_file.h"
-#include "text_out.h"
+#include "formats/merge.h"
+#include "core/text_out.h"
+#include "core/errors.h"
+#include "model/pstats_shape.h"
 
 #include <math.h>
 #include <stdio.h>

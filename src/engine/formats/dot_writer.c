@@ -16,7 +16,7 @@
  *
  * The call counts are the calls made (pstats' ncalls); gprof2dot shows a
  * recursive call's primitive count instead. */
-#include "callgraph.h"
+#include "model/callgraph.h"
 
 #include <math.h>
 

@@ -11,8 +11,9 @@
  * script shows it at the bottom.  A click zooms into a frame (Back, Reset
  * Zoom, Escape); Search or Ctrl-F highlights the frames whose name or file
  * matches a regular expression and shows the share of time they cover. */
-#include "tree_file.h"
-#include "text_out.h"
+#include "core/text_out.h"
+#include "model/tree_view.h"
+#include "formats/stack_writers.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -28,11 +28,12 @@
  * a byte that was not UTF-8 in a file name (decoded with surrogateescape)
  * as the text \xNN, other lone surrogates as U+FFFD (a browser may crash
  * on lone surrogates in its DOM); other text is UTF-8. */
-#include "html_writer.h"
-#include "lines_file.h"
-#include "prof_file.h"
-#include "text_out.h"
-#include "tree_file.h"
+#include "formats/html_writer.h"
+#include "formats/lines_file.h"
+#include "core/text_out.h"
+#include "core/errors.h"
+#include "model/pstats_shape.h"
+#include "model/tree_view.h"
 
 #include <limits.h>
 #include <math.h>

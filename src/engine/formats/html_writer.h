@@ -9,7 +9,7 @@
 #ifndef PYRO_HTML_WRITER_H
 #define PYRO_HTML_WRITER_H
 
-#include "compat.h"
+#include "core/compat.h"
 
 #define HTML_DATA_MARKER "@PYROMETER_DATA@"
 

@@ -1,10 +1,11 @@
 /* lines_file.c: saved line profiles: the magic line, then one marshal dict
  * (docs/line-format.md).  Written atomically; read back with every part
  * checked, so a damaged file is refused with one clear line. */
-#include "lines_file.h"
-#include "marshal_reader.h"
-#include "atomic_file.h"
-#include "prof_file.h"   /* pyro_FormatError */
+#include "formats/lines_file.h"
+#include "formats/marshal_reader.h"
+#include "core/atomic_file.h"
+#include "core/errors.h"
+#include "core/file_read.h"
 
 #include <errno.h>
 #include <marshal.h>

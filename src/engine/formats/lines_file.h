@@ -3,7 +3,7 @@
 #ifndef PYRO_LINES_FILE_H
 #define PYRO_LINES_FILE_H
 
-#include "compat.h"
+#include "core/compat.h"
 
 /* The bytes every line-profile file starts with. */
 #define PYRO_LINES_MAGIC "pyrometer-lines\n"

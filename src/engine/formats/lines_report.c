@@ -14,8 +14,8 @@
  * Columns are 6, 9, 12, 8 and 8 wide and grow to fit their widest cell;
  * a number too wide for its column switches to %5.3g as line_profiler does.
  * Functions come in (file, line, name) order. */
-#include "text_out.h"
-#include "lines_file.h"
+#include "core/text_out.h"
+#include "formats/lines_file.h"
 
 #include <stdio.h>
 

@@ -8,8 +8,8 @@
  * items, and each entry checked as it is read.  Inside a code object the
  * types its constants can have (bytes, frozensets, complex numbers,
  * Ellipsis, big ints) are read too, and the code object becomes a str. */
-#include "marshal_reader.h"
-#include "prof_file.h"
+#include "formats/marshal_reader.h"
+#include "model/pstats_shape.h"
 
 #include <limits.h>
 #include <stdint.h>

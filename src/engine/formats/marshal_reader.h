@@ -13,7 +13,7 @@
 #ifndef PYRO_MARSHAL_READER_H
 #define PYRO_MARSHAL_READER_H
 
-#include "compat.h"
+#include "core/compat.h"
 
 typedef struct {
     uint8_t pstats;            /* a pstats dict: entries checked and keys shared

@@ -8,8 +8,10 @@
  * a (parent node, function) pair, so two runs' nodes meet when they are
  * the same call path; calls, self and total are summed and `folded` is
  * or-ed. */
-#include "merge.h"
-#include "tree_file.h"
+#include "formats/merge.h"
+#include "core/errors.h"
+#include "model/pstats_shape.h"
+#include "model/tree_view.h"
 
 #include <stdint.h>
 #include <string.h>

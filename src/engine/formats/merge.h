@@ -3,7 +3,8 @@
 #ifndef PYRO_MERGE_H
 #define PYRO_MERGE_H
 
-#include "compat.h"
+#include "core/compat.h"
+#include "model/pstats_shape.h"
 
 /* Add the pstats dict `src` into `acc` as pstats.Stats.add() does: cc, nc,
  * tt and ct summed, callers merged (tuples summed item by item, plain

@@ -1,9 +1,9 @@
 /* prof_writer.c: write a pstats dict as a .prof file (marshal), atomically,
  * with the call tree as a second marshal object when there is one
  * (docs/tree-format.md): pstats and the viewers read only the first. */
-#include "prof_file.h"
-#include "tree_file.h"
-#include "atomic_file.h"
+#include "core/atomic_file.h"
+#include "model/tree_view.h"
+#include "formats/prof_file.h"
 
 #include <errno.h>
 #include <marshal.h>

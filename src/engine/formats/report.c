@@ -6,8 +6,9 @@
  * stable C merge sort with pstats' multi-key compare, and the text goes
  * into one UTF-8 buffer decoded to str at the end.  Comments name the
  * pstats method each part mirrors. */
-#include "prof_file.h"
-#include "text_out.h"
+#include "core/text_out.h"
+#include "model/pstats_shape.h"
+#include "formats/prof_file.h"
 
 #include <math.h>
 #include <stdint.h>

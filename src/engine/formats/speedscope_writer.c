@@ -11,8 +11,9 @@
  *
  * Speedscope's importer adds each stack's weight to its last frame, so its
  * views show the tree's self and total times. */
-#include "tree_file.h"
-#include "text_out.h"
+#include "core/text_out.h"
+#include "model/tree_view.h"
+#include "formats/stack_writers.h"
 
 static void json_str(pyro_text *out, const char *s)
 {

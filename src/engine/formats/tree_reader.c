@@ -5,8 +5,10 @@
  * the stats (nothing, another tool's data) means no tree.  It is decoded by
  * marshal_reader.c, then checked against the format (tree_view.c); a marked
  * tree that fails either way is a FormatError, one line naming the file. */
-#include "tree_file.h"
-#include "marshal_reader.h"
+#include "formats/marshal_reader.h"
+#include "core/errors.h"
+#include "model/tree_view.h"
+#include "formats/prof_file.h"
 
 #include <stdint.h>
 #include <string.h>

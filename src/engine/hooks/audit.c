@@ -1,5 +1,5 @@
 /* audit.c: the engine's one audit hook and its subscribers (see audit.h). */
-#include "audit.h"
+#include "hooks/audit.h"
 
 #define MAX_SUBSCRIBERS 8
 

@@ -7,7 +7,7 @@
 #ifndef PYRO_AUDIT_H
 #define PYRO_AUDIT_H
 
-#include "compat.h"
+#include "core/compat.h"
 
 /* Called with the event's arguments (a tuple) and the GIL; never raises
  * (an audit hook that fails makes the program's call fail). */

@@ -1,7 +1,7 @@
 /* name_watch.c: an audit hook on "exec" that calls back before code naming
  * a watched global runs (see name_watch.h). */
-#include "name_watch.h"
-#include "audit.h"
+#include "hooks/name_watch.h"
+#include "hooks/audit.h"
 
 static PyObject *watched_name;       /* str, or NULL: no watch */
 static PyObject *watched_callback;

@@ -9,7 +9,7 @@
 #ifndef PYRO_NAME_WATCH_H
 #define PYRO_NAME_WATCH_H
 
-#include "compat.h"
+#include "core/compat.h"
 
 /* name_watch(name, callback): callback(code) before code naming `name`
  * runs, until name_unwatch().  One watch at a time; a new one replaces it. */

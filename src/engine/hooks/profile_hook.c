@@ -1,8 +1,8 @@
 /* profile_hook.c: share each thread's profile slot with the program's own
  * tools, 3.9-3.11 (see profile_hook.h). */
-#include "profile_hook.h"
-#include "audit.h"
-#include "clock.h"
+#include "hooks/profile_hook.h"
+#include "hooks/audit.h"
+#include "core/clock.h"
 
 #if !PYRO_HAVE_MONITORING
 

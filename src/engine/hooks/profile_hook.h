@@ -21,7 +21,7 @@
 #ifndef PYRO_PROFILE_HOOK_H
 #define PYRO_PROFILE_HOOK_H
 
-#include "compat.h"
+#include "core/compat.h"
 
 #if !PYRO_HAVE_MONITORING
 

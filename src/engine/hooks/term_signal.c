@@ -3,7 +3,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1   /* pipe2; Python.h defines it too */
 #endif
-#include "term_signal.h"
+#include "hooks/term_signal.h"
 
 #ifndef _WIN32
 #include <errno.h>

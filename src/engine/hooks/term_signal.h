@@ -12,7 +12,7 @@
 #ifndef PYRO_TERM_SIGNAL_H
 #define PYRO_TERM_SIGNAL_H
 
-#include "compat.h"
+#include "core/compat.h"
 
 /* term_watch(callback, grace=10.0) -> bool: take SIGTERM if its
  * disposition is the default; the callback runs on a thread of ours with

@@ -1,0 +1,40 @@
+/* monitoring.h: what both event sources need from sys.monitoring (3.12+):
+ * callback objects with their own vectorcall entry, and tool ids. */
+#ifndef PYRO_MONITORING_H
+#define PYRO_MONITORING_H
+
+#include "core/compat.h"
+
+#if PYRO_HAVE_MONITORING
+
+/* A callback: a small callable whose vectorcall entry is `fn`, so the
+ * interpreter calls straight into C without the argument and recursion
+ * checks a builtin function goes through.  `owner` is kept alive. */
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vectorcall;
+    PyObject *owner;
+} pyro_hook;
+
+#define PYRO_HOOK_OWNER(hook) (((pyro_hook *)(hook))->owner)
+
+PyObject *pyro_hook_new(vectorcallfunc fn, PyObject *owner);
+
+/* New reference to sys.monitoring. */
+PyObject *pyro_monitoring(void);
+
+/* Claim a free tool id, PROFILER first; RuntimeError when all are taken. */
+int pyro_claim_tool(PyObject *mon);
+
+/* Unregister the callbacks of `events` (names), clear the events, free the
+ * id.  Keeps any exception in flight. */
+void pyro_release_tool(PyObject *mon, int id, const char *const *events, size_t n);
+
+/* The value of sys.monitoring.events.<name>, or -1 + exception. */
+long pyro_event_bit(PyObject *mon, const char *name);
+
+/* Register `fn` (owned by `owner`) for event `name`.  0 or -1. */
+int pyro_register(PyObject *mon, int id, const char *name, vectorcallfunc fn, PyObject *owner);
+
+#endif
+#endif

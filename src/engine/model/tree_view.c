@@ -1,0 +1,276 @@
+/* tree_view.c: check a call-tree dict against docs/tree-format.md and
+ * unpack it into C arrays for the writers. */
+#include "model/tree_view.h"
+#include "core/text_out.h"
+
+#include <math.h>
+
+static int bad(PyObject **reason, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    *reason = PyUnicode_FromFormatV(fmt, ap);
+    va_end(ap);
+    return *reason != NULL ? 1 : -1;
+}
+
+/* The list under `name`, or NULL with *rc set (1 + reason, or -1). */
+static PyObject *list_of(PyObject *tree, const char *name, PyObject **reason, int *rc)
+{
+    PyObject *v = PyDict_GetItemString(tree, name);   /* borrowed, no error */
+    if (v == NULL) {
+        *rc = bad(reason, "it has no '%s'", name);
+        return NULL;
+    }
+    if (!PyList_Check(v)) {
+        *rc = bad(reason, "its '%s' is a %s, not a list", name, Py_TYPE(v)->tp_name);
+        return NULL;
+    }
+    return v;
+}
+
+static int check_label(PyObject *label)
+{
+    if (!PyTuple_Check(label) || PyTuple_GET_SIZE(label) != 3)
+        return 0;
+    PyObject *line = PyTuple_GET_ITEM(label, 1);
+    return PyUnicode_Check(PyTuple_GET_ITEM(label, 0)) && PyLong_CheckExact(line)
+        && PyUnicode_Check(PyTuple_GET_ITEM(label, 2));
+}
+
+/* An exact int in [lo, hi], else 0 (no exception left). */
+static int int_in(PyObject *o, long long lo, long long hi, long long *out)
+{
+    if (!PyLong_CheckExact(o))
+        return 0;
+    int overflow;
+    long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow || (x == -1 && PyErr_Occurred())) {
+        PyErr_Clear();
+        return 0;
+    }
+    if (x < lo || x > hi)
+        return 0;
+    *out = x;
+    return 1;
+}
+
+static int count_of(PyObject *o, uint64_t *out)
+{
+    if (!PyLong_CheckExact(o))
+        return 0;
+    unsigned long long x = PyLong_AsUnsignedLongLong(o);
+    if (x == (unsigned long long)-1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    *out = x;
+    return 1;
+}
+
+static int time_of(PyObject *o, double *out)
+{
+    double x;
+    if (PyFloat_Check(o))
+        x = PyFloat_AS_DOUBLE(o);
+    else if (PyLong_CheckExact(o)) {
+        x = PyLong_AsDouble(o);
+        if (x == -1.0 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+    } else
+        return 0;
+    if (!isfinite(x) || x < 0)
+        return 0;
+    *out = x;
+    return 1;
+}
+
+void pyro_tree_view_release(pyro_tree_view *v)
+{
+    PyMem_RawFree(v->parent);
+    PyMem_RawFree(v->func);
+    PyMem_RawFree(v->calls);
+    PyMem_RawFree(v->self_time);
+    PyMem_RawFree(v->total_time);
+    memset(v, 0, sizeof(*v));
+}
+
+int pyro_tree_view_init(pyro_tree_view *v, PyObject *tree, PyObject **reason)
+{
+    memset(v, 0, sizeof(*v));
+    *reason = NULL;
+    if (!PyDict_Check(tree))
+        return bad(reason, "it is a %s, not a dict", Py_TYPE(tree)->tp_name);
+    PyObject *marker = PyDict_GetItemString(tree, "pyrometer");
+    if (marker == NULL || !PyUnicode_Check(marker)
+        || PyUnicode_CompareWithASCIIString(marker, "calltree") != 0)
+        return bad(reason, "it lacks the marker 'pyrometer': 'calltree'");
+    PyObject *version = PyDict_GetItemString(tree, "version");
+    long long ver;
+    if (version == NULL || !int_in(version, 0, LLONG_MAX, &ver))
+        return bad(reason, "its 'version' is missing or not an int");
+    if (ver != 1)
+        return bad(reason, "it is version %lld; this pyrometer reads version 1", ver);
+    PyObject *folded = PyDict_GetItemString(tree, "folded");
+    if (folded == NULL || !PyBool_Check(folded))
+        return bad(reason, "its 'folded' is missing or not a bool");
+
+    static const char *names[] = {"parent", "func", "calls", "self", "total"};
+    PyObject *lists[5];
+    int rc = 0;
+    PyObject *funcs = list_of(tree, "funcs", reason, &rc);
+    if (funcs == NULL)
+        return rc;
+    for (int k = 0; k < 5; k++)
+        if ((lists[k] = list_of(tree, names[k], reason, &rc)) == NULL)
+            return rc;
+    Py_ssize_t n = PyList_GET_SIZE(lists[0]);
+    for (int k = 1; k < 5; k++)
+        if (PyList_GET_SIZE(lists[k]) != n)
+            return bad(reason, "its 'parent' has %zd items but its '%s' has %zd",
+                       n, names[k], PyList_GET_SIZE(lists[k]));
+    Py_ssize_t nfuncs = PyList_GET_SIZE(funcs);
+    for (Py_ssize_t i = 0; i < nfuncs; i++)
+        if (!check_label(PyList_GET_ITEM(funcs, i)))
+            return bad(reason, "funcs[%zd] is not a (file, line, name) tuple", i);
+
+    size_t m = (size_t)n + 1;
+    v->parent = PyMem_RawMalloc(m * sizeof(*v->parent));
+    v->func = PyMem_RawMalloc(m * sizeof(*v->func));
+    v->calls = PyMem_RawMalloc(m * sizeof(*v->calls));
+    v->self_time = PyMem_RawMalloc(m * sizeof(*v->self_time));
+    v->total_time = PyMem_RawMalloc(m * sizeof(*v->total_time));
+    if (!v->parent || !v->func || !v->calls || !v->self_time || !v->total_time) {
+        pyro_tree_view_release(v);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        long long x;
+        if (!int_in(PyList_GET_ITEM(lists[0], i), -1, (long long)i - 1, &x)) {
+            rc = bad(reason, "parent[%zd] is %.50R: a parent is -1 or a node before its child",
+                     i, PyList_GET_ITEM(lists[0], i));
+            goto fail;
+        }
+        v->parent[i] = x;
+        if (!int_in(PyList_GET_ITEM(lists[1], i), 0, (long long)nfuncs - 1, &x)) {
+            rc = bad(reason, "func[%zd] is %.50R, not an index of its %zd funcs",
+                     i, PyList_GET_ITEM(lists[1], i), nfuncs);
+            goto fail;
+        }
+        v->func[i] = (uint32_t)x;
+        if (!count_of(PyList_GET_ITEM(lists[2], i), &v->calls[i])) {
+            rc = bad(reason, "calls[%zd] is %.50R, not a count", i, PyList_GET_ITEM(lists[2], i));
+            goto fail;
+        }
+        if (!time_of(PyList_GET_ITEM(lists[3], i), &v->self_time[i])) {
+            rc = bad(reason, "self[%zd] is %.50R, not a time in seconds", i,
+                     PyList_GET_ITEM(lists[3], i));
+            goto fail;
+        }
+        if (!time_of(PyList_GET_ITEM(lists[4], i), &v->total_time[i])) {
+            rc = bad(reason, "total[%zd] is %.50R, not a time in seconds", i,
+                     PyList_GET_ITEM(lists[4], i));
+            goto fail;
+        }
+    }
+    v->n = (size_t)n;
+    v->nfuncs = (size_t)nfuncs;
+    v->funcs = funcs;
+    v->folded = folded == Py_True;
+    return 0;
+fail:
+    pyro_tree_view_release(v);
+    return rc;
+}
+
+int pyro_tree_view_of_arg(pyro_tree_view *v, PyObject *tree)
+{
+    PyObject *reason = NULL;
+    int rc = pyro_tree_view_init(v, tree, &reason);
+    if (rc > 0) {
+        PyErr_Format(PyExc_ValueError, "pyrometer: not a call tree (%U)", reason);
+        Py_DECREF(reason);
+    }
+    return rc == 0 ? 0 : -1;
+}
+
+PyObject *pyro_frame_name(PyObject *label)
+{
+    PyObject *file = PyTuple_GET_ITEM(label, 0), *name = PyTuple_GET_ITEM(label, 2);
+    long long line = PyLong_AsLongLong(PyTuple_GET_ITEM(label, 1));
+    if (line == -1 && PyErr_Occurred())
+        return NULL;
+    if (line == 0 && PyUnicode_CompareWithASCIIString(file, "~") == 0) {
+        /* pstats' func_std_string: <built-in method x> reads {built-in method x} */
+        Py_ssize_t len = PyUnicode_GET_LENGTH(name);
+        if (len >= 2 && PyUnicode_READ_CHAR(name, 0) == '<'
+            && PyUnicode_READ_CHAR(name, len - 1) == '>') {
+            PyObject *inner = PyUnicode_Substring(name, 1, len - 1);
+            if (inner == NULL)
+                return NULL;
+            PyObject *r = PyUnicode_FromFormat("{%U}", inner);
+            Py_DECREF(inner);
+            return r;
+        }
+        return Py_NewRef(name);
+    }
+    return PyUnicode_FromFormat("%U (%U:%lld)", name, file, line);
+}
+
+uint32_t *pyro_tree_depths(const pyro_tree_view *v)
+{
+    uint32_t *depth = PyMem_RawMalloc((v->n + 1) * sizeof(*depth));
+    if (depth == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (size_t i = 0; i < v->n; i++)
+        depth[i] = v->parent[i] < 0 ? 0 : depth[v->parent[i]] + 1;
+    return depth;
+}
+
+void pyro_tree_path(const pyro_tree_view *v, size_t i, uint32_t depth, uint32_t *path)
+{
+    int64_t at = (int64_t)i;
+    for (int64_t d = depth; d >= 0 && at >= 0; d--) {
+        path[d] = v->func[at];
+        at = v->parent[at];
+    }
+}
+
+char **pyro_tree_frame_names(const pyro_tree_view *v, int sanitize)
+{
+    char **names = PyMem_RawCalloc(v->nfuncs + 1, sizeof(*names));
+    if (names == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (size_t f = 0; f < v->nfuncs; f++) {
+        PyObject *name = pyro_frame_name(PyList_GET_ITEM(v->funcs, (Py_ssize_t)f));
+        names[f] = name != NULL ? pyro_utf8_dup(name, NULL) : NULL;
+        Py_XDECREF(name);
+        if (names[f] == NULL) {
+            pyro_tree_free_names(v, names);
+            return NULL;
+        }
+        for (char *c = names[f]; sanitize && *c; c++) {
+            if (*c == ';')
+                *c = ',';
+            else if (*c == '\n' || *c == '\r')
+                *c = ' ';
+        }
+    }
+    return names;
+}
+
+void pyro_tree_free_names(const pyro_tree_view *v, char **names)
+{
+    if (names == NULL)
+        return;
+    for (size_t f = 0; f < v->nfuncs; f++)
+        PyMem_RawFree(names[f]);
+    PyMem_RawFree(names);
+}

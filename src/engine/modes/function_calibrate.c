@@ -1,0 +1,321 @@
+/* calibrate.c: measure what the profiler itself costs per event, so that
+ * the cost can be taken off the clock (overhead compensation).
+ *
+ * A loop calls a trivial Python function (and, with built-ins, abs() and
+ * a dict's get()) n times, alternately without and with the hooks.  The
+ * difference per call is the whole cost of one call's events.  Of that
+ * cost, the part that falls between the enter and the leave clock reads is
+ * what the profiler measured for the trivial function itself: it is
+ * charged at enter, the rest at leave.  The loops have the shape of
+ * ordinary code (a global function, one argument, the result kept); the
+ * median of several repetitions, each an off run next to an on run, the
+ * kinds taking turns within each, resists a machine busy with other work.
+ *
+ * Some interpreters (3.11) run every instruction slower while a profile
+ * hook is set, calls or not.  That slowdown is measured on a loop without
+ * calls; it is taken out of the per-call cost, and all times are divided
+ * by it on export, so that reported times are those of the program running
+ * without the profiler.  Built-ins' own C code is not slowed: its time is
+ * stretched by the slowdown as it is recorded (pyro_leave). */
+#include "modes/function_mode.h"
+
+#define CAL_CALLS 5000
+#define CAL_REPS 11
+
+static const char cal_source[] =
+    "def _pyro_empty(x):\n"
+    "    return x\n"
+    "def _pyro_loop_py(n):\n"
+    "    s = 0\n"
+    "    for _ in range(n):\n"
+    "        s = _pyro_empty(s)\n"
+    "def _pyro_loop_c(n):\n"
+    "    x = 1\n"
+    "    for _ in range(n):\n"
+    "        s = abs(x)\n"
+    "def _pyro_loop_flat(n):\n"
+    "    s = 0\n"
+    "    for _ in range(n):\n"
+    "        s = s + 1\n"
+    "def _pyro_loop_none(n):\n"
+    "    x = 1\n"
+    "    for _ in range(n):\n"
+    "        s = abs; s = x\n"
+    "def _pyro_loop_method(n):\n"
+    "    d = {}\n"
+    "    for x in range(n):\n"
+    "        s = d.get(x)\n"
+    "def _pyro_loop_method_none(n):\n"
+    "    d = {}\n"
+    "    for x in range(n):\n"
+    "        s = d; s = x\n"
+    "_pyro_method = dict.get\n";
+
+static PyObject *cal_namespace;   /* compiled once per process */
+
+static PyObject *get(const char *name)
+{
+    return PyDict_GetItemString(cal_namespace, name);   /* borrowed */
+}
+
+static int load_namespace(void)
+{
+    if (cal_namespace != NULL)
+        return 0;
+    PyObject *code = Py_CompileString(cal_source, "<pyrometer-calibration>", Py_file_input);
+    if (code == NULL)
+        return -1;
+    PyObject *ns = PyDict_New();
+    PyObject *builtins = PyEval_GetBuiltins();
+    if (ns == NULL || PyDict_SetItemString(ns, "__builtins__", builtins) < 0) {
+        Py_XDECREF(ns);
+        Py_DECREF(code);
+        return -1;
+    }
+    PyObject *r = PyEval_EvalCode(code, ns, ns);
+    Py_DECREF(code);
+    if (r == NULL) {
+        Py_DECREF(ns);
+        return -1;
+    }
+    Py_DECREF(r);
+    cal_namespace = ns;
+    return 0;
+}
+
+/* Ticks for one call of loop(n), with or without the hooks. */
+static int64_t time_loop(pyro_profiler *p, PyObject *loop, PyObject *n, int hooked)
+{
+    if (hooked && pyro_events_start(p) < 0)
+        return -1;
+    int64_t t0 = pyro_clock_now();
+    PyObject *r = PyObject_CallOneArg(loop, n);
+    int64_t t1 = pyro_clock_now();
+    if (hooked) {
+        pyro_events_stop(p);
+        pyro_flush_all(&p->st);
+    }
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return t1 - t0;
+}
+
+typedef struct {
+    const void *key;
+    int64_t self_time;
+    uint64_t calls;
+} find_arg;
+
+static int find_node(pyro_node *node, void *arg)
+{
+    find_arg *fa = arg;
+    if (node->key == fa->key && node->fold_to == NULL) {
+        fa->self_time += node->self_time;
+        fa->calls += node->calls;
+        if (node->dyn != NULL) {
+            fa->self_time += node->dyn->self_time;
+            fa->calls += node->dyn->calls;
+        }
+    }
+    return 0;
+}
+
+static int64_t min_of(const int64_t *v, int n)
+{
+    int64_t m = v[0];
+    for (int i = 1; i < n; i++)
+        if (v[i] < m)
+            m = v[i];
+    return m;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The middle value (v is reordered). */
+static int64_t median_of(int64_t *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_i64);
+    return v[n / 2];
+}
+
+/* One kind of call being calibrated: its loop, what the hooks record for
+ * the called function, and for built-ins a loop that loads what the call
+ * would use without calling (and without making anything, such as a tuple,
+ * that would cost as much as a small call), to time the built-in's own work. */
+typedef struct {
+    int kind;
+    const char *loop_name, *load_name;
+    PyObject *loop, *load;
+    const void *key;
+    int64_t off[CAL_REPS], on[CAL_REPS], inner[CAL_REPS], loaded[CAL_REPS];
+    uint64_t seen_calls;
+    int64_t seen_self;
+} cal_kind;
+
+/* One repetition of one kind: an off run next to an on run, and the time
+ * the hooks recorded inside the called function. */
+static int run_kind(pyro_profiler *p, cal_kind *k, PyObject *n, int rep)
+{
+    k->off[rep] = time_loop(p, k->loop, n, 0);
+    k->on[rep] = time_loop(p, k->loop, n, 1);
+    k->loaded[rep] = k->load != NULL ? time_loop(p, k->load, n, 0) : 0;
+    if (k->off[rep] < 0 || k->on[rep] < 0 || k->loaded[rep] < 0)
+        return -1;
+    if (k->key == NULL)
+        return 0;
+    /* The tree is kept from one repetition to the next, as it is while a
+     * program runs: rebuilt each time, its memory would sit elsewhere and
+     * cost otherwise. */
+    find_arg fa = {k->key, 0, 0};
+    pyro_for_each_node(&p->st, find_node, &fa);
+    uint64_t calls = fa.calls - k->seen_calls;
+    k->inner[rep] = calls ? (fa.self_time - k->seen_self) / (int64_t)calls : 0;
+    k->seen_calls = fa.calls;
+    k->seen_self = fa.self_time;
+    return 0;
+}
+
+/* How much slower code without calls runs with the hooks on (>= 1). */
+static double slowdown_of(cal_kind *flat)
+{
+    int64_t ratio[CAL_REPS];   /* per mille, each on run against its neighbouring off run */
+    for (int rep = 0; rep < CAL_REPS; rep++)
+        ratio[rep] = flat->off[rep] > 0 ? flat->on[rep] * 1000 / flat->off[rep] : 1000;
+    int64_t r = median_of(ratio, CAL_REPS);
+    /* Below a few per cent it is noise, not a slower interpreter. */
+    return r < 1050 ? 1.0 : (double)r / 1000.0;
+}
+
+/* A kind's cost per event from its repetitions.  The called function's own
+ * work without the profiler (a built-in's: its loop less the loading loop,
+ * fastest runs, as the work is fixed) is kept out of the enter cost; a
+ * built-in's body is C, which the interpreter's slowdown does not touch. */
+static void cost_of(pyro_profiler *p, cal_kind *k, double slowdown)
+{
+    int64_t body = k->load != NULL
+        ? (min_of(k->off, CAL_REPS) - min_of(k->loaded, CAL_REPS)) / CAL_CALLS : 0;
+    if (body < 0)
+        body = 0;
+    double body_slowdown = k->kind == PYRO_PY ? slowdown : 1.0;
+    /* Each repetition's on and off runs are next to each other in time, so
+     * their difference sees the machine in one state; the median of those
+     * differences is the cost at the machine's usual speed, which is the
+     * speed the program will mostly run at. */
+    int64_t diff[CAL_REPS];
+    int64_t body_total = body * CAL_CALLS;
+    for (int rep = 0; rep < CAL_REPS; rep++)
+        diff[rep] = k->on[rep] - (int64_t)((k->off[rep] - body_total) * slowdown)
+                    - (int64_t)(body_total * body_slowdown);
+    int64_t per_call = median_of(diff, CAL_REPS) / CAL_CALLS;
+    int64_t in = median_of(k->inner, CAL_REPS) - (int64_t)(body * body_slowdown);
+    if (per_call < 0)
+        per_call = 0;
+    if (in < 0)
+        in = 0;
+    if (in > per_call)
+        in = per_call;
+    p->measured_enter[k->kind] = in;
+    p->measured_leave[k->kind] = per_call - in;
+}
+
+/* The loops by name, and the functions they call as the hooks name them. */
+static int find_loops(cal_kind *kinds, int count)
+{
+    PyObject *empty = get("_pyro_empty");
+    /* abs(), not len(): the interpreter has an instruction of its own for
+     * len() that never calls it, so its call would look dearer under the
+     * hooks than other built-ins' calls do. */
+    PyObject *builtin = PyDict_GetItemString(PyEval_GetBuiltins(), "abs");
+    PyObject *method = get("_pyro_method");
+    if (empty == NULL || !PyFunction_Check(empty)
+        || builtin == NULL || !PyCFunction_Check(builtin)
+        || method == NULL || !Py_IS_TYPE(method, &PyMethodDescr_Type))
+        return -1;
+    const void *keys[PYRO_KINDS] = {
+        [PYRO_PY] = PyFunction_GetCode(empty),
+        [PYRO_C] = ((PyCFunctionObject *)builtin)->m_ml,
+        [PYRO_C_METHOD] = ((PyMethodDescrObject *)method)->d_method,
+    };
+    for (int i = 0; i < count; i++) {
+        cal_kind *k = &kinds[i];
+        k->loop = get(k->loop_name);
+        k->load = k->load_name != NULL ? get(k->load_name) : NULL;
+        if (k->loop == NULL || (k->load_name != NULL && k->load == NULL))
+            return -1;
+        k->key = k->kind >= 0 ? keys[k->kind] : NULL;
+    }
+    return 0;
+}
+
+int pyro_calibrate(pyro_profiler *p)
+{
+    if (load_namespace() < 0)
+        return -1;
+    /* The loop without calls first: it gives the interpreter's slowdown,
+     * which the others need (-1: not a kind of call).  The built-ins' kinds
+     * last: without built-ins they are left out. */
+    cal_kind kinds[] = {
+        {.kind = -1, .loop_name = "_pyro_loop_flat"},
+        {.kind = PYRO_PY, .loop_name = "_pyro_loop_py"},
+        {.kind = PYRO_C, .loop_name = "_pyro_loop_c", .load_name = "_pyro_loop_none"},
+        {.kind = PYRO_C_METHOD, .loop_name = "_pyro_loop_method",
+         .load_name = "_pyro_loop_method_none"},
+    };
+    int all = (int)(sizeof(kinds) / sizeof(kinds[0]));
+    int count = p->builtins ? all : 2;
+    if (find_loops(kinds, all) < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "pyrometer: calibration code is broken");
+        return -1;
+    }
+    PyObject *n = PyLong_FromLong(CAL_CALLS);
+    if (n == NULL)
+        return -1;
+    /* Warm up: let the adaptive interpreter specialise the loops. */
+    for (int i = 0; i < count; i++) {
+        PyObject *loops[] = {kinds[i].loop, kinds[i].load};
+        for (int j = 0; j < 2 && loops[j] != NULL; j++) {
+            PyObject *r = PyObject_CallOneArg(loops[j], n);
+            if (r == NULL) {
+                Py_DECREF(n);
+                return -1;
+            }
+            Py_DECREF(r);
+        }
+    }
+
+    int64_t saved_enter[PYRO_KINDS], saved_leave[PYRO_KINDS];
+    memcpy(saved_enter, p->st.cost_enter, sizeof(saved_enter));
+    memcpy(saved_leave, p->st.cost_leave, sizeof(saved_leave));
+    memset(p->st.cost_enter, 0, sizeof(saved_enter));
+    memset(p->st.cost_leave, 0, sizeof(saved_leave));
+    int64_t saved_stretch = p->st.c_stretch;
+    p->st.c_stretch = 0;
+    pyro_state_clear(&p->st);
+
+    /* The kinds take turns within each repetition: a machine whose speed
+     * changes from one moment to the next then shows every kind the same
+     * mix of speeds, and their costs agree with each other. */
+    int rc = 0;
+    for (int rep = 0; rc == 0 && rep < CAL_REPS; rep++)
+        for (int i = 0; rc == 0 && i < count; i++)
+            rc = run_kind(p, &kinds[i], n, rep);
+    Py_DECREF(n);
+    pyro_state_clear(&p->st);
+    if (rc == 0) {
+        double slowdown = slowdown_of(&kinds[0]);
+        p->slowdown = slowdown;
+        for (int i = 1; i < count; i++)
+            cost_of(p, &kinds[i], slowdown);
+    }
+    memcpy(p->st.cost_enter, saved_enter, sizeof(saved_enter));
+    memcpy(p->st.cost_leave, saved_leave, sizeof(saved_leave));
+    p->st.c_stretch = saved_stretch;
+    if (rc == 0)
+        p->calibrated = 1;
+    return rc;
+}

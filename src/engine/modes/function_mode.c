@@ -1,0 +1,321 @@
+/* profiler.c: the Profiler type: settings, enable/disable, statistics. */
+#include "modes/function_mode.h"
+#include "hooks/profile_hook.h"
+#include "runtime/session.h"
+
+pyro_profiler *pyro_active;
+
+static void set_own_keys(pyro_state *st);
+
+/* Calibration is done once per process for each clock and event set. */
+static struct {
+    uint8_t valid;
+    int64_t enter[PYRO_KINDS], leave[PYRO_KINDS];
+    double slowdown;
+} calibration_cache[3][2];
+
+static int profiler_init(pyro_profiler *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"builtins", "clock", "compensate", "fold_depth",
+                             "max_nodes", "_node_limit", NULL};
+    int builtins = 1, compensate = 1;
+    const char *clock = "wall";
+    unsigned int fold_depth = 64;
+    Py_ssize_t max_nodes = 2000000, node_limit = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|psp$Inn:Profiler", kwlist,
+                                     &builtins, &clock, &compensate,
+                                     &fold_depth, &max_nodes, &node_limit))
+        return -1;
+    if (strcmp(clock, "wall") != 0 && strcmp(clock, "cpu") != 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "pyrometer: unknown clock '%s' (choose 'wall' or 'cpu')", clock);
+        return -1;
+    }
+    if (self->enabled) {
+        PyErr_SetString(PyExc_ValueError, "pyrometer: cannot re-initialise an enabled profiler");
+        return -1;
+    }
+    self->builtins = (uint8_t)builtins;
+    self->compensate = (uint8_t)compensate;
+    snprintf(self->clock, sizeof(self->clock), "%s", clock);
+    self->st.fold_depth = fold_depth < 2 ? 2 : fold_depth;
+    self->st.node_soft_cap = max_nodes < 1 ? 1 : (size_t)max_nodes;
+    self->st.node_limit = node_limit < 0 ? 0 : (size_t)node_limit;
+    return 0;
+}
+
+static PyObject *profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    (void)args;
+    (void)kwds;
+    pyro_profiler *self = (pyro_profiler *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    if (pyro_state_init(&self->st) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->builtins = 1;
+    self->compensate = 1;
+    self->tool_id = -1;
+    self->slowdown = 1.0;
+    snprintf(self->clock, sizeof(self->clock), "wall");
+    return (PyObject *)self;
+}
+
+double pyro_data_seconds_per_tick(pyro_profiler *p)
+{
+    if (p->data_spt == 0.0) {
+        double spt = pyro_clock_seconds_per_tick();
+        if (p->compensate && p->slowdown > 1.0)
+            spt /= p->slowdown;
+        p->data_spt = spt;
+    }
+    return p->data_spt;
+}
+
+static void stop_hooks(pyro_profiler *self)
+{
+    pyro_events_stop(self);
+    pyro_flush_all(&self->st);
+    self->enabled = 0;
+    if (pyro_active == self)
+        pyro_active = NULL;
+    pyro_session_leave(PYRO_MODE_FUNCTION, (PyObject *)self);
+}
+
+static void profiler_dealloc(pyro_profiler *self)
+{
+    if (self->enabled)
+        stop_hooks(self);
+    if (self->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    pyro_state_clear(&self->st);
+    Py_CLEAR(self->missing);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int apply_calibration(pyro_profiler *self)
+{
+    int clock = (int)pyro_clock_mode, b = self->builtins;
+    if (!calibration_cache[clock][b].valid) {
+        if (pyro_calibrate(self) < 0)
+            return -1;
+        calibration_cache[clock][b].valid = 1;
+        calibration_cache[clock][b].slowdown = self->slowdown;
+        memcpy(calibration_cache[clock][b].enter, self->measured_enter, sizeof(self->measured_enter));
+        memcpy(calibration_cache[clock][b].leave, self->measured_leave, sizeof(self->measured_leave));
+    }
+    memcpy(self->measured_enter, calibration_cache[clock][b].enter, sizeof(self->measured_enter));
+    memcpy(self->measured_leave, calibration_cache[clock][b].leave, sizeof(self->measured_leave));
+    self->slowdown = calibration_cache[clock][b].slowdown;
+    self->calibrated = 1;
+    if (self->compensate) {
+        memcpy(self->st.cost_enter, self->measured_enter, sizeof(self->measured_enter));
+        memcpy(self->st.cost_leave, self->measured_leave, sizeof(self->measured_leave));
+        self->st.c_stretch = self->slowdown > 1.0
+            ? (int64_t)((self->slowdown - 1.0) * 65536.0) : 0;
+    }
+    else {
+        memset(self->st.cost_enter, 0, sizeof(self->st.cost_enter));
+        memset(self->st.cost_leave, 0, sizeof(self->st.cost_leave));
+        self->st.c_stretch = 0;
+    }
+    return 0;
+}
+
+static PyObject *profiler_enable(pyro_profiler *self, PyObject *unused)
+{
+    (void)unused;
+    if (self->enabled)
+        Py_RETURN_NONE;
+    if (pyro_session_join(PYRO_MODE_FUNCTION, (PyObject *)self) < 0)
+        return NULL;
+    if (pyro_clock_select(self->clock) < 0) {
+        PyErr_Format(PyExc_ValueError, "pyrometer: unknown clock '%s'", self->clock);
+        pyro_session_leave(PYRO_MODE_FUNCTION, (PyObject *)self);
+        return NULL;
+    }
+    set_own_keys(&self->st);
+    self->data_spt = 0.0;   /* the data will change */
+    pyro_active = self;
+    self->enabled = 1;
+    /* Calibration runs its loops through real hooks with empty data. */
+    int has_data = self->st.node_count > 0;
+    if (!has_data && apply_calibration(self) < 0)
+        goto fail;
+    if (has_data && !self->calibrated) {
+        PyErr_SetString(PyExc_RuntimeError, "pyrometer: profiler state is inconsistent");
+        goto fail;
+    }
+    if (pyro_events_start(self) < 0)
+        goto fail;
+    Py_RETURN_NONE;
+fail:
+    self->enabled = 0;
+    pyro_active = NULL;
+    pyro_session_leave(PYRO_MODE_FUNCTION, (PyObject *)self);
+    return NULL;
+}
+
+static PyObject *profiler_disable(pyro_profiler *self, PyObject *unused)
+{
+    (void)unused;
+    if (self->enabled)
+        stop_hooks(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *profiler_enter(pyro_profiler *self, PyObject *unused)
+{
+    if (profiler_enable(self, unused) == NULL)
+        return NULL;
+    Py_DECREF(Py_None);
+    return Py_NewRef((PyObject *)self);
+}
+
+static PyObject *profiler_exit(pyro_profiler *self, PyObject *args)
+{
+    (void)args;
+    if (self->enabled)
+        stop_hooks(self);
+    Py_RETURN_FALSE;
+}
+
+static PyObject *profiler_clear(pyro_profiler *self, PyObject *unused)
+{
+    (void)unused;
+    if (self->enabled) {
+        PyErr_SetString(PyExc_ValueError, "pyrometer: disable the profiler before clear()");
+        return NULL;
+    }
+    pyro_state_clear(&self->st);
+    self->data_spt = 0.0;
+    Py_RETURN_NONE;
+}
+
+static PyObject *profiler_stats(pyro_profiler *self, PyObject *unused)
+{
+    (void)unused;
+    if (self->enabled) {
+        PyErr_SetString(PyExc_ValueError, "pyrometer: disable the profiler before reading its statistics");
+        return NULL;
+    }
+    return pyro_export_pstats(self);
+}
+
+static PyObject *profiler_tree(pyro_profiler *self, PyObject *unused)
+{
+    (void)unused;
+    if (self->enabled) {
+        PyErr_SetString(PyExc_ValueError, "pyrometer: disable the profiler before reading its call tree");
+        return NULL;
+    }
+    return pyro_export_tree(self);
+}
+
+static int count_folded(pyro_node *n, void *arg)
+{
+    if (n->fold_to != NULL)
+        *(uint64_t *)arg += n->calls;
+    return 0;
+}
+
+static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
+{
+    (void)unused;
+    uint64_t folded = 0;
+    pyro_for_each_node(&self->st, count_folded, &folded);
+    double spt = self->calibrated ? pyro_clock_seconds_per_tick() : 0.0;
+    /* Before 3.12: how the program's own profile functions shared the
+     * slot (always at once on 3.12+, where tools have ids of their own). */
+    unsigned long long shared = 0, late = 0;
+    double late_seconds = 0.0;
+#if !PYRO_HAVE_MONITORING
+    pyro_profile_hook_stats hs;
+    pyro_profile_hook_get_stats(&hs);
+    shared = hs.shared;
+    late = hs.late;
+    late_seconds = hs.late_seconds;
+#endif
+    return Py_BuildValue(
+        "{s:s,s:O,s:O,s:O,s:K,s:K,s:I,s:d,s:K,s:K,s:d,s:{s:d,s:d,s:d,s:d,s:d,s:d}}",
+        "clock", self->calibrated ? pyro_clock_name() : self->clock,
+        "builtins", self->builtins ? Py_True : Py_False,
+        "compensate", self->compensate ? Py_True : Py_False,
+        "out_of_memory", self->st.nomemory ? Py_True : Py_False,
+        "folded_calls", (unsigned long long)folded,
+        "nodes", (unsigned long long)self->st.node_count,
+        "functions", (unsigned int)self->st.funcs.count,
+        "slowdown", self->slowdown,
+        "hook_shared", shared,
+        "hook_taken_back_late", late,
+        "hook_late_seconds", late_seconds,
+        "overhead_ns",
+        "python_enter", self->measured_enter[PYRO_PY] * spt * 1e9,
+        "python_leave", self->measured_leave[PYRO_PY] * spt * 1e9,
+        "builtin_enter", self->measured_enter[PYRO_C] * spt * 1e9,
+        "builtin_leave", self->measured_leave[PYRO_C] * spt * 1e9,
+        "method_enter", self->measured_enter[PYRO_C_METHOD] * spt * 1e9,
+        "method_leave", self->measured_leave[PYRO_C_METHOD] * spt * 1e9);
+}
+
+static PyObject *profiler_set_own_prefix(PyObject *unused, PyObject *prefix)
+{
+    (void)unused;
+    if (pyro_functable_set_own_prefix(prefix) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+static PyObject *profiler_get_enabled(pyro_profiler *self, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(self->enabled);
+}
+
+static PyMethodDef profiler_methods[] = {
+    {"enable", (PyCFunction)profiler_enable, METH_NOARGS,
+     "Start profiling (all threads)."},
+    {"disable", (PyCFunction)profiler_disable, METH_NOARGS,
+     "Stop profiling; open calls are closed at the current time."},
+    {"__enter__", (PyCFunction)profiler_enter, METH_NOARGS, NULL},
+    {"__exit__", (PyCFunction)profiler_exit, METH_VARARGS, NULL},
+    {"clear", (PyCFunction)profiler_clear, METH_NOARGS, "Drop all recorded data."},
+    {"get_stats", (PyCFunction)profiler_stats, METH_NOARGS,
+     "The statistics as a pstats dict: {(file, line, name): (cc, nc, tt, ct, callers)}."},
+    {"get_tree", (PyCFunction)profiler_tree, METH_NOARGS,
+     "The call tree as a dict (docs/tree-format.md): funcs, and per node (parents\n"
+     "first) parent, func, calls, self and total seconds; folded."},
+    {"info", (PyCFunction)profiler_info, METH_NOARGS,
+     "Clock, measured overhead per event, folded calls, out-of-memory flag."},
+    {"_set_own_prefix", (PyCFunction)profiler_set_own_prefix, METH_O | METH_STATIC,
+     "Files under this path prefix are pyrometer's own and left out of reports."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef profiler_getset[] = {
+    {"enabled", (getter)profiler_get_enabled, NULL, "Whether the hooks are installed.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+PyTypeObject pyro_ProfilerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pyrometer._engine.Profiler",
+    .tp_basicsize = sizeof(pyro_profiler),
+    .tp_dealloc = (destructor)profiler_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .tp_doc = "Deterministic function profiler recording the call tree.",
+    .tp_weaklistoffset = offsetof(pyro_profiler, weakreflist),
+    .tp_methods = profiler_methods,
+    .tp_getset = profiler_getset,
+    .tp_init = (initproc)profiler_init,
+    .tp_new = profiler_new,
+};
+
+/* Our own methods appear as the last call before disable: never record. */
+static void set_own_keys(pyro_state *st)
+{
+    st->own_keys[0] = &profiler_methods[1];   /* disable */
+    st->own_keys[1] = &profiler_methods[3];   /* __exit__ */
+}

@@ -1,0 +1,48 @@
+/* profiler.h: the Profiler object that owns a call tree and its hooks. */
+#ifndef PYRO_PROFILER_H
+#define PYRO_PROFILER_H
+
+#include "tables/calltree.h"
+
+typedef struct {
+    PyObject_HEAD
+    pyro_state st;
+    uint8_t enabled;
+    uint8_t builtins;       /* record built-in (C) functions */
+    uint8_t compensate;     /* subtract the measured cost per event */
+    uint8_t calibrated;
+    int tool_id;            /* sys.monitoring tool, 3.12+; -1 when none */
+    PyObject *missing;      /* sys.monitoring.MISSING, 3.12+ */
+    char clock[16];         /* "wall" or "cpu" */
+    int64_t measured_enter[PYRO_KINDS];  /* calibration results, ticks */
+    int64_t measured_leave[PYRO_KINDS];
+    double slowdown;            /* how much slower code runs with hooks on */
+    double data_spt;            /* seconds per tick of the data, 0 until read */
+    PyObject *weakreflist;
+} pyro_profiler;
+
+extern PyTypeObject pyro_ProfilerType;
+
+/* The one profiler whose hooks are installed, or NULL. */
+extern pyro_profiler *pyro_active;
+
+/* Event sources: one implementation per interpreter family. */
+int pyro_events_start(pyro_profiler *p);
+void pyro_events_stop(pyro_profiler *p);
+
+/* Measure the profiler's cost per event (calibrate.c). */
+int pyro_calibrate(pyro_profiler *p);
+
+/* Seconds per tick of the recorded data (compensated times scaled back to
+ * the interpreter's speed without hooks): measured at the first read after
+ * profiling, then the same for every export until the data changes, so
+ * that the stats and the call tree of one file agree. */
+double pyro_data_seconds_per_tick(pyro_profiler *p);
+
+/* Export the tree as a pstats dict (pstats_export.c). */
+PyObject *pyro_export_pstats(pyro_profiler *p);
+
+/* Export the call tree as the dict of docs/tree-format.md (tree_export.c). */
+PyObject *pyro_export_tree(pyro_profiler *p);
+
+#endif

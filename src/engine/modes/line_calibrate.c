@@ -1,0 +1,179 @@
+/* line_calibrate.c: measure what line profiling costs per event, so that
+ * the cost can be taken off the clock (overhead compensation).
+ *
+ * Loops of known shape run alternately without and with the hooks, with a
+ * scratch profiler that selects them.  Two loops with the same line events
+ * but more work per line tell apart the cost per line event from how much
+ * slower traced code itself runs (3.9-3.11 check for a new line at every
+ * instruction); loops that call other code, selected code and a built-in
+ * give the cost of those events.  Other work on the machine only adds
+ * time, so the fastest repetition is kept for each loop. */
+#include "modes/line_mode.h"
+
+#define CAL_N 10000
+#define CAL_REPS 9
+
+static const char cal_source[] =
+    "def _pl_flat(n):\n"
+    "    for i in range(n):\n"
+    "        x = i\n"
+    "def _pl_wide(n):\n"
+    "    for i in range(n):\n"
+    "        x = i + i + i + i + i + i + i + i + i + i + i + i + i + i + i + i\n"
+    "def _pl_other(x):\n"
+    "    return x\n"
+    "def _pl_calls(n):\n"
+    "    for i in range(n):\n"
+    "        _pl_other(i)\n"
+    "def _pl_sel(x):\n"
+    "    return x\n"
+    "def _pl_calls_sel(n):\n"
+    "    for i in range(n):\n"
+    "        _pl_sel(i)\n"
+    "def _pl_builtin(n):\n"
+    "    t = ()\n"
+    "    for i in range(n):\n"
+    "        len(t)\n";
+
+enum { L_FLAT, L_WIDE, L_CALLS, L_CALLS_SEL, L_BUILTIN, L_N };
+static const char *const loop_names[L_N] = {"_pl_flat", "_pl_wide", "_pl_calls",
+                                            "_pl_calls_sel", "_pl_builtin"};
+static const char *const selected_names[] = {"_pl_flat", "_pl_wide", "_pl_calls", "_pl_sel",
+                                             "_pl_calls_sel", "_pl_builtin"};
+
+static PyObject *cal_namespace;   /* compiled once per process */
+
+static int load_namespace(void)
+{
+    if (cal_namespace != NULL)
+        return 0;
+    PyObject *code = Py_CompileString(cal_source, "<pyrometer-line-calibration>", Py_file_input);
+    if (code == NULL)
+        return -1;
+    PyObject *ns = PyDict_New();
+    if (ns == NULL || PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0) {
+        Py_XDECREF(ns);
+        Py_DECREF(code);
+        return -1;
+    }
+    PyObject *r = PyEval_EvalCode(code, ns, ns);
+    Py_DECREF(code);
+    if (r == NULL) {
+        Py_DECREF(ns);
+        return -1;
+    }
+    Py_DECREF(r);
+    cal_namespace = ns;
+    return 0;
+}
+
+static uint64_t total_hits(pyro_line_profiler *s)
+{
+    uint64_t n = 0;
+    for (Py_ssize_t i = 0; i < s->nrecs; i++) {
+        pyro_code_lines *rec = s->recs[i];
+        for (int j = 0; j < rec->nlines; j++) {
+            n += rec->counts[j].hits;
+            rec->counts[j].hits = 0;
+            rec->counts[j].time = 0;
+        }
+    }
+    return n;
+}
+
+/* Ticks for one call of loop(n), with or without the scratch profiler's
+ * hooks; *events gets the line events it recorded. */
+static int64_t time_loop(pyro_line_profiler *s, PyObject *loop, PyObject *n, int hooked,
+                         uint64_t *events)
+{
+    if (hooked) {
+        s->enabled = 1;
+        pyro_line_active = s;
+        if (pyro_line_events_start(s) < 0) {
+            s->enabled = 0;
+            pyro_line_active = NULL;
+            return -1;
+        }
+    }
+    int64_t t0 = pyro_clock_now();
+    PyObject *r = PyObject_CallOneArg(loop, n);
+    int64_t t1 = pyro_clock_now();
+    if (hooked) {
+        pyro_line_events_stop(s);
+        pyro_line_flush_all(&s->ls);
+        s->enabled = 0;
+        pyro_line_active = NULL;
+        *events = total_hits(s);
+    }
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return t1 - t0;
+}
+
+static double clamp(double x, double lo)
+{
+    return x < lo ? lo : x;
+}
+
+int pyro_line_calibrate(pyro_line_profiler *p)
+{
+    if (load_namespace() < 0)
+        return -1;
+    PyObject *scratch = PyObject_CallNoArgs((PyObject *)&pyro_LineProfilerType);
+    PyObject *n = PyLong_FromLong(CAL_N);
+    if (scratch == NULL || n == NULL)
+        goto fail;
+    pyro_line_profiler *s = (pyro_line_profiler *)scratch;
+    for (size_t i = 0; i < sizeof(selected_names) / sizeof(selected_names[0]); i++) {
+        PyObject *f = PyDict_GetItemString(cal_namespace, selected_names[i]);
+        if (f == NULL || pyro_line_select(s, PyFunction_GET_CODE(f), NULL) < 0)
+            goto fail;
+    }
+    double off[L_N], on[L_N], events[L_N];
+    for (int l = 0; l < L_N; l++) {
+        PyObject *loop = PyDict_GetItemString(cal_namespace, loop_names[l]);
+        if (loop == NULL)
+            goto fail;
+        /* Warm up: let the adaptive interpreter specialise the loop. */
+        uint64_t ev = 0;
+        if (time_loop(s, loop, n, 0, &ev) < 0)
+            goto fail;
+        int64_t best_off = INT64_MAX, best_on = INT64_MAX;
+        for (int rep = 0; rep < CAL_REPS; rep++) {
+            int64_t a = time_loop(s, loop, n, 0, &ev);
+            int64_t b = time_loop(s, loop, n, 1, &ev);
+            if (a < 0 || b < 0)
+                goto fail;
+            best_off = a < best_off ? a : best_off;
+            best_on = b < best_on ? b : best_on;
+        }
+        off[l] = (double)best_off;
+        on[l] = (double)best_on;
+        events[l] = (double)ev;
+    }
+    /* on = slowdown * off + events * line + calls * (cost of the call) */
+    double extra_work = off[L_WIDE] - off[L_FLAT];
+    double slowdown = extra_work > 0 ? (on[L_WIDE] - on[L_FLAT]) / extra_work : 1.0;
+    slowdown = slowdown < 1.02 ? 1.0 : slowdown;   /* below that, noise */
+    double line = events[L_FLAT] > 0
+        ? clamp((on[L_FLAT] - slowdown * off[L_FLAT]) / events[L_FLAT], 0) : 0;
+    double per_call[L_N] = {0};
+    for (int l = L_CALLS; l < L_N; l++)
+        per_call[l] = clamp((on[l] - slowdown * off[l] - events[l] * line) / CAL_N, 0);
+    p->slowdown = slowdown;
+    p->measured[PYRO_LCOST_LINE] = (int64_t)line;
+    p->measured[PYRO_LCOST_ENTER] = (int64_t)(per_call[L_CALLS_SEL] / 2);
+    p->measured[PYRO_LCOST_LEAVE] = (int64_t)(per_call[L_CALLS_SEL] / 2);
+    p->measured[PYRO_LCOST_CALL] = (int64_t)per_call[L_CALLS];
+    p->measured[PYRO_LCOST_CCALL] = (int64_t)per_call[L_BUILTIN];
+    Py_DECREF(n);
+    Py_DECREF(scratch);
+    return 0;
+fail:
+    Py_XDECREF(n);
+    Py_XDECREF(scratch);
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_RuntimeError, "pyrometer: line calibration failed");
+    return -1;
+}

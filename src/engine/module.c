@@ -1,0 +1,158 @@
+/* module.c: the pyrometer._engine extension module. */
+#include "modes/function_mode.h"
+#include "model/callgraph.h"
+#include "modes/line_mode.h"
+#include "formats/lines_file.h"
+#include "formats/merge.h"
+#include "formats/html_writer.h"
+#include "hooks/name_watch.h"
+#include "hooks/term_signal.h"
+#include "core/errors.h"
+#include "formats/prof_file.h"
+#include "formats/stack_writers.h"
+
+static PyObject *py_clock_name(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    return PyUnicode_FromString(pyro_clock_name());
+}
+
+static PyMethodDef module_methods[] = {
+    {"dump_stats", (PyCFunction)(void (*)(void))pyro_py_dump_stats, METH_VARARGS | METH_KEYWORDS,
+     "dump_stats(path, stats, tree=None): write a pstats dict as a .prof file, and the\n"
+     "call tree (docs/tree-format.md) after it when given, atomically."},
+    {"load_profile", pyro_py_load_profile, METH_O,
+     "load_profile(path) -> (stats, tree or None): the stats as load_stats reads them and\n"
+     "pyrometer's call tree when the file has one; FormatError if it is corrupt."},
+    {"write_collapsed", (PyCFunction)(void (*)(void))pyro_py_write_collapsed,
+     METH_VARARGS | METH_KEYWORDS,
+     "write_collapsed(path, tree): collapsed stacks, one 'frame;frame;frame value' line per\n"
+     "call path, root first, value = the path's self time in whole microseconds."},
+    {"write_speedscope", (PyCFunction)(void (*)(void))pyro_py_write_speedscope,
+     METH_VARARGS | METH_KEYWORDS,
+     "write_speedscope(path, tree, *, name='profile', unit='seconds', exporter='pyrometer'):\n"
+     "speedscope's JSON file format, one sampled profile weighted by self time."},
+    {"write_flamegraph", (PyCFunction)(void (*)(void))pyro_py_write_flamegraph,
+     METH_VARARGS | METH_KEYWORDS,
+     "write_flamegraph(path, tree, *, title='Flame graph', subtitle=None, width=1200,\n"
+     "min_width=0.1): an interactive, self-contained SVG flame graph."},
+    {"clock_name", py_clock_name, METH_NOARGS, "The clock in use."},
+    {"load_stats", pyro_py_load_stats, METH_O,
+     "load_stats(path) -> dict: read a .prof file (cProfile's, profile's or ours) as\n"
+     "marshal.load would; OSError if unreadable, FormatError if not a profile."},
+    {"format_report", (PyCFunction)(void (*)(void))pyro_py_format_report,
+     METH_VARARGS | METH_KEYWORDS,
+     "format_report(stats, *, sort=('cumulative',), limit=None, files=(), mode='stats') -> str:\n"
+     "the text of pstats.Stats(...).sort_stats(*sort).print_stats(limit) (mode 'stats'),\n"
+     "print_callers(limit) ('callers') or print_callees(limit) ('callees'), byte for byte.\n"
+     "limit: None, an int, a float fraction, a regex str or a tuple of them; files: the\n"
+     "header lines print_stats() starts with."},
+    {"write_lines", pyro_py_write_lines, METH_VARARGS,
+     "write_lines(path, stats): save LineProfiler.get_stats() atomically."},
+    {"read_lines", pyro_py_read_lines, METH_O,
+     "read_lines(path) -> dict: a saved line profile; OSError if unreadable,\n"
+     "FormatError if not a line profile or damaged."},
+    {"format_lines", (PyCFunction)(void (*)(void))pyro_py_format_lines,
+     METH_VARARGS | METH_KEYWORDS,
+     "format_lines(stats, unit=1e-06, show_zero=False) -> str: the report in\n"
+     "line_profiler's layout."},
+    {"write_callgrind", (PyCFunction)(void (*)(void))pyro_py_write_callgrind,
+     METH_VARARGS | METH_KEYWORDS,
+     "write_callgrind(path, stats, creator='pyrometer'): write a pstats dict in the Callgrind\n"
+     "format (KCachegrind, QCachegrind, callgrind_annotate), costs in ns, atomically."},
+    {"write_dot", (PyCFunction)(void (*)(void))pyro_py_write_dot, METH_VARARGS | METH_KEYWORDS,
+     "write_dot(path, stats, node_threshold=0.5, edge_threshold=0.1): write the call graph of\n"
+     "a pstats dict as Graphviz dot, atomically; functions and calls under the thresholds\n"
+     "(in % of the total time) left out."},
+    {"format_dot", (PyCFunction)(void (*)(void))pyro_py_format_dot, METH_VARARGS | METH_KEYWORDS,
+     "format_dot(stats, node_threshold=0.5, edge_threshold=0.1) -> bytes: the text write_dot\n"
+     "writes."},
+    {"write_file", pyro_py_write_file, METH_VARARGS,
+     "write_file(path, data): write bytes to path atomically (temp file + rename)."},
+    {"merge_profiles", (PyCFunction)(void (*)(void))pyro_py_merge_profiles,
+     METH_VARARGS | METH_KEYWORDS,
+     "merge_profiles(profiles, names=None) -> (stats, tree or None): add up profiles given\n"
+     "as (stats, tree or None) pairs.  The stats as pstats' Stats(first).add(second)...\n"
+     "computes them; the call trees path by path, if every profile has one (else None).\n"
+     "names label the profiles in errors; FormatError for a damaged profile."},
+    {"format_diff", (PyCFunction)(void (*)(void))pyro_py_format_diff,
+     METH_VARARGS | METH_KEYWORDS,
+     "format_diff(old, new, *, sort='tottime', limit=None, fail_above=None, min_share=1.0,\n"
+     "            old_name='old', new_name='new') -> (text, failed): the per-function\n"
+     "comparison of two pstats dicts as a table, sorted by the absolute change of\n"
+     "tottime, cumtime or calls.  With fail_above (percent), failed tells whether the\n"
+     "total tottime, or that of a function holding at least min_share percent of the\n"
+     "total on either side, grew by more than that."},
+    {"write_html", (PyCFunction)(void (*)(void))pyro_py_write_html, METH_VARARGS | METH_KEYWORDS,
+     "write_html(path, template, *, stats=None, tree=None, lines=None, meta=None):\n"
+     "the HTML report of a function profile (pstats dict + call tree or None) or of\n"
+     "a line profile, spliced into `template` at its data marker, atomically; meta:\n"
+     "{str: str} for the summary."},
+    {"file_head", pyro_py_file_head, METH_VARARGS,
+     "file_head(path, n) -> bytes: the first n bytes (at most 64) of a regular file;\n"
+     "OSError, one line, for anything else (a FIFO, a device, a folder)."},
+    {"name_watch", pyro_py_name_watch, METH_VARARGS,
+     "name_watch(name, callback): call callback(code) before exec() runs code whose\n"
+     "names (or those of the code it defines) include `name`, until name_unwatch()."},
+    {"name_unwatch", pyro_py_name_unwatch, METH_NOARGS, "name_unwatch(): stop name_watch."},
+    {"term_watch", pyro_py_term_watch, METH_VARARGS,
+     "term_watch(callback, grace=10.0) -> bool: on SIGTERM, call callback() from a thread\n"
+     "of ours with the GIL, then die of SIGTERM; only if SIGTERM has its default action."},
+    {"term_unwatch", pyro_py_term_unwatch, METH_NOARGS,
+     "term_unwatch(): give SIGTERM its default action back."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef engine_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "pyrometer._engine",
+    .m_doc = "Pyrometer's profiling engine.",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+PyMODINIT_FUNC PyInit__engine(void)
+{
+    if (PyType_Ready(&pyro_ProfilerType) < 0 || PyType_Ready(&pyro_LineProfilerType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&engine_module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&pyro_ProfilerType);
+    if (PyModule_AddObject(m, "Profiler", (PyObject *)&pyro_ProfilerType) < 0) {
+        Py_DECREF(&pyro_ProfilerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&pyro_LineProfilerType);
+    if (PyModule_AddObject(m, "LineProfiler", (PyObject *)&pyro_LineProfilerType) < 0) {
+        Py_DECREF(&pyro_LineProfilerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    pyro_FormatError = PyErr_NewExceptionWithDoc(
+        "pyrometer._engine.FormatError", "A file that is not a profile.", PyExc_ValueError, NULL);
+    if (pyro_FormatError == NULL) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(pyro_FormatError);
+    if (PyModule_AddObject(m, "FormatError", pyro_FormatError) < 0) {
+        Py_DECREF(pyro_FormatError);
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddStringConstant(m, "EVENT_SOURCE",
+                                   PYRO_HAVE_MONITORING ? "sys.monitoring" : "PyEval_SetProfile") < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    PyObject *magic = PyBytes_FromString(PYRO_LINES_MAGIC);
+    if (magic == NULL || PyModule_AddObject(m, "LINES_MAGIC", magic) < 0) {
+        Py_XDECREF(magic);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

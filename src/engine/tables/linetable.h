@@ -1,0 +1,200 @@
+/* linetable.h: per-line counters and the per-thread line stacks.
+ *
+ * Each selected code object has a record (reached through a code-object
+ * extra, no hashing) with one counter pair per line, indexed by the line's
+ * offset from the code's first line.  Each thread keeps a stack of the
+ * frames it is running: for a selected frame, the line running and when it
+ * started.  A line's time runs from its own line event to the next event
+ * of the same frame (next line, return, yield), so time in calls made from
+ * a line counts for that line.  The event handlers are inline: they run on
+ * every line of the selected code. */
+#ifndef PYRO_LINETABLE_H
+#define PYRO_LINETABLE_H
+
+#include "core/compat.h"
+#include "core/clock.h"
+
+typedef struct {
+    uint64_t hits;
+    int64_t time;              /* ticks, compensated; never negative */
+} pyro_line_count;
+
+/* An instruction offset (bytes) where a generator or coroutine resumes or
+ * a loop jumps back, and its line; offset -1 marks a free slot. */
+typedef struct {
+    int offset;
+    int line;
+} pyro_resume_slot;
+
+#define PYRO_RESUME_SLOTS 64   /* a power of two */
+
+typedef struct pyro_code_lines {
+    PyObject *code;            /* strong reference: the record outlives no code */
+    PyObject *name;            /* qualified name, for the report */
+    uint64_t owner;            /* id of the line profiler that made it */
+    int first_line;            /* counts[i] belongs to line first_line + i */
+    int start_offset;          /* 3.11: where a fresh frame starts (resume check) */
+    int nlines;
+    pyro_line_count *counts;
+    int32_t *unit_line;        /* 3.12-3.13, long code only: the line of each unit
+                                  (-1 none); see line_events_monitoring.c */
+    uint8_t *line_start;       /* ... per code unit: the interpreter's mark of a
+                                  line start */
+    int nunits;                /* 3.12-3.13: units in the tables; -1 looked at */
+    pyro_resume_slot *resume;  /* lines of resumption points and backward jumps,
+                                  made at the first: the interpreter's own
+                                  look-up walks the whole line table */
+} pyro_code_lines;
+
+/* A frame on a thread's stack.  On 3.9-3.11 every frame is pushed (rec is
+ * NULL for code that is not selected) so that a return knows whether the
+ * frame returned to needs line events; on 3.12+ only selected frames are. */
+typedef struct {
+    pyro_code_lines *rec;
+    int line;                  /* index of the line running, -1 before the first */
+    int64_t start;             /* compensated clock when it started */
+    uint8_t resumed;           /* 3.12-3.13 long code: a generator just resumed */
+} pyro_line_frame;
+
+typedef struct pyro_line_thread pyro_line_thread;
+struct pyro_line_thread {
+    pyro_line_frame *stack;
+    uint32_t depth, cap;
+    uint8_t tracing;           /* 3.9-3.11: our trace function is set here */
+    uint32_t seeded;           /* 3.9-3.11: the frames at the bottom of the stack
+                                  that were running when profiling began */
+    void **seed_frames;        /* 3.9-3.11: their frame objects, compared by
+                                  identity only */
+    uint8_t watching;          /* 3.9-3.11: a profile function watches them */
+    PyThreadState *ts;         /* 3.9-3.11: the thread, compared by address only */
+    uint32_t nested;           /* 3.9-3.11: frames evaluated through our hook, nested */
+    uint32_t max_nested;       /* 3.9-3.11: past this the hook steps aside; 0 unknown */
+    Py_tracefunc their_trace;  /* 3.9-3.11: the program's own trace function on */
+    PyObject *their_obj;       /* this thread (a debugger, coverage), strong */
+    int64_t overhead;          /* profiler cost so far, taken off the clock */
+    pyro_line_thread *next;
+};
+
+/* Costs per event, in ticks, subtracted from the clock (compensation). */
+enum {
+    PYRO_LCOST_LINE = 0,       /* a line event */
+    PYRO_LCOST_ENTER,          /* start or resume of a selected frame */
+    PYRO_LCOST_LEAVE,          /* return or yield of a selected frame */
+    PYRO_LCOST_CALL,           /* 3.9-3.11: call + return of other code */
+    PYRO_LCOST_CCALL,          /* 3.9-3.11: call + return of a built-in (0 since
+                                  the eval-frame hook: built-ins send no event) */
+    PYRO_LCOST_N
+};
+
+typedef struct {
+    pyro_line_thread *threads;
+    uint64_t epoch;            /* which thread list the TLS cache points into */
+    int64_t cost[PYRO_LCOST_N];
+    uint8_t nomemory;          /* out of memory: no more events recorded */
+} pyro_line_state;
+
+extern PYRO_TLS uint64_t pyro_line_tls_epoch;
+extern PYRO_TLS pyro_line_thread *pyro_line_tls_thread;
+
+void pyro_line_state_init(pyro_line_state *ls);
+void pyro_line_state_clear(pyro_line_state *ls);   /* threads only */
+pyro_line_thread *pyro_line_thread_attach(pyro_line_state *ls);
+int pyro_line_push_slow(pyro_line_state *ls, pyro_line_thread *th);
+void pyro_line_grow(pyro_line_state *ls, pyro_code_lines *rec, int index);
+/* Charge every open line of every thread up to now and empty the stacks. */
+void pyro_line_flush_all(pyro_line_state *ls);
+void pyro_line_out_of_memory(pyro_line_state *ls);
+/* The line of the instruction at `offset` (bytes) of the record's code,
+ * -1 if none; cached per offset. */
+int pyro_line_at_offset(pyro_code_lines *rec, int offset);
+
+#define PYRO_LINE_HOT static inline __attribute__((always_inline))
+
+PYRO_LINE_HOT pyro_line_thread *pyro_line_thread_current(pyro_line_state *ls)
+{
+    if (PYRO_LIKELY(pyro_line_tls_epoch == ls->epoch))
+        return pyro_line_tls_thread;
+    return pyro_line_thread_attach(ls);
+}
+
+PYRO_LINE_HOT int64_t pyro_line_now(pyro_line_thread *th)
+{
+    return pyro_clock_now() - th->overhead;
+}
+
+/* Close the line running in `fr` at `now`. */
+PYRO_LINE_HOT void pyro_line_close(pyro_line_frame *fr, int64_t now)
+{
+    if (fr->line >= 0) {
+        int64_t d = now - fr->start;
+        if (d > 0)
+            fr->rec->counts[fr->line].time += d;
+    }
+}
+
+/* Push a frame (rec may be NULL); `line` is the line it stands on, -1 at
+ * its start.  Returns 0, or -1 when memory ran out. */
+PYRO_LINE_HOT int pyro_line_push(pyro_line_state *ls, pyro_line_thread *th,
+                                 pyro_code_lines *rec, int line, int64_t now)
+{
+    if (PYRO_UNLIKELY(th->depth == th->cap) && pyro_line_push_slow(ls, th) < 0)
+        return -1;
+    pyro_line_frame *fr = &th->stack[th->depth++];
+    fr->rec = rec;
+    fr->line = -1;
+    fr->start = now;
+    fr->resumed = 0;
+    if (rec != NULL && line >= 0) {
+        int i = line - rec->first_line;
+        if (i >= 0) {
+            if (PYRO_UNLIKELY(i >= rec->nlines))
+                pyro_line_grow(ls, rec, i);
+            if (i < rec->nlines)
+                fr->line = i;
+        }
+    }
+    return 0;
+}
+
+/* A line event of `code` at `line`, in the frame on top of the stack.
+ * Returns 0, or 1 when the top is not a frame of `code` (the caller then
+ * pushes one: a frame that started before profiling did). */
+PYRO_LINE_HOT int pyro_line_event(pyro_line_state *ls, pyro_line_thread *th,
+                                  PyObject *code, int line)
+{
+    int64_t now = pyro_line_now(th);
+    th->overhead += ls->cost[PYRO_LCOST_LINE];
+    if (PYRO_UNLIKELY(th->depth == 0))
+        return 1;
+    pyro_line_frame *fr = &th->stack[th->depth - 1];
+    pyro_code_lines *rec = fr->rec;
+    if (PYRO_UNLIKELY(rec == NULL || rec->code != code))
+        return 1;
+    pyro_line_close(fr, now);
+    int i = line - rec->first_line;
+    if (PYRO_UNLIKELY((unsigned)i >= (unsigned)rec->nlines)) {
+        if (i < 0) {
+            fr->line = -1;
+            return 0;
+        }
+        pyro_line_grow(ls, rec, i);
+        if (i >= rec->nlines) {
+            fr->line = -1;
+            return 0;
+        }
+    }
+    rec->counts[i].hits++;
+    fr->line = i;
+    fr->start = now;
+    return 0;
+}
+
+/* The frame on top returns or yields: its line ends now. */
+PYRO_LINE_HOT void pyro_line_pop(pyro_line_thread *th, int64_t now)
+{
+    pyro_line_frame *fr = &th->stack[--th->depth];
+    if (fr->rec != NULL)
+        pyro_line_close(fr, now);
+}
+
+#endif
