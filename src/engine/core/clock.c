@@ -8,6 +8,7 @@
 #endif
 
 pyro_clock_kind pyro_clock_mode = PYRO_CLOCK_MONOTONIC;
+int64_t pyro_test_ticks;
 
 /* A (tsc, monotonic ns) pair taken when the TSC was chosen. */
 static int64_t anchor_tsc, anchor_ns;
@@ -28,42 +29,41 @@ static int tsc_is_invariant(void)
 #endif
 }
 
-int pyro_clock_select(const char *name)
+int pyro_clock_kind_of(const char *name)
 {
-    if (name == NULL || strcmp(name, "wall") == 0) {
-        if (tsc_is_invariant()) {
-            if (pyro_clock_mode != PYRO_CLOCK_TSC || anchor_ns == 0) {
-                anchor_ns = pyro_clock_ns(CLOCK_MONOTONIC);
-#if PYRO_HAVE_TSC
-                anchor_tsc = (int64_t)__rdtsc();
-#endif
-            }
-            pyro_clock_mode = PYRO_CLOCK_TSC;
-        }
-        else {
-            pyro_clock_mode = PYRO_CLOCK_MONOTONIC;
-        }
-        return 0;
-    }
-    if (strcmp(name, "cpu") == 0) {
-        pyro_clock_mode = PYRO_CLOCK_CPU;
-        return 0;
-    }
+    if (name == NULL || strcmp(name, "wall") == 0)
+        return tsc_is_invariant() ? PYRO_CLOCK_TSC : PYRO_CLOCK_MONOTONIC;
+    if (strcmp(name, "cpu") == 0)
+        return PYRO_CLOCK_CPU;
+    if (strcmp(name, "test") == 0)
+        return PYRO_CLOCK_TEST;
     return -1;
 }
 
-const char *pyro_clock_name(void)
+void pyro_clock_use(pyro_clock_kind kind)
 {
-    switch (pyro_clock_mode) {
+    if (kind == PYRO_CLOCK_TSC && anchor_ns == 0) {
+        anchor_ns = pyro_clock_ns(CLOCK_MONOTONIC);
+#if PYRO_HAVE_TSC
+        anchor_tsc = (int64_t)__rdtsc();
+#endif
+    }
+    pyro_clock_mode = kind;
+}
+
+const char *pyro_clock_name_of(pyro_clock_kind kind)
+{
+    switch (kind) {
     case PYRO_CLOCK_TSC: return "tsc";
     case PYRO_CLOCK_CPU: return "cpu";
+    case PYRO_CLOCK_TEST: return "test";
     default: return "monotonic";
     }
 }
 
-double pyro_clock_seconds_per_tick(void)
+double pyro_clock_seconds_per_tick_of(pyro_clock_kind kind)
 {
-    if (pyro_clock_mode != PYRO_CLOCK_TSC)
+    if (kind != PYRO_CLOCK_TSC)
         return 1e-9;
 #if PYRO_HAVE_TSC
     int64_t ns, tsc;

@@ -9,6 +9,12 @@
 
 #include <stdint.h>
 #include <time.h>
+
+#if defined(__GNUC__)
+#define PYRO_UNLIKELY_CLOCK(x) __builtin_expect(!!(x), 0)
+#else
+#define PYRO_UNLIKELY_CLOCK(x) (x)
+#endif
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
 #define PYRO_HAVE_TSC 1
@@ -20,9 +26,19 @@ typedef enum {
     PYRO_CLOCK_TSC = 0,       /* invariant TSC, calibrated to ns */
     PYRO_CLOCK_MONOTONIC = 1, /* CLOCK_MONOTONIC, ns */
     PYRO_CLOCK_CPU = 2,       /* CLOCK_THREAD_CPUTIME_ID, ns */
+    PYRO_CLOCK_TEST = 3,      /* tests: every read is one step (1 µs) later */
+    PYRO_CLOCK_KINDS = 4,
 } pyro_clock_kind;
 
+/* The clock the hooks read.  Only the session sets it (runtime/session.c):
+ * modes running together share one clock. */
 extern pyro_clock_kind pyro_clock_mode;
+
+/* The test clock: a counter that each read moves on by one step, so that
+ * a program's events give the same times on every run and every machine:
+ * exact golden call trees, reports and line tables. */
+#define PYRO_TEST_STEP 1000
+extern int64_t pyro_test_ticks;
 
 static inline int64_t pyro_clock_ns(clockid_t id)
 {
@@ -39,20 +55,29 @@ static inline int64_t pyro_clock_now(void)
 #endif
     if (pyro_clock_mode == PYRO_CLOCK_CPU)
         return pyro_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    if (PYRO_UNLIKELY_CLOCK(pyro_clock_mode == PYRO_CLOCK_TEST))
+        return pyro_test_ticks += PYRO_TEST_STEP;
     return pyro_clock_ns(CLOCK_MONOTONIC);
 }
 
-/* Choose the clock: "wall" (TSC if invariant, else monotonic) or "cpu".
- * Returns -1 for an unknown name. */
-int pyro_clock_select(const char *name);
+/* The clock a name asks for: "wall" (the TSC if invariant, else
+ * monotonic), "cpu" or "test"; -1 for an unknown name. */
+int pyro_clock_kind_of(const char *name);
 
-/* Name of the clock in use ("tsc", "monotonic", "cpu"). */
-const char *pyro_clock_name(void);
+/* Make `kind` the clock the hooks read (the session's business). */
+void pyro_clock_use(pyro_clock_kind kind);
 
-/* Seconds per tick of the current clock.  For the TSC this is measured
- * against CLOCK_MONOTONIC over the time since the clock was selected, so a
- * long profile calibrates itself; a short one waits until the interval is
- * long enough for a precise ratio. */
-double pyro_clock_seconds_per_tick(void);
+/* Name of a clock ("tsc", "monotonic", "cpu", "test"). */
+const char *pyro_clock_name_of(pyro_clock_kind kind);
+
+/* Seconds per tick of a clock.  For the TSC this is measured against
+ * CLOCK_MONOTONIC over the time since it was first used, so a long profile
+ * calibrates itself; a short one waits until the interval is long enough
+ * for a precise ratio. */
+double pyro_clock_seconds_per_tick_of(pyro_clock_kind kind);
+
+/* The same for the clock in use. */
+#define pyro_clock_name() pyro_clock_name_of(pyro_clock_mode)
+#define pyro_clock_seconds_per_tick() pyro_clock_seconds_per_tick_of(pyro_clock_mode)
 
 #endif

@@ -13,7 +13,8 @@ typedef struct {
     uint8_t calibrated;
     int tool_id;            /* sys.monitoring tool, 3.12+; -1 when none */
     PyObject *missing;      /* sys.monitoring.MISSING, 3.12+ */
-    char clock[16];         /* "wall" or "cpu" */
+    char clock[16];         /* "wall", "cpu" or "test", as asked */
+    pyro_clock_kind clock_kind;   /* the clock of the data, once enabled */
     int64_t measured_enter[PYRO_KINDS];  /* calibration results, ticks */
     int64_t measured_leave[PYRO_KINDS];
     double slowdown;            /* how much slower code runs with hooks on */

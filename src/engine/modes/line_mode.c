@@ -16,7 +16,7 @@ static struct {
     uint8_t valid;
     int64_t cost[PYRO_LCOST_N];
     double slowdown;
-} calibration_cache[3];
+} calibration_cache[PYRO_CLOCK_KINDS];
 
 /* ---- records ------------------------------------------------------------ */
 
@@ -230,7 +230,7 @@ static int lp_init(pyro_line_profiler *self, PyObject *args, PyObject *kwds)
     const char *clock = "wall";
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|sp:LineProfiler", kwlist, &clock, &compensate))
         return -1;
-    if (strcmp(clock, "wall") != 0 && strcmp(clock, "cpu") != 0) {
+    if (strcmp(clock, "wall") != 0 && strcmp(clock, "cpu") != 0 && strcmp(clock, "test") != 0) {
         PyErr_Format(PyExc_ValueError,
                      "pyrometer: unknown clock '%s' (choose 'wall' or 'cpu')", clock);
         return -1;
@@ -273,7 +273,12 @@ static int apply_calibration(pyro_line_profiler *self)
 {
     int clock = (int)pyro_clock_mode;
     if (!calibration_cache[clock].valid) {
-        if (pyro_line_calibrate(self) < 0)
+        if (clock == PYRO_CLOCK_TEST) {
+            /* The test clock counts reads, not time: nothing to measure. */
+            memset(self->measured, 0, sizeof(self->measured));
+            self->slowdown = 1.0;
+        }
+        else if (pyro_line_calibrate(self) < 0)
             return -1;
         calibration_cache[clock].valid = 1;
         memcpy(calibration_cache[clock].cost, self->measured, sizeof(self->measured));
@@ -294,13 +299,9 @@ static PyObject *lp_enable(pyro_line_profiler *self, PyObject *unused)
     (void)unused;
     if (self->enabled)
         Py_RETURN_NONE;
-    if (pyro_session_join(PYRO_MODE_LINES, (PyObject *)self) < 0)
+    if (pyro_session_join(PYRO_MODE_LINES, (PyObject *)self, self->clock) < 0)
         return NULL;
-    if (pyro_clock_select(self->clock) < 0) {
-        PyErr_Format(PyExc_ValueError, "pyrometer: unknown clock '%s'", self->clock);
-        pyro_session_leave(PYRO_MODE_LINES, (PyObject *)self);
-        return NULL;
-    }
+    self->clock_kind = pyro_clock_mode;
     if (apply_calibration(self) < 0) {
         pyro_session_leave(PYRO_MODE_LINES, (PyObject *)self);
         return NULL;
@@ -411,7 +412,7 @@ static PyObject *lp_raw(pyro_line_profiler *self, PyObject *unused)
         PyErr_SetString(PyExc_ValueError, "pyrometer: disable the profiler before reading its statistics");
         return NULL;
     }
-    double spt = self->calibrated ? pyro_clock_seconds_per_tick() : 1e-9;
+    double spt = self->calibrated ? pyro_clock_seconds_per_tick_of(self->clock_kind) : 1e-9;
     if (self->compensate && self->slowdown > 1.0)
         spt /= self->slowdown;
     PyObject *out = PyList_New(0);
@@ -440,10 +441,10 @@ static PyObject *lp_raw(pyro_line_profiler *self, PyObject *unused)
 static PyObject *lp_info(pyro_line_profiler *self, PyObject *unused)
 {
     (void)unused;
-    double ns = self->calibrated ? pyro_clock_seconds_per_tick() * 1e9 : 0.0;
+    double ns = self->calibrated ? pyro_clock_seconds_per_tick_of(self->clock_kind) * 1e9 : 0.0;
     return Py_BuildValue(
         "{s:s,s:O,s:O,s:n,s:d,s:s,s:K,s:{s:d,s:d,s:d,s:d,s:d}}",
-        "clock", self->calibrated ? pyro_clock_name() : self->clock,
+        "clock", self->calibrated ? pyro_clock_name_of(self->clock_kind) : self->clock,
         "compensate", self->compensate ? Py_True : Py_False,
         "out_of_memory", self->ls.nomemory ? Py_True : Py_False,
         "functions", self->nrecs,

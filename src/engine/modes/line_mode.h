@@ -18,7 +18,8 @@ typedef struct {
     uint8_t enabled;
     uint8_t compensate;
     uint8_t calibrated;
-    char clock[16];
+    char clock[16];            /* "wall", "cpu" or "test", as asked */
+    pyro_clock_kind clock_kind;   /* the clock of the data, once enabled */
     int tool_id;               /* sys.monitoring tool (3.12+), 0 while the hooks
                                   are set (3.9-3.11); -1 when none */
     PyObject *disable;         /* sys.monitoring.DISABLE, 3.12+ */

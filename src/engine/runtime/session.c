@@ -3,6 +3,19 @@
 #include "runtime/session.h"
 
 static PyObject *owners[PYRO_MODE_N];   /* borrowed: an owner leaves before it dies */
+static int active;                       /* modes on */
+static pyro_clock_kind session_clock;    /* theirs */
+
+static const char *const mode_names[PYRO_MODE_N] = {
+    [PYRO_MODE_FUNCTION] = "function",
+    [PYRO_MODE_LINES] = "line",
+};
+
+/* A clock as users name it. */
+static const char *user_clock_name(pyro_clock_kind kind)
+{
+    return kind == PYRO_CLOCK_CPU ? "cpu" : kind == PYRO_CLOCK_TEST ? "test" : "wall";
+}
 
 static const char *const taken[PYRO_MODE_N] = {
     [PYRO_MODE_FUNCTION] = "pyrometer: another profiler is already enabled",
@@ -22,8 +35,14 @@ static const struct {
      "at the same time"},
 };
 
-int pyro_session_join(pyro_mode m, PyObject *owner)
+int pyro_session_join(pyro_mode m, PyObject *owner, const char *clock_name)
 {
+    int kind = pyro_clock_kind_of(clock_name);
+    if (kind < 0) {
+        PyErr_Format(PyExc_ValueError, "pyrometer: unknown clock '%s' (choose 'wall' or 'cpu')",
+                     clock_name);
+        return -1;
+    }
     if (owners[m] == owner)
         return 0;
     if (owners[m] != NULL) {
@@ -38,14 +57,32 @@ int pyro_session_join(pyro_mode m, PyObject *owner)
             return -1;
         }
     }
+    if (active > 0 && (pyro_clock_kind)kind != session_clock) {
+        for (int other = 0; other < PYRO_MODE_N; other++)
+            if (owners[other] != NULL) {
+                PyErr_Format(PyExc_ValueError,
+                             "pyrometer: the %s profiler that is on measures %s time: a %s "
+                             "profiler on %s time cannot run beside it (give both one clock)",
+                             mode_names[other], user_clock_name(session_clock), mode_names[m],
+                             user_clock_name((pyro_clock_kind)kind));
+                return -1;
+            }
+    }
+    if (active == 0) {
+        session_clock = (pyro_clock_kind)kind;
+        pyro_clock_use(session_clock);
+    }
     owners[m] = owner;
+    active++;
     return 0;
 }
 
 void pyro_session_leave(pyro_mode m, PyObject *owner)
 {
-    if (owners[m] == owner)
+    if (owner != NULL && owners[m] == owner) {
         owners[m] = NULL;
+        active--;
+    }
 }
 
 PyObject *pyro_session_owner(pyro_mode m)

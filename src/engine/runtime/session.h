@@ -9,13 +9,16 @@
 #define PYRO_SESSION_H
 
 #include "core/compat.h"
+#include "core/clock.h"
 
 typedef enum { PYRO_MODE_FUNCTION, PYRO_MODE_LINES, PYRO_MODE_N } pyro_mode;
 
-/* `owner` (a profiler object) takes mode `m`: 0, or -1 + ValueError naming
- * the rule that refuses it (the mode is taken, or it cannot run beside a
- * mode that is on). */
-int pyro_session_join(pyro_mode m, PyObject *owner);
+/* `owner` (a profiler object) takes mode `m` on the clock named `clock`
+ * ("wall", "cpu", "test"): 0, or -1 + ValueError naming the rule that
+ * refuses it (the mode is taken, it cannot run beside a mode that is on,
+ * or that one measures another clock).  The first mode to join chooses the
+ * clock every mode then reads (core/clock.h's pyro_clock_mode). */
+int pyro_session_join(pyro_mode m, PyObject *owner, const char *clock);
 
 /* `owner` gives mode `m` back (nothing if it does not hold it). */
 void pyro_session_leave(pyro_mode m, PyObject *owner);

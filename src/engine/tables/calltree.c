@@ -4,9 +4,6 @@
 
 #include <pythread.h>
 
-PYRO_TLS uint64_t pyro_tls_epoch;
-PYRO_TLS pyro_thread *pyro_tls_thread;
-
 static uint64_t next_epoch = 1;
 
 #define NODES_PER_CHUNK 1024
@@ -62,10 +59,10 @@ void pyro_out_of_memory(pyro_state *st)
     st->epoch = next_epoch++;   /* every thread misses its cache ... */
 }
 
-pyro_thread *pyro_thread_attach(pyro_state *st)
+pyro_thread *pyro_thread_attach(pyro_state *st, pyro_tstate *t)
 {
-    if (st->stopped)            /* ... and finds no state: events are dropped */
-        return NULL;
+    if (st->stopped || t == &pyro_tstate_none)   /* ... and finds no state: */
+        return NULL;                               /* events are dropped */
     pyro_thread *th = PyMem_RawCalloc(1, sizeof(*th));
     if (th == NULL) {
         pyro_out_of_memory(st);
@@ -82,10 +79,11 @@ pyro_thread *pyro_thread_attach(pyro_state *st)
     memset(&th->stack[0], 0, sizeof(th->stack[0]));
     th->stack[0].node = &th->root;
     th->depth = 1;
+    th->t = t;
     th->next = st->threads;
     st->threads = th;
-    pyro_tls_thread = th;
-    pyro_tls_epoch = st->epoch;
+    t->calls = th;
+    t->calls_epoch = st->epoch;
     return th;
 }
 

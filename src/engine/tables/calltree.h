@@ -9,6 +9,7 @@
 
 #include "core/compat.h"
 #include "core/clock.h"
+#include "runtime/tstate.h"
 #include "tables/functable.h"
 
 typedef struct pyro_node pyro_node;
@@ -64,7 +65,7 @@ struct pyro_thread {
     pyro_frame *stack;         /* stack[0] stands for the root */
     uint32_t depth, cap;       /* depth >= 1 */
     uint32_t fold_base;        /* 0, or the depth where folded mode began */
-    int64_t overhead;          /* profiler cost so far, taken off the clock */
+    pyro_tstate *t;            /* the thread's shared state (its overhead) */
     uint32_t *active;          /* folded mode: activations per function id */
     uint32_t active_cap;
     pyro_thread *next;
@@ -97,7 +98,7 @@ typedef struct pyro_state {
     pyro_child_index children; /* (parent, key) -> child, for parents with many */
     size_t node_count;
     pyro_thread *threads;
-    uint64_t epoch;            /* which thread list the TLS cache points into */
+    uint64_t epoch;            /* which threads' pyro_tstate.calls are ours */
     int64_t cost_enter[PYRO_KINDS];   /* ticks of profiler cost per event, by kind */
     int64_t cost_leave[PYRO_KINDS];
     int64_t c_stretch;         /* (slowdown - 1) * 2^16: see pyro_leave */
@@ -109,13 +110,10 @@ typedef struct pyro_state {
     uint8_t stopped;           /* out of memory: no more events recorded */
 } pyro_state;
 
-extern PYRO_TLS uint64_t pyro_tls_epoch;
-extern PYRO_TLS pyro_thread *pyro_tls_thread;
-
 int pyro_state_init(pyro_state *st);
 void pyro_state_clear(pyro_state *st);   /* drop all data, keep settings */
 
-pyro_thread *pyro_thread_attach(pyro_state *st);
+pyro_thread *pyro_thread_attach(pyro_state *st, pyro_tstate *t);
 pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
                            const void *key, PyObject *obj, PyObject *self_arg,
                            int kind);
@@ -133,29 +131,34 @@ void pyro_flush_all(pyro_state *st);
 typedef int (*pyro_node_visit)(pyro_node *node, void *arg);
 int pyro_for_each_node(pyro_state *st, pyro_node_visit visit, void *arg);
 
-#define PYRO_HOT static inline __attribute__((always_inline))
+/* This thread's stack in the tree of `st`, made at its first event. */
+PYRO_HOT pyro_thread *pyro_thread_of(pyro_state *st, pyro_tstate *t)
+{
+    if (PYRO_LIKELY(t->calls_epoch == st->epoch))
+        return t->calls;
+    return pyro_thread_attach(st, t);
+}
 
 PYRO_HOT pyro_thread *pyro_thread_current(pyro_state *st)
 {
-    if (PYRO_LIKELY(pyro_tls_epoch == st->epoch))
-        return pyro_tls_thread;
-    return pyro_thread_attach(st);
+    return pyro_thread_of(st, pyro_tstate_get());
 }
 
-/* The compensated clock: raw time less the profiler's own cost so far. */
+/* The compensated clock of a thread (any thread: flush reads others'). */
 PYRO_HOT int64_t pyro_now(pyro_thread *th)
 {
-    return pyro_clock_now() - th->overhead;
+    return pyro_tstate_now(th->t);
 }
 
 PYRO_HOT void pyro_enter(pyro_state *st, int kind, const void *key,
                          PyObject *obj, PyObject *self_arg)
 {
-    pyro_thread *th = pyro_thread_current(st);
+    pyro_tstate *t = pyro_tstate_get();
+    pyro_thread *th = pyro_thread_of(st, t);
     if (PYRO_UNLIKELY(th == NULL))
         return;
-    int64_t now = pyro_now(th);
-    th->overhead += st->cost_enter[kind];
+    int64_t now = pyro_tstate_now(t);
+    t->overhead += st->cost_enter[kind];
 
     pyro_node *parent = th->stack[th->depth - 1].node;
     pyro_node *child = parent->last_hit;
@@ -182,11 +185,12 @@ PYRO_HOT void pyro_enter(pyro_state *st, int kind, const void *key,
 
 PYRO_HOT void pyro_leave(pyro_state *st, int kind, const void *key)
 {
-    pyro_thread *th = pyro_thread_current(st);
+    pyro_tstate *t = pyro_tstate_get();
+    pyro_thread *th = pyro_thread_of(st, t);
     if (PYRO_UNLIKELY(th == NULL))
         return;
-    int64_t now = pyro_now(th);
-    th->overhead += st->cost_leave[kind];
+    int64_t now = pyro_tstate_now(t);
+    t->overhead += st->cost_leave[kind];
     if (PYRO_UNLIKELY(th->depth <= 1))
         return;   /* a return from a call made before profiling began */
     pyro_frame *fr = &th->stack[th->depth - 1];
@@ -204,7 +208,7 @@ PYRO_HOT void pyro_leave(pyro_state *st, int kind, const void *key)
          * so that the division gives it back unchanged.  Every enclosing
          * frame sees the stretched time, as the clock moves with it. */
         int64_t extra = ((elapsed - fr->child_time) * st->c_stretch) >> 16;
-        th->overhead -= extra;
+        t->overhead -= extra;
         elapsed += extra;
     }
     n->calls++;

@@ -1,9 +1,6 @@
 /* linetable.c: the slow paths of the line tables: threads, growth, flush. */
 #include "tables/linetable.h"
 
-PYRO_TLS uint64_t pyro_line_tls_epoch;
-PYRO_TLS pyro_line_thread *pyro_line_tls_thread;
-
 /* Epochs are never reused, so a thread's cache from an earlier state (or
  * an earlier profiler) can never look valid. */
 static uint64_t next_epoch = 1;
@@ -35,10 +32,10 @@ void pyro_line_out_of_memory(pyro_line_state *ls)
     ls->epoch = next_epoch++;   /* every thread misses its cache ... */
 }
 
-pyro_line_thread *pyro_line_thread_attach(pyro_line_state *ls)
+pyro_line_thread *pyro_line_thread_attach(pyro_line_state *ls, pyro_tstate *t)
 {
-    if (ls->nomemory)            /* ... and finds no state: events are dropped */
-        return NULL;
+    if (ls->nomemory || t == &pyro_tstate_none)   /* ... and finds no state: */
+        return NULL;                                /* events are dropped */
     pyro_line_thread *th = PyMem_RawCalloc(1, sizeof(*th));
     if (th == NULL) {
         pyro_line_out_of_memory(ls);
@@ -52,10 +49,11 @@ pyro_line_thread *pyro_line_thread_attach(pyro_line_state *ls)
         return NULL;
     }
     th->ts = PyThreadState_Get();
+    th->t = t;
     th->next = ls->threads;
     ls->threads = th;
-    pyro_line_tls_thread = th;
-    pyro_line_tls_epoch = ls->epoch;
+    t->lines = th;
+    t->lines_epoch = ls->epoch;
     return th;
 }
 

@@ -13,6 +13,7 @@
 
 #include "core/compat.h"
 #include "core/clock.h"
+#include "runtime/tstate.h"
 
 typedef struct {
     uint64_t hits;
@@ -71,7 +72,7 @@ struct pyro_line_thread {
     uint32_t max_nested;       /* 3.9-3.11: past this the hook steps aside; 0 unknown */
     Py_tracefunc their_trace;  /* 3.9-3.11: the program's own trace function on */
     PyObject *their_obj;       /* this thread (a debugger, coverage), strong */
-    int64_t overhead;          /* profiler cost so far, taken off the clock */
+    pyro_tstate *t;            /* the thread's shared state (its overhead) */
     pyro_line_thread *next;
 };
 
@@ -88,17 +89,14 @@ enum {
 
 typedef struct {
     pyro_line_thread *threads;
-    uint64_t epoch;            /* which thread list the TLS cache points into */
+    uint64_t epoch;            /* which threads' pyro_tstate.lines are ours */
     int64_t cost[PYRO_LCOST_N];
     uint8_t nomemory;          /* out of memory: no more events recorded */
 } pyro_line_state;
 
-extern PYRO_TLS uint64_t pyro_line_tls_epoch;
-extern PYRO_TLS pyro_line_thread *pyro_line_tls_thread;
-
 void pyro_line_state_init(pyro_line_state *ls);
 void pyro_line_state_clear(pyro_line_state *ls);   /* threads only */
-pyro_line_thread *pyro_line_thread_attach(pyro_line_state *ls);
+pyro_line_thread *pyro_line_thread_attach(pyro_line_state *ls, pyro_tstate *t);
 int pyro_line_push_slow(pyro_line_state *ls, pyro_line_thread *th);
 void pyro_line_grow(pyro_line_state *ls, pyro_code_lines *rec, int index);
 /* Charge every open line of every thread up to now and empty the stacks. */
@@ -112,14 +110,23 @@ int pyro_line_at_offset(pyro_code_lines *rec, int offset);
 
 PYRO_LINE_HOT pyro_line_thread *pyro_line_thread_current(pyro_line_state *ls)
 {
-    if (PYRO_LIKELY(pyro_line_tls_epoch == ls->epoch))
-        return pyro_line_tls_thread;
-    return pyro_line_thread_attach(ls);
+    pyro_tstate *t = pyro_tstate_get();
+    if (PYRO_LIKELY(t->lines_epoch == ls->epoch))
+        return t->lines;
+    return pyro_line_thread_attach(ls, t);
 }
 
+/* The compensated clock of a thread: what every mode's hooks cost it left
+ * out. */
 PYRO_LINE_HOT int64_t pyro_line_now(pyro_line_thread *th)
 {
-    return pyro_clock_now() - th->overhead;
+    return pyro_tstate_now(th->t);
+}
+
+/* Charge the cost of one event to the thread. */
+PYRO_LINE_HOT void pyro_line_charge(pyro_line_thread *th, int64_t cost)
+{
+    th->t->overhead += cost;
 }
 
 /* Close the line running in `fr` at `now`. */
@@ -163,7 +170,7 @@ PYRO_LINE_HOT int pyro_line_event(pyro_line_state *ls, pyro_line_thread *th,
                                   PyObject *code, int line)
 {
     int64_t now = pyro_line_now(th);
-    th->overhead += ls->cost[PYRO_LCOST_LINE];
+    pyro_line_charge(th, ls->cost[PYRO_LCOST_LINE]);
     if (PYRO_UNLIKELY(th->depth == 0))
         return 1;
     pyro_line_frame *fr = &th->stack[th->depth - 1];
