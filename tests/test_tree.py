@@ -307,7 +307,8 @@ BROKEN = [
     ("bad label", broken(funcs=[("a.py", 1, "f"), ("a.py", "5", "g")]), "funcs[1]"),
     ("missing list", {k: v for k, v in small_tree().items() if k != "self"}, "no 'self'"),
     ("tuple not list", broken(parent=(-1, 0, 0)), "'parent' is a tuple"),
-    ("newer version", broken(version=2), "version 2"),
+    ("newer version", broken(version=3), "version 3"),
+    ("version 2 without metrics", broken(version=2), "no 'metrics'"),
     ("folded not bool", broken(folded=1), "'folded'"),
 ]
 

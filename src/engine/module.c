@@ -1,6 +1,5 @@
 /* module.c: the pyrometer._engine extension module. */
 #include "modes/function_mode.h"
-#include "model/callgraph.h"
 #include "modes/line_mode.h"
 #include "formats/lines_file.h"
 #include "formats/merge.h"
@@ -9,7 +8,7 @@
 #include "hooks/term_signal.h"
 #include "core/errors.h"
 #include "formats/prof_file.h"
-#include "formats/stack_writers.h"
+#include "api/py_writers.h"
 
 static PyObject *py_clock_name(PyObject *m, PyObject *unused)
 {

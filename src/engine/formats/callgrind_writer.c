@@ -2,8 +2,9 @@
  * "Callgrind Format Specification", version 1), for KCachegrind,
  * QCachegrind and callgrind_annotate.
  *
- * One event, "ns": time in nanoseconds.  A function's self cost is its
- * tottime, on the line of its definition; each call it makes is a
+ * One event: "ns", time in nanoseconds, for a time profile; for another
+ * metric its own unit ("B" for bytes, a count as it is).  A function's self
+ * cost is its tottime (self value), on the line of its definition; each call it makes is a
  * calls= line with the call count and, as the format wants, the inclusive
  * cost of those calls: the callee's cumtime under this caller.  Positions
  * are lines; a pstats dict knows no call sites, so a call is placed on its
@@ -23,7 +24,7 @@
  *   Functions of one file with the same name (two classes' __init__) get
  *   their line added, "__init__:12", so that viewers keep them apart;
  *   built-ins (pstats' file "~") are in the file "<built-in>". */
-#include "model/callgraph.h"
+#include "formats/graph_writers.h"
 
 #include <limits.h>
 #include <math.h>
@@ -186,9 +187,10 @@ static void put_fn(pyro_text *t, names *nm, size_t func)
 
 /* ---- costs ------------------------------------------------------------------ */
 
-static unsigned long long ns_of(double seconds)
+/* A value as a whole number of the event's unit: ns for seconds. */
+static unsigned long long cost_of(const pyro_callgraph *g, double value)
 {
-    double ns = seconds * 1e9;
+    double ns = value * (g->unit == PYRO_UNIT_SECONDS ? 1e9 : 1.0);
     if (!(ns > 0.0))             /* negative, zero or NaN */
         return 0;
     if (ns >= 1.8e19)
@@ -209,7 +211,7 @@ static void self_costs(const pyro_callgraph *g, unsigned long long *self, unsign
         double t = sum + x;
         comp += fabs(sum) >= x ? (sum - t) + x : (x - t) + sum;
         sum = t;
-        unsigned long long now = ns_of(sum + comp);
+        unsigned long long now = cost_of(g, sum + comp);
         if (now < prev)
             now = prev;
         self[i] = now - prev;
@@ -220,32 +222,40 @@ static void self_costs(const pyro_callgraph *g, unsigned long long *self, unsign
 
 /* ---- the file ------------------------------------------------------------- */
 
-int pyro_format_callgrind(PyObject *stats, const char *creator, pyro_text *t)
+int pyro_write_callgrind(const pyro_callgraph *gr, const char *creator, pyro_text *t)
 {
-    pyro_callgraph g;
+    const pyro_callgraph *g = gr;
     names nm = {0};
     unsigned long long *self = NULL, total = 0;
     int rc = -1;
-    if (pyro_callgraph_build(stats, &g) < 0 || names_build(&nm, &g) < 0)
+    if (names_build(&nm, g) < 0)
         goto done;
-    self = PyMem_RawMalloc((g.nfuncs + 1) * sizeof(*self));
+    self = PyMem_RawMalloc((g->nfuncs + 1) * sizeof(*self));
     if (self == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    self_costs(&g, self, &total);
+    self_costs(g, self, &total);
     /* about 80 bytes per function and per call: one allocation */
-    pyro_text_room(t, 256 + g.nfuncs * 96 + g.ncalls * 48);
+    pyro_text_room(t, 256 + g->nfuncs * 96 + g->ncalls * 48);
 
     pyro_text_str(t, "# callgrind format\nversion: 1\ncreator: ");
     pyro_text_str(t, creator);
-    pyro_text_str(t, "\npositions: line\nevent: ns : Time (nanoseconds)\nevents: ns\nsummary: ");
+    pyro_text_str(t, "\npositions: line\n");
+    if (g->unit == PYRO_UNIT_SECONDS)
+        pyro_text_str(t, "event: ns : Time (nanoseconds)\nevents: ns\n");
+    else {
+        const char *ev = g->unit == PYRO_UNIT_BYTES ? "B" : g->metric;
+        pyro_text_printf(t, "event: %s : %s (%s)\nevents: %s\n", ev, g->metric,
+                         pyro_unit_name(g->unit), ev);
+    }
+    pyro_text_str(t, "summary: ");
     pyro_text_ull(t, total);
     pyro_text_str(t, "\n\n");
 
     size_t file = 0;   /* the current fl=, 0 for none */
-    for (size_t i = 0; i < g.nfuncs; i++) {
-        const pyro_cg_func *f = &g.funcs[i];
+    for (size_t i = 0; i < g->nfuncs; i++) {
+        const pyro_cg_func *f = &g->funcs[i];
         if (nm.file_id[i] != file) {
             file = nm.file_id[i];
             pyro_text_str(t, "fl=");
@@ -259,7 +269,7 @@ int pyro_format_callgrind(PyObject *stats, const char *creator, pyro_text *t)
         pyro_text_ull(t, self[i]);
         pyro_text_char(t, '\n');
         for (size_t k = f->first_call; k < f->first_call + f->ncalls; k++) {
-            const pyro_cg_call *c = &g.calls[k];
+            const pyro_cg_call *c = &g->calls[k];
             if (c->callee == i)
                 continue;   /* recursion: see the top of the file */
             if (nm.file_id[c->callee] != file) {
@@ -271,11 +281,11 @@ int pyro_format_callgrind(PyObject *stats, const char *creator, pyro_text *t)
             pyro_text_str(t, "calls=");
             pyro_text_ull(t, c->nc > 0 ? (unsigned long long)c->nc : 0);
             pyro_text_char(t, ' ');
-            pyro_text_ll(t, position(g.funcs[c->callee].line));
+            pyro_text_ll(t, position(g->funcs[c->callee].line));
             pyro_text_char(t, '\n');
             pyro_text_ll(t, here);
             pyro_text_char(t, ' ');
-            pyro_text_ull(t, ns_of(c->ct));
+            pyro_text_ull(t, cost_of(g, c->ct));
             pyro_text_char(t, '\n');
         }
         pyro_text_char(t, '\n');
@@ -287,29 +297,5 @@ int pyro_format_callgrind(PyObject *stats, const char *creator, pyro_text *t)
 done:
     PyMem_RawFree(self);
     names_free(&nm);
-    pyro_callgraph_free(&g);
     return rc;
-}
-
-PyObject *pyro_py_write_callgrind(PyObject *module, PyObject *args, PyObject *kwargs)
-{
-    (void)module;
-    static char *kwlist[] = {"path", "stats", "creator", NULL};
-    PyObject *path, *stats;
-    const char *creator = "pyrometer";
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|s:write_callgrind", kwlist, &path, &stats,
-                                     &creator))
-        return NULL;
-    if (strchr(creator, '\n') != NULL) {
-        PyErr_SetString(PyExc_ValueError, "pyrometer: creator must be one line");
-        return NULL;
-    }
-    pyro_text t = {0};
-    if (pyro_format_callgrind(stats, creator, &t) < 0) {
-        pyro_text_free(&t);
-        return NULL;
-    }
-    if (pyro_text_write(&t, path) < 0)
-        return NULL;
-    Py_RETURN_NONE;
 }

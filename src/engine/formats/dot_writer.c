@@ -16,7 +16,7 @@
  *
  * The call counts are the calls made (pstats' ncalls); gprof2dot shows a
  * recursive call's primitive count instead. */
-#include "model/callgraph.h"
+#include "formats/graph_writers.h"
 
 #include <math.h>
 
@@ -174,100 +174,63 @@ static void put_edge(pyro_text *t, const pyro_callgraph *g, const pyro_cg_call *
     pyro_text_printf(t, ", penwidth=%.2f, arrowsize=%.2f];\n", 0.5 + 3.5 * w, 0.4 + 0.6 * w);
 }
 
-int pyro_format_dot(PyObject *stats, double node_threshold, double edge_threshold, pyro_text *t)
+int pyro_write_dot(const pyro_callgraph *g, double node_threshold, double edge_threshold,
+                   pyro_text *t)
 {
     if (isnan(node_threshold) || isnan(edge_threshold)) {
         PyErr_SetString(PyExc_ValueError, "pyrometer: a threshold is not a number");
         return -1;
     }
-    pyro_callgraph g;
     unsigned char *shown = NULL;
     int rc = -1;
-    if (pyro_callgraph_build(stats, &g) < 0)
-        goto done;
-    shown = PyMem_RawCalloc(g.nfuncs + 1, 1);
+    shown = PyMem_RawCalloc(g->nfuncs + 1, 1);
     if (shown == NULL) {
         PyErr_NoMemory();
         goto done;
     }
-    double total = g.total_tt > g.max_ct ? g.total_tt : g.max_ct;
+    double total = g->total_tt > g->max_ct ? g->total_tt : g->max_ct;
 
     pyro_text_str(t, "digraph \"call graph\" {\n\tgraph [fontname=\"" FONT "\", fontsize=10, "
                      "ranksep=0.25, nodesep=0.125, tooltip=\" \", labelloc=b, labeljust=l, "
                      "label=\"");
-    pyro_text_str(t, "Total time ");
-    if (total >= 1.0 || total <= 0.0)
-        pyro_text_printf(t, "%.3f s", total);
-    else if (total >= 1e-3)
-        pyro_text_printf(t, "%.3f ms", total * 1e3);
-    else
-        pyro_text_printf(t, "%.3f \xc2\xb5s", total * 1e6);   /* U+00B5 */
+    if (g->unit != PYRO_UNIT_SECONDS) {
+        pyro_text_printf(t, "Total %s ", g->metric);
+        pyro_unit_text(t, g->unit, total);
+    }
+    else {
+        pyro_text_str(t, "Total time ");
+        if (total >= 1.0 || total <= 0.0)
+            pyro_text_printf(t, "%.3f s", total);
+        else if (total >= 1e-3)
+            pyro_text_printf(t, "%.3f ms", total * 1e3);
+        else
+            pyro_text_printf(t, "%.3f \xc2\xb5s", total * 1e6);   /* U+00B5 */
+    }
     pyro_text_printf(t, ". Hidden: functions under %g%% of it, calls under %g%%.", node_threshold,
                   edge_threshold);
     pyro_text_str(t, "\"];\n\tnode [fontname=\"" FONT "\", fontsize=10, shape=box, "
                      "style=\"filled,rounded\", width=0, height=0];\n"
                      "\tedge [fontname=\"" FONT "\", fontsize=9];\n");
-    for (size_t i = 0; i < g.nfuncs; i++) {
-        const pyro_cg_func *f = &g.funcs[i];
+    for (size_t i = 0; i < g->nfuncs; i++) {
+        const pyro_cg_func *f = &g->funcs[i];
         double pct = percent(f->ct, total);
         if (pct < node_threshold)
             continue;
         shown[i] = 1;
-        put_node(t, i + 1, f, pct, percent(f->tt, g.total_tt));
+        put_node(t, i + 1, f, pct, percent(f->tt, g->total_tt));
     }
-    for (size_t k = 0; k < g.ncalls; k++) {
-        const pyro_cg_call *c = &g.calls[k];
+    for (size_t k = 0; k < g->ncalls; k++) {
+        const pyro_cg_call *c = &g->calls[k];
         if (!shown[c->caller] || !shown[c->callee])
             continue;
         double pct = percent(c->ct, total);
         if (pct < edge_threshold)
             continue;
-        put_edge(t, &g, c, pct);
+        put_edge(t, g, c, pct);
     }
     pyro_text_str(t, "}\n");
     rc = 0;
 done:
     PyMem_RawFree(shown);
-    pyro_callgraph_free(&g);
     return rc;
-}
-
-PyObject *pyro_py_write_dot(PyObject *module, PyObject *args, PyObject *kwargs)
-{
-    (void)module;
-    static char *kwlist[] = {"path", "stats", "node_threshold", "edge_threshold", NULL};
-    PyObject *path, *stats;
-    double node = 0.5, edge = 0.1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|dd:write_dot", kwlist, &path, &stats,
-                                     &node, &edge))
-        return NULL;
-    pyro_text t = {0};
-    if (pyro_format_dot(stats, node, edge, &t) < 0) {
-        pyro_text_free(&t);
-        return NULL;
-    }
-    if (pyro_text_write(&t, path) < 0)
-        return NULL;
-    Py_RETURN_NONE;
-}
-
-PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs)
-{
-    (void)module;
-    static char *kwlist[] = {"stats", "node_threshold", "edge_threshold", NULL};
-    PyObject *stats;
-    double node = 0.5, edge = 0.1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|dd:format_dot", kwlist, &stats, &node,
-                                     &edge))
-        return NULL;
-    pyro_text t = {0};
-    PyObject *result = NULL;
-    if (pyro_format_dot(stats, node, edge, &t) == 0) {
-        if (t.failed)
-            PyErr_NoMemory();
-        else
-            result = PyBytes_FromStringAndSize(t.data ? t.data : "", (Py_ssize_t)t.len);
-    }
-    pyro_text_free(&t);
-    return result;
 }

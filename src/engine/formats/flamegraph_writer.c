@@ -2,17 +2,16 @@
  * self-contained SVG file (no network, its ECMAScript inside).
  *
  * One rectangle per call path, roots at the bottom on an "all" frame, the
- * width of a path its total time, children side by side in the order of
- * their names (scaled down to fit their parent where folded recursion or
- * the overhead compensation makes them add up to more).  Paths narrower
- * than `min_width` pixels are left out with the paths above them.  Each
- * frame's <title> holds its name, file:line, calls, total and self time
- * with their share of the whole: a browser shows it on hover, and the
+ * width of a path its total (time, bytes: the view's selected metric),
+ * children side by side in the order of their names (scaled down to fit
+ * their parent where folded recursion or the overhead compensation makes
+ * them add up to more).  Paths narrower than `min_width` pixels are left
+ * out with the paths above them.  Each frame's <title> holds its name,
+ * file:line, calls, total and self value in the metric's unit with their
+ * share of the whole: a browser shows it on hover, and the
  * script shows it at the bottom.  A click zooms into a frame (Back, Reset
  * Zoom, Escape); Search or Ctrl-F highlights the frames whose name or file
- * matches a regular expression and shows the share of time they cover. */
-#include "core/text_out.h"
-#include "model/tree_view.h"
+ * matches a regular expression and shows the share they cover. */
 #include "formats/stack_writers.h"
 
 #include <math.h>
@@ -35,16 +34,6 @@ static int cmp_kid(const void *a, const void *b)
     if (c != 0)
         return c;
     return x->index < y->index ? -1 : x->index > y->index;
-}
-
-static void put_time(pyro_text *t, double s)
-{
-    if (s >= 1.0)
-        pyro_text_printf(t, "%.3f s", s);
-    else if (s >= 1e-3)
-        pyro_text_printf(t, "%.3f ms", s * 1e3);
-    else
-        pyro_text_printf(t, "%.3f \xc2\xb5s", s * 1e6);
 }
 
 static void put_share(pyro_text *t, double part, double whole)
@@ -189,7 +178,7 @@ static const char STYLE[] =
     "#frames text { pointer-events: none; }\n";
 
 typedef struct {
-    const pyro_tree_view *v;
+    const pyro_stack_view *v;
     pyro_text *out;
     char **names;              /* frame names, as in the other formats */
     char **labels;             /* the short names the rectangles show */
@@ -204,7 +193,7 @@ static void put_frame(svg_ctx *c, long i, long parent_out, uint32_t row,
                       double x, double w, uint64_t calls, double total, double self)
 {
     pyro_text *o = c->out;
-    const pyro_tree_view *v = c->v;
+    const pyro_stack_view *v = c->v;
     double px = MARGIN + x * c->inner, pw = w * c->inner;
     double py = c->height - BOTTOM - (double)(row + 1) * FRAME_H;
     const char *label = i < 0 ? "all" : c->labels[v->func[i]];
@@ -229,10 +218,10 @@ static void put_frame(svg_ctx *c, long i, long parent_out, uint32_t row,
         }
     }
     pyro_text_printf(o, "\ncalls: %llu\ntotal: ", (unsigned long long)calls);
-    put_time(o, total);
+    pyro_unit_text(o, v->unit, total);
     put_share(o, total, c->total);
     pyro_text_str(o, "\nself: ");
-    put_time(o, self);
+    pyro_unit_text(o, v->unit, self);
     put_share(o, self, c->total);
     pyro_text_printf(o, "</title><rect x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%d\" "
                      "rx=\"2\" ry=\"2\" fill=\"", px, py, pw, FRAME_H - 1);
@@ -247,7 +236,7 @@ static void put_frame(svg_ctx *c, long i, long parent_out, uint32_t row,
 
 /* The short name of each function: its own name, or a built-in's as
  * pstats prints it. */
-static char **short_names(const pyro_tree_view *v, char **names)
+static char **short_names(const pyro_stack_view *v, char **names)
 {
     char **labels = PyMem_RawCalloc(v->nfuncs + 1, sizeof(*labels));
     if (labels == NULL) {
@@ -274,49 +263,24 @@ static char **short_names(const pyro_tree_view *v, char **names)
     }
     return labels;
 fail:
-    pyro_tree_free_names(v, labels);
+    pyro_stack_free_names(v, labels);
     return NULL;
 }
 
-PyObject *pyro_py_write_flamegraph(PyObject *module, PyObject *args, PyObject *kwargs)
+int pyro_write_flamegraph(const pyro_stack_view *v, const pyro_flame_opts *o, pyro_text *out)
 {
-    (void)module;
-    static char *kwlist[] = {"path", "tree", "title", "subtitle", "width", "min_width", NULL};
-    PyObject *path_obj, *tree, *path_bytes = NULL, *title_obj = NULL, *subtitle_obj = NULL;
-    int width = 1200;
-    double min_width = 0.1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$UUid:write_flamegraph", kwlist,
-                                     &path_obj, &tree, &title_obj, &subtitle_obj,
-                                     &width, &min_width))
-        return NULL;
-    if (width < 200 || width > 100000) {
-        PyErr_SetString(PyExc_ValueError, "pyrometer: the width must be 200 to 100000 pixels");
-        return NULL;
-    }
-    if (!(min_width >= 0) || !isfinite(min_width)) {
-        PyErr_SetString(PyExc_ValueError, "pyrometer: the minimum width must be 0 or more pixels");
-        return NULL;
-    }
-    if (!PyUnicode_FSConverter(path_obj, &path_bytes))
-        return NULL;
-    pyro_tree_view v;
-    if (pyro_tree_view_of_arg(&v, tree) < 0) {
-        Py_DECREF(path_bytes);
-        return NULL;
-    }
-    PyObject *result = NULL;
-    pyro_text out = PYRO_TEXT_INIT;
-    size_t n = v.n;
-    char *title = NULL, *subtitle = NULL, **names = NULL, **labels = NULL;
+    int rc = -1;
+    size_t n = v->n;
+    int width = o->width;
+    double min_width = o->min_width;
+    char **names = NULL, **labels = NULL;
     uint32_t *depth = NULL, *start = NULL;
     kid *kids = NULL;
     double *x = NULL, *w = NULL;
     long *out_index = NULL;
-    if ((title_obj != NULL && (title = pyro_utf8_dup(title_obj, NULL)) == NULL)
-        || (subtitle_obj != NULL && (subtitle = pyro_utf8_dup(subtitle_obj, NULL)) == NULL)
-        || (depth = pyro_tree_depths(&v)) == NULL
-        || (names = pyro_tree_frame_names(&v, 0)) == NULL
-        || (labels = short_names(&v, names)) == NULL)
+    if ((depth = pyro_stack_depths(v)) == NULL
+        || (names = pyro_stack_frame_names(v, 0)) == NULL
+        || (labels = short_names(v, names)) == NULL)
         goto done;
     start = PyMem_RawCalloc(n + 2, sizeof(*start));
     kids = PyMem_RawMalloc((n + 1) * sizeof(*kids));
@@ -331,12 +295,12 @@ PyObject *pyro_py_write_flamegraph(PyObject *module, PyObject *args, PyObject *k
     /* Children grouped by parent (slot 0 for the roots, p + 1 for node p),
      * each group in the order of the labels. */
     for (size_t i = 0; i < n; i++)
-        start[v.parent[i] + 2]++;
+        start[v->parent[i] + 2]++;
     for (size_t p = 1; p < n + 2; p++)
         start[p] += start[p - 1];
     for (size_t i = 0; i < n; i++) {
-        uint32_t at = start[v.parent[i] + 1]++;
-        kids[at].name = labels[v.func[i]];
+        uint32_t at = start[v->parent[i] + 1]++;
+        kids[at].name = labels[v->func[i]];
         kids[at].index = (uint32_t)i;
     }
     for (size_t p = n + 1; p > 0; p--)   /* the fills moved every start one group on */
@@ -350,30 +314,30 @@ PyObject *pyro_py_write_flamegraph(PyObject *module, PyObject *args, PyObject *k
      * from the left, scaled down if it adds up to more. */
     double whole = 0.0;
     for (size_t i = 0; i < n; i++)
-        if (v.parent[i] < 0)
-            whole += v.total_time[i];
+        if (v->parent[i] < 0)
+            whole += v->total[i];
     for (size_t p = 0; p < n + 1; p++) {
         double px = p == 0 ? 0.0 : x[p - 1], pw = p == 0 ? whole : w[p - 1];
         double sum = 0.0;
         for (uint32_t k = start[p]; k < start[p + 1]; k++)
-            sum += v.total_time[kids[k].index];
+            sum += v->total[kids[k].index];
         double scale = sum > pw && sum > 0 ? pw / sum : 1.0;
         double cursor = px;
         for (uint32_t k = start[p]; k < start[p + 1]; k++) {
             uint32_t i = kids[k].index;
             x[i] = cursor;
-            w[i] = v.total_time[i] * scale;
+            w[i] = v->total[i] * scale;
             cursor += w[i];
         }
     }
 
-    svg_ctx c = {.v = &v, .out = &out, .names = names, .labels = labels, .total = whole,
+    svg_ctx c = {.v = v, .out = out, .names = names, .labels = labels, .total = whole,
                  .inner = (double)(width - 2 * MARGIN)};
     /* Paths wide enough to draw, each under a drawn parent. */
     long kept = 1;
     uint32_t rows = 1;
     for (size_t i = 0; i < n; i++) {
-        int64_t p = v.parent[i];
+        int64_t p = v->parent[i];
         int ok = whole > 0 && w[i] / whole * c.inner >= min_width
             && (p < 0 || out_index[p] >= 0);
         out_index[i] = ok ? kept++ : -1;
@@ -382,75 +346,69 @@ PyObject *pyro_py_write_flamegraph(PyObject *module, PyObject *args, PyObject *k
     }
     c.height = TOP + (int)rows * FRAME_H + BOTTOM;
 
-    pyro_text_str(&out, "<?xml version=\"1.0\" standalone=\"no\"?>\n");
-    pyro_text_printf(&out, "<svg version=\"1.1\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+    pyro_text_str(out, "<?xml version=\"1.0\" standalone=\"no\"?>\n");
+    pyro_text_printf(out, "<svg version=\"1.1\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                      "xmlns=\"http://www.w3.org/2000/svg\" onload=\"init(evt)\">\n",
                      width, c.height, width, c.height);
-    pyro_text_str(&out, "<defs><linearGradient id=\"background\" x1=\"0\" y1=\"0\" x2=\"0\" y2=\"1\">"
+    pyro_text_str(out, "<defs><linearGradient id=\"background\" x1=\"0\" y1=\"0\" x2=\"0\" y2=\"1\">"
                   "<stop stop-color=\"rgb(250,245,235)\" offset=\"5%\"/>"
                   "<stop stop-color=\"rgb(245,225,190)\" offset=\"95%\"/></linearGradient></defs>\n");
-    pyro_text_str(&out, "<style type=\"text/css\">\n");
-    pyro_text_str(&out, STYLE);
-    pyro_text_str(&out, "</style>\n<script type=\"text/ecmascript\"><![CDATA[\n");
-    pyro_text_printf(&out, "var LEFT = %d, WIDTH = %d;\n", MARGIN, width - 2 * MARGIN);
-    pyro_text_str(&out, SCRIPT);
-    pyro_text_str(&out, "]]></script>\n");
-    pyro_text_str(&out, "<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"url(#background)\"/>\n");
-    pyro_text_printf(&out, "<text id=\"title\" x=\"%d\" y=\"22\">", width / 2);
-    const char *t = title != NULL ? title : "Flame graph";
-    pyro_text_xml(&out, t, strlen(t));
-    pyro_text_printf(&out, "</text>\n<text id=\"subtitle\" x=\"%d\" y=\"40\">", width / 2);
-    if (subtitle != NULL) {
-        pyro_text_xml(&out, subtitle, strlen(subtitle));
-        pyro_text_str(&out, ": ");
+    pyro_text_str(out, "<style type=\"text/css\">\n");
+    pyro_text_str(out, STYLE);
+    pyro_text_str(out, "</style>\n<script type=\"text/ecmascript\"><![CDATA[\n");
+    pyro_text_printf(out, "var LEFT = %d, WIDTH = %d;\n", MARGIN, width - 2 * MARGIN);
+    pyro_text_str(out, SCRIPT);
+    pyro_text_str(out, "]]></script>\n");
+    pyro_text_str(out, "<rect x=\"0\" y=\"0\" width=\"100%\" height=\"100%\" fill=\"url(#background)\"/>\n");
+    pyro_text_printf(out, "<text id=\"title\" x=\"%d\" y=\"22\">", width / 2);
+    const char *t = o->title != NULL ? o->title : "Flame graph";
+    pyro_text_xml(out, t, strlen(t));
+    pyro_text_printf(out, "</text>\n<text id=\"subtitle\" x=\"%d\" y=\"40\">", width / 2);
+    if (o->subtitle != NULL) {
+        pyro_text_xml(out, o->subtitle, strlen(o->subtitle));
+        pyro_text_str(out, ": ");
     }
-    put_time(&out, whole);
-    pyro_text_str(&out, " in all");
-    if (v.folded)
-        pyro_text_str(&out, "; deep recursion was folded");
+    pyro_unit_text(out, v->unit, whole);
+    pyro_text_str(out, " in all");
+    if (v->folded)
+        pyro_text_str(out, "; deep recursion was folded");
     if (kept < (long)n + 1)
-        pyro_text_printf(&out, "; %ld paths narrower than %g px left out",
+        pyro_text_printf(out, "; %ld paths narrower than %g px left out",
                          (long)n + 1 - kept, min_width);
-    pyro_text_str(&out, "</text>\n");
-    pyro_text_printf(&out, "<text id=\"unzoom\" class=\"btn\" x=\"%d\" y=\"22\" style=\"display:none\">"
+    pyro_text_str(out, "</text>\n");
+    pyro_text_printf(out, "<text id=\"unzoom\" class=\"btn\" x=\"%d\" y=\"22\" style=\"display:none\">"
                      "Reset Zoom</text>\n", MARGIN);
-    pyro_text_printf(&out, "<text id=\"back\" class=\"btn\" x=\"%d\" y=\"40\" style=\"display:none\">"
+    pyro_text_printf(out, "<text id=\"back\" class=\"btn\" x=\"%d\" y=\"40\" style=\"display:none\">"
                      "Back</text>\n", MARGIN);
-    pyro_text_printf(&out, "<text id=\"search\" class=\"btn\" x=\"%d\" y=\"22\">Search</text>\n",
+    pyro_text_printf(out, "<text id=\"search\" class=\"btn\" x=\"%d\" y=\"22\">Search</text>\n",
                      width - MARGIN - 90);
-    pyro_text_printf(&out, "<text id=\"details\" x=\"%d\" y=\"%d\"> </text>\n", MARGIN,
+    pyro_text_printf(out, "<text id=\"details\" x=\"%d\" y=\"%d\"> </text>\n", MARGIN,
                      c.height - 12);
-    pyro_text_printf(&out, "<text id=\"matched\" x=\"%d\" y=\"%d\"> </text>\n", width - MARGIN,
+    pyro_text_printf(out, "<text id=\"matched\" x=\"%d\" y=\"%d\"> </text>\n", width - MARGIN,
                      c.height - 12);
-    pyro_text_str(&out, "<g id=\"frames\">\n");
+    pyro_text_str(out, "<g id=\"frames\">\n");
     uint64_t root_calls = 0;
     for (size_t i = 0; i < n; i++)
-        if (v.parent[i] < 0)
-            root_calls += v.calls[i];
+        if (v->parent[i] < 0)
+            root_calls += v->calls[i];
     put_frame(&c, -1, -1, 0, 0.0, 1.0, root_calls, whole, 0.0);
     for (size_t i = 0; i < n; i++) {
         if (out_index[i] < 0)
             continue;
-        int64_t p = v.parent[i];
+        int64_t p = v->parent[i];
         put_frame(&c, (long)i, p < 0 ? 0 : out_index[p], depth[i] + 1, x[i] / whole,
-                  w[i] / whole, v.calls[i], v.total_time[i], v.self_time[i]);
+                  w[i] / whole, v->calls[i], v->total[i], v->self[i]);
     }
-    pyro_text_str(&out, "</g>\n</svg>\n");
-    if (pyro_text_finish(&out, PyBytes_AS_STRING(path_bytes)) == 0)
-        result = Py_NewRef(Py_None);
+    pyro_text_str(out, "</g>\n</svg>\n");
+    rc = 0;
 done:
-    pyro_text_free(&out);
-    PyMem_RawFree(title);
-    PyMem_RawFree(subtitle);
-    pyro_tree_free_names(&v, names);
-    pyro_tree_free_names(&v, labels);
+    pyro_stack_free_names(v, names);
+    pyro_stack_free_names(v, labels);
     PyMem_RawFree(depth);
     PyMem_RawFree(start);
     PyMem_RawFree(kids);
     PyMem_RawFree(x);
     PyMem_RawFree(w);
     PyMem_RawFree(out_index);
-    pyro_tree_view_release(&v);
-    Py_DECREF(path_bytes);
-    return result;
+    return rc;
 }

@@ -33,7 +33,8 @@
 #include "core/text_out.h"
 #include "core/errors.h"
 #include "model/pstats_shape.h"
-#include "model/tree_view.h"
+#include "model/stack_view.h"
+#include "model/callgraph.h"
 
 #include <limits.h>
 #include <math.h>
@@ -56,10 +57,15 @@ static void jb_dbl(jbuf *b, double x)
     pyro_text_double(b, isfinite(x) ? x : 0.0);
 }
 
-/* Seconds as an integer number of nanoseconds (the page's `unit`). */
+/* What a value in the page is multiplied by to be an integer: 1e9 for
+ * seconds (nanoseconds; the page's `unit` is then 1e-9), 1 for bytes and
+ * counts.  Set for each page, under the GIL. */
+static double value_scale = 1e9;
+
+/* A value as an integer number of the page's `unit`. */
 static void jb_ns(jbuf *b, double seconds)
 {
-    double v = seconds * 1e9;
+    double v = seconds * value_scale;
     if (isfinite(v) && fabs(v) < 9e15)
         jb_ll(b, llround(v));
     else
@@ -310,7 +316,7 @@ static Py_ssize_t func_id(funcs *f, PyObject *key, int *known)
 
 /* The index among the functions of each function of the tree.  0, or -1 +
  * exception. */
-static int tree_ids(funcs *f, const pyro_tree_view *t, Py_ssize_t **fid)
+static int tree_ids(funcs *f, const pyro_stack_view *t, Py_ssize_t **fid)
 {
     *fid = PyMem_RawMalloc(sizeof(Py_ssize_t) * (t->nfuncs > 0 ? t->nfuncs : 1));
     if (*fid == NULL) {
@@ -325,7 +331,7 @@ static int tree_ids(funcs *f, const pyro_tree_view *t, Py_ssize_t **fid)
     return 0;
 }
 
-static void tree_json(jbuf *b, const pyro_tree_view *t, const Py_ssize_t *fid)
+static void tree_json(jbuf *b, const pyro_stack_view *t, const Py_ssize_t *fid)
 {
     jb_lit(b, "{\"folded\":");
     jb_lit(b, t->folded ? "true" : "false");
@@ -351,13 +357,13 @@ static void tree_json(jbuf *b, const pyro_tree_view *t, const Py_ssize_t *fid)
     for (size_t i = 0; i < t->n; i++) {
         if (i)
             jb_ch(b, ',');
-        jb_ns(b, t->self_time[i]);
+        jb_ns(b, t->self[i]);
     }
     jb_lit(b, "],\"total\":[");
     for (size_t i = 0; i < t->n; i++) {
         if (i)
             jb_ch(b, ',');
-        jb_ns(b, t->total_time[i]);
+        jb_ns(b, t->total[i]);
     }
     jb_lit(b, "]}");
 }
@@ -478,7 +484,8 @@ static void entry_column(jbuf *b, PyObject *stats, const char *name, int item, i
     jb_ch(b, ']');
 }
 
-static int funcs_json(jbuf *b, PyObject *stats, PyObject *tree, PyObject *meta)
+static int funcs_json(jbuf *b, PyObject *stats, PyObject *tree, PyObject *meta,
+                      const char *metric, pyro_unit unit)
 {
     if (!PyDict_Check(stats)) {
         PyErr_SetString(pyro_FormatError, "pyrometer: not a pstats dict: the stats are not a dict");
@@ -489,7 +496,7 @@ static int funcs_json(jbuf *b, PyObject *stats, PyObject *tree, PyObject *meta)
     PyObject *files = PyList_New(0);
     Py_ssize_t *ncal = NULL, *fid = NULL, *ff = NULL, nedges = 0;
     edge *edges = NULL;
-    pyro_tree_view t;
+    pyro_stack_view t;
     int have_view = 0;
     if (f.ids == NULL || f.keys == NULL || files == NULL)
         goto done;
@@ -517,7 +524,7 @@ static int funcs_json(jbuf *b, PyObject *stats, PyObject *tree, PyObject *meta)
         goto done;
     if (tree != NULL) {
         PyObject *reason = NULL;
-        int bad = pyro_tree_view_init(&t, tree, &reason);
+        int bad = pyro_stack_view_init(&t, tree, &reason);
         if (bad != 0) {
             if (bad > 0)
                 PyErr_Format(pyro_FormatError, "pyrometer: the call tree is damaged: %U", reason);
@@ -525,6 +532,8 @@ static int funcs_json(jbuf *b, PyObject *stats, PyObject *tree, PyObject *meta)
             goto done;
         }
         have_view = 1;
+        if (pyro_stack_view_select(&t, metric) < 0)
+            goto done;
         if (tree_ids(&f, &t, &fid) < 0)
             goto done;
     }
@@ -537,7 +546,19 @@ static int funcs_json(jbuf *b, PyObject *stats, PyObject *tree, PyObject *meta)
     if (file_index(&f, files, ff) < 0)
         goto done;
 
-    jb_lit(b, "{\"kind\":\"funcs\",\"unit\":1e-9,\"meta\":");
+    value_scale = unit == PYRO_UNIT_SECONDS ? 1e9 : 1.0;
+    jb_lit(b, unit == PYRO_UNIT_SECONDS ? "{\"kind\":\"funcs\",\"unit\":1e-9"
+                                        : "{\"kind\":\"funcs\",\"unit\":1");
+    jb_lit(b, ",\"metric\":{\"name\":");
+    PyObject *mname = PyUnicode_FromString(metric != NULL ? metric : "time");
+    if (mname == NULL || jb_str(b, mname) < 0) {
+        Py_XDECREF(mname);
+        goto done;
+    }
+    Py_DECREF(mname);
+    jb_lit(b, ",\"unit\":\"");
+    jb_lit(b, pyro_unit_name(unit));
+    jb_lit(b, "\"},\"meta\":");
     if (jb_meta(b, meta) < 0)
         goto done;
     jb_key(b, "n", 0);
@@ -619,7 +640,7 @@ static int funcs_json(jbuf *b, PyObject *stats, PyObject *tree, PyObject *meta)
     rc = PyErr_Occurred() ? -1 : 0;
 done:
     if (have_view)
-        pyro_tree_view_release(&t);
+        pyro_stack_view_release(&t);
     funcs_free(&f);
     Py_XDECREF(files);
     PyMem_RawFree(ncal);
@@ -704,16 +725,22 @@ static int lines_json(jbuf *b, PyObject *lines, PyObject *meta)
 PyObject *pyro_py_write_html(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;
-    static char *kwlist[] = {"path", "template", "stats", "tree", "lines", "meta", NULL};
+    char metric_name[32];
+    static char *kwlist[] = {"path", "template", "stats", "tree", "lines", "meta", "metric",
+                             NULL};
     PyObject *path_obj, *template, *stats = Py_None, *tree = Py_None, *lines = Py_None,
-             *meta = Py_None, *path_bytes = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OU|$OOOO:write_html", kwlist, &path_obj,
-                                     &template, &stats, &tree, &lines, &meta))
+             *meta = Py_None, *metric_obj = Py_None, *path_bytes = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OU|$OOOOO:write_html", kwlist, &path_obj,
+                                     &template, &stats, &tree, &lines, &meta, &metric_obj))
         return NULL;
-    if ((stats == Py_None) == (lines == Py_None)) {
-        PyErr_SetString(PyExc_TypeError, "pyrometer: write_html takes stats or lines, one of them");
+    if ((stats == Py_None && tree == Py_None) == (lines == Py_None)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "pyrometer: write_html takes stats (or a tree) or lines, one of them");
         return NULL;
     }
+    const char *metric = NULL;
+    if (metric_obj != Py_None && (metric = PyUnicode_AsUTF8(metric_obj)) == NULL)
+        return NULL;
     Py_ssize_t tlen;
     const char *tpl = PyUnicode_AsUTF8AndSize(template, &tlen);
     if (tpl == NULL)
@@ -724,12 +751,50 @@ PyObject *pyro_py_write_html(PyObject *module, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_ValueError, "pyrometer: the HTML template needs its data marker once");
         return NULL;
     }
-    if (!PyUnicode_FSConverter(path_obj, &path_bytes))
+    /* A profile of another metric than time (or a tree alone): its
+     * function table comes from the tree's call graph, in that metric. */
+    PyObject *own_stats = NULL;
+    pyro_unit unit = PYRO_UNIT_SECONDS;
+    if (lines == Py_None && tree != Py_None) {
+        pyro_stack_view v;
+        PyObject *reason = NULL;
+        int bad = pyro_stack_view_init(&v, tree, &reason);
+        if (bad != 0) {
+            if (bad > 0)
+                PyErr_Format(pyro_FormatError, "pyrometer: the call tree is damaged: %U", reason);
+            Py_XDECREF(reason);
+            return NULL;
+        }
+        if (pyro_stack_view_select(&v, metric) < 0) {
+            pyro_stack_view_release(&v);
+            return NULL;
+        }
+        unit = v.unit;
+        metric = v.metric->name[0] ? v.metric->name : NULL;
+        if (stats == Py_None || unit != PYRO_UNIT_SECONDS) {
+            pyro_callgraph g;
+            if (pyro_callgraph_from_view(&v, &g) == 0)
+                own_stats = pyro_callgraph_as_stats(&g);
+            pyro_callgraph_free(&g);
+            if (own_stats == NULL) {
+                pyro_stack_view_release(&v);
+                return NULL;
+            }
+            stats = own_stats;
+        }
+        metric = metric != NULL ? strcpy(metric_name, metric) : NULL;
+        pyro_stack_view_release(&v);
+    }
+    if (!PyUnicode_FSConverter(path_obj, &path_bytes)) {
+        Py_XDECREF(own_stats);
         return NULL;
+    }
     jbuf b = PYRO_TEXT_INIT;
     jb_put(&b, tpl, (size_t)(mark - tpl));
-    int rc = stats != Py_None ? funcs_json(&b, stats, tree == Py_None ? NULL : tree, meta)
-                              : lines_json(&b, lines, meta);
+    int rc = stats != Py_None
+        ? funcs_json(&b, stats, tree == Py_None ? NULL : tree, meta, metric, unit)
+        : lines_json(&b, lines, meta);
+    Py_XDECREF(own_stats);
     jb_put(&b, mark + mlen, (size_t)(tlen - (mark + mlen - tpl)));
     PyObject *result = NULL;
     if (rc < 0)

@@ -11,7 +11,7 @@
 #include "formats/merge.h"
 #include "core/errors.h"
 #include "model/pstats_shape.h"
-#include "model/tree_view.h"
+#include "model/stack_view.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -201,15 +201,23 @@ static int grow_nodes(tree_acc *a)
 /* Add one tree into `a`, checked by the format's own reader. */
 static int tree_acc_add(tree_acc *a, PyObject *tree, PyObject *name)
 {
-    pyro_tree_view v;
+    pyro_stack_view v;
     PyObject *reason = NULL;
-    int checked = pyro_tree_view_init(&v, tree, &reason);
+    int checked = pyro_stack_view_init(&v, tree, &reason);
     if (checked != 0) {
         if (checked > 0) {
             PyErr_Format(pyro_FormatError, "pyrometer: the call tree of %U is damaged (%U)",
                          name, reason);
             Py_DECREF(reason);
         }
+        return -1;
+    }
+    /* The trees of function profiles: their time metric is what adds up. */
+    if (pyro_stack_view_select(&v, "time") < 0 || v.unit != PYRO_UNIT_SECONDS) {
+        PyErr_Clear();
+        PyErr_Format(pyro_FormatError, "pyrometer: the call tree of %U has no time in seconds "
+                     "to add up", name);
+        pyro_stack_view_release(&v);
         return -1;
     }
     int rc = -1;
@@ -260,8 +268,8 @@ static int tree_acc_add(tree_acc *a, PyObject *tree, PyObject *name)
             goto done;
         }
         a->calls[k] += v.calls[i];
-        a->self[k] += v.self_time[i];
-        a->total[k] += v.total_time[i];
+        a->self[k] += v.self[i];
+        a->total[k] += v.total[i];
         nmap[i] = (Py_ssize_t)k;
     }
     a->folded |= v.folded;
@@ -269,7 +277,7 @@ static int tree_acc_add(tree_acc *a, PyObject *tree, PyObject *name)
 done:
     PyMem_RawFree(fmap);
     PyMem_RawFree(nmap);
-    pyro_tree_view_release(&v);
+    pyro_stack_view_release(&v);
     return rc;
 }
 

@@ -2,7 +2,7 @@
  * with the call tree as a second marshal object when there is one
  * (docs/tree-format.md): pstats and the viewers read only the first. */
 #include "core/atomic_file.h"
-#include "model/tree_view.h"
+#include "model/stack_view.h"
 #include "formats/prof_file.h"
 
 #include <errno.h>
@@ -37,12 +37,12 @@ int pyro_write_prof_tree(const char *path, PyObject *stats, PyObject *tree)
     if (data == NULL)
         return -1;
     if (tree != NULL) {
-        pyro_tree_view view;
-        if (pyro_tree_view_of_arg(&view, tree) < 0) {
+        pyro_stack_view view;
+        if (pyro_stack_view_of_arg(&view, tree) < 0) {
             Py_DECREF(data);
             return -1;
         }
-        pyro_tree_view_release(&view);
+        pyro_stack_view_release(&view);
         PyObject *canon = canonical_tree(tree);
         PyObject *second = canon ? PyMarshal_WriteObjectToString(canon, Py_MARSHAL_VERSION) : NULL;
         Py_XDECREF(canon);

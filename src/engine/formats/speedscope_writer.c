@@ -4,15 +4,13 @@
  *
  *   - shared.frames: one frame per function, {name, file, line}; a
  *     built-in has only its name, as pstats prints it;
- *   - samples: for every call path with self time, the stack of frame
- *     indexes from the root; weights: that self time, in "seconds" or
- *     "microseconds";
+ *   - samples: for every call path with a self value, the stack of frame
+ *     indexes from the root; weights: that value, in "seconds" or
+ *     "microseconds" for time, "bytes", or "none" for a count;
  *   - startValue 0, endValue the sum of the weights.
  *
  * Speedscope's importer adds each stack's weight to its last frame, so its
  * views show the tree's self and total times. */
-#include "core/text_out.h"
-#include "model/tree_view.h"
 #include "formats/stack_writers.h"
 
 static void json_str(pyro_text *out, const char *s)
@@ -56,105 +54,82 @@ static int write_frame(pyro_text *out, PyObject *label, const char *shown)
     return 0;
 }
 
-PyObject *pyro_py_write_speedscope(PyObject *module, PyObject *args, PyObject *kwargs)
+/* speedscope's name of a metric's unit. */
+static const char *speedscope_unit(const pyro_stack_view *v, int microseconds)
 {
-    (void)module;
-    static char *kwlist[] = {"path", "tree", "name", "unit", "exporter", NULL};
-    PyObject *path_obj, *tree, *path_bytes = NULL, *name_obj = NULL, *exporter_obj = NULL;
-    const char *unit = "seconds";
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$UsU:write_speedscope", kwlist,
-                                     &path_obj, &tree, &name_obj, &unit, &exporter_obj))
-        return NULL;
-    double scale;
-    if (strcmp(unit, "seconds") == 0)
-        scale = 1.0;
-    else if (strcmp(unit, "microseconds") == 0)
-        scale = 1e6;
-    else {
-        PyErr_Format(PyExc_ValueError,
-                     "pyrometer: unknown unit '%s' (choose seconds or microseconds)", unit);
-        return NULL;
+    switch (v->unit) {
+    case PYRO_UNIT_SECONDS: return microseconds ? "microseconds" : "seconds";
+    case PYRO_UNIT_BYTES: return "bytes";
+    default: return "none";
     }
-    if (!PyUnicode_FSConverter(path_obj, &path_bytes))
-        return NULL;
-    pyro_tree_view v;
-    if (pyro_tree_view_of_arg(&v, tree) < 0) {
-        Py_DECREF(path_bytes);
-        return NULL;
-    }
-    PyObject *result = NULL;
-    pyro_text out = PYRO_TEXT_INIT;
-    char *name = NULL, *exporter = NULL, **shown = NULL;
-    uint32_t *depth = NULL, *path = NULL;
-    if ((name_obj != NULL && (name = pyro_utf8_dup(name_obj, NULL)) == NULL)
-        || (exporter_obj != NULL && (exporter = pyro_utf8_dup(exporter_obj, NULL)) == NULL))
-        goto done;
-    depth = pyro_tree_depths(&v);
-    path = PyMem_RawMalloc((v.n + 1) * sizeof(*path));
-    shown = depth != NULL ? pyro_tree_frame_names(&v, 0) : NULL;
+}
+
+int pyro_write_speedscope(const pyro_stack_view *v, const pyro_speedscope_opts *o,
+                          pyro_text *out)
+{
+    int rc = -1;
+    const char *name = o->name != NULL ? o->name : "profile";
+    double scale = v->unit == PYRO_UNIT_SECONDS && o->microseconds ? 1e6 : 1.0;
+    char **shown = NULL;
+    uint32_t *depth = pyro_stack_depths(v);
+    uint32_t *path = PyMem_RawMalloc((v->n + 1) * sizeof(*path));
+    shown = depth != NULL ? pyro_stack_frame_names(v, 0) : NULL;
     if (shown == NULL || path == NULL) {
         if (!PyErr_Occurred())
             PyErr_NoMemory();
         goto done;
     }
-
-    pyro_text_str(&out, "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\n");
-    pyro_text_str(&out, "\"exporter\":");
-    json_str(&out, exporter != NULL ? exporter : "pyrometer");
-    pyro_text_str(&out, ",\n\"name\":");
-    json_str(&out, name != NULL ? name : "profile");
-    pyro_text_str(&out, ",\n\"activeProfileIndex\":0,\n\"shared\":{\"frames\":[\n");
-    for (size_t f = 0; f < v.nfuncs; f++) {
+    pyro_text_str(out, "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\n");
+    pyro_text_str(out, "\"exporter\":");
+    json_str(out, o->exporter != NULL ? o->exporter : "pyrometer");
+    pyro_text_str(out, ",\n\"name\":");
+    json_str(out, name);
+    pyro_text_str(out, ",\n\"activeProfileIndex\":0,\n\"shared\":{\"frames\":[\n");
+    for (size_t f = 0; f < v->nfuncs; f++) {
         if (f > 0)
-            pyro_text_str(&out, ",\n");
-        if (write_frame(&out, PyList_GET_ITEM(v.funcs, (Py_ssize_t)f), shown[f]) < 0)
+            pyro_text_str(out, ",\n");
+        if (write_frame(out, PyList_GET_ITEM(v->funcs, (Py_ssize_t)f), shown[f]) < 0)
             goto done;
     }
-    pyro_text_str(&out, "]},\n\"profiles\":[{\"type\":\"sampled\",\"name\":");
-    json_str(&out, name != NULL ? name : "profile");
-    pyro_text_str(&out, ",\"unit\":");
-    json_str(&out, unit);
-    pyro_text_str(&out, ",\n\"samples\":[\n");
+    pyro_text_str(out, "]},\n\"profiles\":[{\"type\":\"sampled\",\"name\":");
+    json_str(out, name);
+    pyro_text_str(out, ",\"unit\":");
+    json_str(out, speedscope_unit(v, o->microseconds));
+    pyro_text_str(out, ",\n\"samples\":[\n");
     double end = 0.0;
     int first = 1;
-    for (size_t i = 0; i < v.n; i++) {
-        if (!(v.self_time[i] > 0))
+    for (size_t i = 0; i < v->n; i++) {
+        if (!(v->self[i] > 0))
             continue;
-        pyro_tree_path(&v, i, depth[i], path);
-        pyro_text_str(&out, first ? "[" : ",\n[");
+        pyro_stack_path(v, i, depth[i], path);
+        pyro_text_str(out, first ? "[" : ",\n[");
         first = 0;
         for (uint32_t d = 0; d <= depth[i]; d++) {
             if (d > 0)
-                pyro_text_char(&out, ',');
-            pyro_text_ll(&out, (long long)path[d]);
+                pyro_text_char(out, ',');
+            pyro_text_ll(out, (long long)path[d]);
         }
-        pyro_text_char(&out, ']');
+        pyro_text_char(out, ']');
     }
-    pyro_text_str(&out, "],\n\"weights\":[");
+    pyro_text_str(out, "],\n\"weights\":[");
     first = 1;
-    for (size_t i = 0; i < v.n; i++) {
-        if (!(v.self_time[i] > 0))
+    for (size_t i = 0; i < v->n; i++) {
+        if (!(v->self[i] > 0))
             continue;
-        double w = v.self_time[i] * scale;
+        double w = v->self[i] * scale;
         end += w;
         if (!first)
-            pyro_text_char(&out, ',');
+            pyro_text_char(out, ',');
         first = 0;
-        pyro_text_double(&out, w);
+        pyro_text_double(out, w);
     }
-    pyro_text_str(&out, "],\n\"startValue\":0,\"endValue\":");
-    pyro_text_double(&out, end);
-    pyro_text_str(&out, "}]}\n");
-    if (pyro_text_finish(&out, PyBytes_AS_STRING(path_bytes)) == 0)
-        result = Py_NewRef(Py_None);
+    pyro_text_str(out, "],\n\"startValue\":0,\"endValue\":");
+    pyro_text_double(out, end);
+    pyro_text_str(out, "}]}\n");
+    rc = 0;
 done:
-    pyro_text_free(&out);
-    PyMem_RawFree(name);
-    PyMem_RawFree(exporter);
-    pyro_tree_free_names(&v, shown);
+    pyro_stack_free_names(v, shown);
     PyMem_RawFree(path);
     PyMem_RawFree(depth);
-    pyro_tree_view_release(&v);
-    Py_DECREF(path_bytes);
-    return result;
+    return rc;
 }

@@ -7,7 +7,7 @@
  * tree that fails either way is a FormatError, one line naming the file. */
 #include "formats/marshal_reader.h"
 #include "core/errors.h"
-#include "model/tree_view.h"
+#include "model/stack_view.h"
 #include "formats/prof_file.h"
 
 #include <stdint.h>
@@ -67,10 +67,10 @@ int pyro_read_tree(const char *path, const char *data, size_t len, PyObject **tr
     }
     int rc = 0;
     PyObject *reason = NULL;
-    pyro_tree_view view;
-    int bad = PyDict_Check(d) ? pyro_tree_view_init(&view, d, &reason) : 1;
+    pyro_stack_view view;
+    int bad = PyDict_Check(d) ? pyro_stack_view_init(&view, d, &reason) : 1;
     if (bad == 0) {
-        pyro_tree_view_release(&view);
+        pyro_stack_view_release(&view);
         *tree = Py_NewRef(d);
     } else if (bad > 0) {
         rc = reason != NULL ? corrupt(path, "%U", reason) : corrupt(path, "it is not a dict");

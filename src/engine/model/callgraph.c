@@ -6,35 +6,16 @@
  * are found by the identity of their key tuples first: load_stats() makes
  * a function's key and the keys naming it as a caller one tuple. */
 #include "model/callgraph.h"
-#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "model/pstats_shape.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 
-
-PyObject *pyro_py_write_file(PyObject *module, PyObject *args)
-{
-    (void)module;
-    PyObject *path_obj;
-    Py_buffer data;
-    if (!PyArg_ParseTuple(args, "Oy*:write_file", &path_obj, &data))
-        return NULL;
-    pyro_text t = {0};
-    int ok = pyro_text_room(&t, (size_t)data.len + 1);
-    if (ok) {
-        memcpy(t.data, data.buf, (size_t)data.len);
-        t.len = (size_t)data.len;
-    }
-    PyBuffer_Release(&data);
-    if (pyro_text_write(&t, path_obj) < 0)
-        return NULL;
-    Py_RETURN_NONE;
-}
 
 /* ---- building the graph ------------------------------------------------- */
 
@@ -247,6 +228,8 @@ int pyro_callgraph_build(PyObject *stats, pyro_callgraph *g)
         nraw += (size_t)PyDict_GET_SIZE(callers_of[i]);
     }
     g->total_tt = total.sum + total.comp;
+    g->unit = PYRO_UNIT_SECONDS;
+    snprintf(g->metric, sizeof(g->metric), "time");
     size_t nlisted = g->nfuncs;
     if (build_ids(&b) < 0)
         goto done;
@@ -270,11 +253,14 @@ int pyro_callgraph_build(PyObject *stats, pyro_callgraph *g)
             if (PyTuple_Check(cvalue)) {   /* cProfile's (nc, cc, tt, ct) */
                 c->nc = PyLong_AsLongLong(PyTuple_GET_ITEM(cvalue, 0));
                 c->cc = PyLong_AsLongLong(PyTuple_GET_ITEM(cvalue, 1));
+                c->tt = PyFloat_AsDouble(PyTuple_GET_ITEM(cvalue, 2));
                 c->ct = PyFloat_AsDouble(PyTuple_GET_ITEM(cvalue, 3));
             } else {                       /* the profile module's call count */
                 c->nc = c->cc = PyLong_AsLongLong(cvalue);
                 double share = f->nc > 0 ? (double)c->nc / (double)f->nc : 1.0;
-                c->ct = f->ct * (share < 0.0 ? 0.0 : share > 1.0 ? 1.0 : share);
+                share = share < 0.0 ? 0.0 : share > 1.0 ? 1.0 : share;
+                c->ct = f->ct * share;
+                c->tt = f->tt * share;
             }
             if (PyErr_Occurred())
                 goto done;
@@ -307,6 +293,155 @@ done:
     PyMem_RawFree(b.id_func);
     Py_XDECREF(b.by_key);
     return rc;
+}
+
+/* ---- from a stack view ------------------------------------------------------ */
+
+/* Whether function `f` is on the path above node `i` (its ancestors). */
+static int above(const pyro_stack_view *v, int64_t i, uint32_t f)
+{
+    for (int64_t a = v->parent[i]; a >= 0; a = v->parent[a])
+        if (v->func[a] == f)
+            return 1;
+    return 0;
+}
+
+typedef struct {
+    uint64_t key;              /* (caller + 1) << 32 | callee, + 1; 0: empty */
+    size_t index;
+} pair_slot;
+
+int pyro_callgraph_from_view(const pyro_stack_view *v, pyro_callgraph *g)
+{
+    memset(g, 0, sizeof(*g));
+    builder b = {.g = g};
+    int rc = -1;
+    pair_slot *slots = NULL;
+    pyro_cg_call *raw = NULL;
+    size_t *start = NULL, nraw = 0, cap = 1;
+    g->unit = v->unit;
+    snprintf(g->metric, sizeof(g->metric), "%s", v->metric != NULL ? v->metric->name : "time");
+    b.cap = v->nfuncs + 1;
+    g->funcs = PyMem_RawMalloc(b.cap * sizeof(*g->funcs));
+    while (cap < 2 * (v->n + 1))
+        cap *= 2;
+    slots = PyMem_RawCalloc(cap, sizeof(*slots));
+    raw = PyMem_RawMalloc((v->n + 1) * sizeof(*raw));
+    if (g->funcs == NULL || slots == NULL || raw == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t f = 0; f < v->nfuncs; f++) {
+        size_t i;
+        if (add_func(&b, PyList_GET_ITEM(v->funcs, (Py_ssize_t)f), &i) < 0)
+            goto done;
+        g->funcs[i].listed = 1;
+    }
+    ksum total = {0.0, 0.0};
+    for (size_t i = 0; i < v->n; i++) {
+        uint32_t f = v->func[i];
+        pyro_cg_func *fn = &g->funcs[f];
+        long long calls = v->calls[i] > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)v->calls[i];
+        int outer = !above(v, (int64_t)i, f);
+        fn->nc += calls;
+        fn->tt += v->self[i];
+        ksum_add(&total, v->self[i]);
+        if (outer) {
+            fn->cc += calls;
+            fn->ct += v->total[i];
+        }
+        if (v->parent[i] < 0)
+            continue;
+        uint32_t caller = v->func[v->parent[i]];
+        uint64_t key = (((uint64_t)caller + 1) << 32 | f) + 1;
+        size_t j = (size_t)(key * 0x9E3779B97F4A7C15ULL >> 17) & (cap - 1);
+        while (slots[j].key != 0 && slots[j].key != key)
+            j = (j + 1) & (cap - 1);
+        if (slots[j].key == 0) {
+            slots[j].key = key;
+            slots[j].index = nraw;
+            memset(&raw[nraw], 0, sizeof(raw[nraw]));
+            raw[nraw].caller = caller;
+            raw[nraw].callee = f;
+            nraw++;
+        }
+        pyro_cg_call *c = &raw[slots[j].index];
+        c->nc += calls;
+        c->tt += v->self[i];
+        if (outer) {
+            c->cc += calls;
+            c->ct += v->total[i];
+        }
+    }
+    g->total_tt = total.sum + total.comp;
+    for (size_t f = 0; f < g->nfuncs; f++)
+        if (f == 0 || g->funcs[f].ct > g->max_ct)
+            g->max_ct = g->funcs[f].ct;
+
+    /* grouped by caller, keeping their order */
+    start = PyMem_RawCalloc(g->nfuncs + 1, sizeof(*start));
+    g->calls = PyMem_RawMalloc((nraw + 1) * sizeof(*g->calls));
+    if (start == NULL || g->calls == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t j = 0; j < nraw; j++)
+        start[raw[j].caller + 1]++;
+    for (size_t i = 0; i < g->nfuncs; i++) {
+        g->funcs[i].first_call = start[i];
+        g->funcs[i].ncalls = start[i + 1];
+        start[i + 1] += start[i];
+    }
+    for (size_t j = 0; j < nraw; j++)
+        g->calls[start[raw[j].caller]++] = raw[j];
+    g->ncalls = nraw;
+    rc = 0;
+done:
+    PyMem_RawFree(slots);
+    PyMem_RawFree(raw);
+    PyMem_RawFree(start);
+    return rc;
+}
+
+PyObject *pyro_callgraph_as_stats(const pyro_callgraph *g)
+{
+    PyObject *stats = PyDict_New();
+    PyObject **callers = PyMem_RawCalloc(g->nfuncs + 1, sizeof(*callers));
+    if (stats == NULL || callers == NULL)
+        goto fail;
+    for (size_t i = 0; i < g->nfuncs; i++)
+        if ((callers[i] = PyDict_New()) == NULL)
+            goto fail;
+    for (size_t k = 0; k < g->ncalls; k++) {
+        const pyro_cg_call *c = &g->calls[k];
+        PyObject *v = Py_BuildValue("(LLdd)", c->nc, c->cc, c->tt, c->ct);
+        if (v == NULL || PyDict_SetItem(callers[c->callee], g->funcs[c->caller].key, v) < 0) {
+            Py_XDECREF(v);
+            goto fail;
+        }
+        Py_DECREF(v);
+    }
+    for (size_t i = 0; i < g->nfuncs; i++) {
+        const pyro_cg_func *f = &g->funcs[i];
+        PyObject *v = Py_BuildValue("(LLddO)", f->cc, f->nc, f->tt, f->ct, callers[i]);
+        if (v == NULL || PyDict_SetItem(stats, f->key, v) < 0) {
+            Py_XDECREF(v);
+            goto fail;
+        }
+        Py_DECREF(v);
+    }
+    for (size_t i = 0; i < g->nfuncs; i++)
+        Py_DECREF(callers[i]);
+    PyMem_RawFree(callers);
+    return stats;
+fail:
+    if (!PyErr_Occurred())
+        PyErr_NoMemory();
+    for (size_t i = 0; callers != NULL && i < g->nfuncs; i++)
+        Py_XDECREF(callers[i]);
+    PyMem_RawFree(callers);
+    Py_XDECREF(stats);
+    return NULL;
 }
 
 void pyro_callgraph_free(pyro_callgraph *g)

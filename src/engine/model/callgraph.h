@@ -1,11 +1,12 @@
-/* callgraph.h: a pstats dict as a call graph (functions and caller->callee
- * calls), what the callgrind and dot writers draw, and the text buffer they
- * write into. */
+/* callgraph.h: a profile as a call graph (functions and caller->callee
+ * calls), what the callgrind and dot writers draw: from a pstats dict
+ * (time in seconds) or from a stack view (its selected metric). */
 #ifndef PYRO_CALLGRAPH_H
 #define PYRO_CALLGRAPH_H
 
 #include "core/compat.h"
 #include "core/text_out.h"
+#include "model/stack_view.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -23,13 +24,15 @@ typedef struct {
     int builtin;               /* ('~', 0, name): how cProfile keys C functions */
     int listed;                /* a key of the dict; 0: only named as a caller */
     long long nc, cc;          /* calls, primitive calls */
-    double tt, ct;             /* tottime, cumtime (seconds) */
+    double tt, ct;             /* tottime, cumtime: self and total values, in the
+                                  graph's unit (seconds for a pstats dict) */
     size_t first_call, ncalls; /* its callees: calls[first_call .. first_call + ncalls) */
 } pyro_cg_func;
 
 typedef struct {
     size_t caller, callee;     /* indices in funcs */
     long long nc, cc;
+    double tt;                 /* the callee's own value under this caller */
     double ct;                 /* the callee's cumtime under this caller */
 } pyro_cg_call;
 
@@ -43,6 +46,8 @@ typedef struct {
     double total_tt;           /* sum of tottime: pstats' total_tt */
     double max_ct;             /* the largest cumtime */
     PyObject *keep;            /* objects the pointers above live in */
+    pyro_unit unit;            /* of tt and ct */
+    char metric[32];           /* what they measure: "time", "allocated"... */
 } pyro_callgraph;
 
 /* Build `g` from `stats`, a pstats dict (checked: FormatError if it is not
@@ -50,21 +55,19 @@ typedef struct {
  * profile module's callers) is the callee's cumtime in proportion to the
  * calls.  0, or -1 + exception; `g` is to be freed either way. */
 int pyro_callgraph_build(PyObject *stats, pyro_callgraph *g);
+
+/* Build `g` from the selected metric of a stack view: a function's self
+ * value is the sum over its nodes, its total (and calls' primitive count)
+ * that of its outermost activations; a call's total is the callee's
+ * under that caller, outermost pairs only.  0, or -1 + exception. */
+int pyro_callgraph_from_view(const pyro_stack_view *v, pyro_callgraph *g);
+
 void pyro_callgraph_free(pyro_callgraph *g);
 
-/* ---- the writers ------------------------------------------------------ */
-
-/* callgrind_writer.c: the Callgrind format, costs in nanoseconds. */
-int pyro_format_callgrind(PyObject *stats, const char *creator, pyro_text *out);
-PyObject *pyro_py_write_callgrind(PyObject *module, PyObject *args, PyObject *kwargs);
-
-/* dot_writer.c: a Graphviz call graph as gprof2dot draws one. */
-int pyro_format_dot(PyObject *stats, double node_threshold, double edge_threshold,
-                    pyro_text *out);
-PyObject *pyro_py_write_dot(PyObject *module, PyObject *args, PyObject *kwargs);
-PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs);
-
-/* callgraph.c: write_file(path, data), atomically (for rendered graphs). */
-PyObject *pyro_py_write_file(PyObject *module, PyObject *args);
+/* The graph as a pstats-shaped dict, {(file, line, name): (cc, nc, tt, ct,
+ * {caller: (nc, cc, tt, ct)})}, its values in the graph's unit: what the
+ * HTML page's function table reads for a profile of another metric.  A new
+ * dict, or NULL + exception. */
+PyObject *pyro_callgraph_as_stats(const pyro_callgraph *g);
 
 #endif

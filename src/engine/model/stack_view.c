@@ -1,9 +1,12 @@
-/* tree_view.c: check a call-tree dict against docs/tree-format.md and
- * unpack it into C arrays for the writers. */
-#include "model/tree_view.h"
+/* stack_view.c: check a call-tree dict against docs/tree-format.md and
+ * unpack it into C arrays for the writers (see stack_view.h). */
+#include "model/stack_view.h"
 #include "core/text_out.h"
 
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 static int bad(PyObject **reason, const char *fmt, ...)
 {
@@ -68,7 +71,7 @@ static int count_of(PyObject *o, uint64_t *out)
     return 1;
 }
 
-static int time_of(PyObject *o, double *out)
+static int value_of(PyObject *o, double *out)
 {
     double x;
     if (PyFloat_Check(o))
@@ -87,17 +90,84 @@ static int time_of(PyObject *o, double *out)
     return 1;
 }
 
-void pyro_tree_view_release(pyro_tree_view *v)
+void pyro_stack_view_release(pyro_stack_view *v)
 {
     PyMem_RawFree(v->parent);
     PyMem_RawFree(v->func);
     PyMem_RawFree(v->calls);
-    PyMem_RawFree(v->self_time);
-    PyMem_RawFree(v->total_time);
+    for (size_t k = 0; k < v->nmetrics; k++) {
+        PyMem_RawFree(v->metrics[k].self);
+        PyMem_RawFree(v->metrics[k].total);
+    }
     memset(v, 0, sizeof(*v));
 }
 
-int pyro_tree_view_init(pyro_tree_view *v, PyObject *tree, PyObject **reason)
+/* A metric's self and total lists into `m` (n values each): 0, 1 +
+ * reason, or -1. */
+static int fill_metric(pyro_metric *m, PyObject *self, PyObject *total, Py_ssize_t n,
+                       PyObject **reason)
+{
+    PyObject *lists[2] = {self, total};
+    const char *what[2] = {"self", "total"};
+    double **out[2] = {&m->self, &m->total};
+    for (int k = 0; k < 2; k++) {
+        if (!PyList_Check(lists[k]))
+            return bad(reason, "its %s '%s' is not a list", m->name, what[k]);
+        if (PyList_GET_SIZE(lists[k]) != n)
+            return bad(reason, "its 'parent' has %zd items but its %s '%s' has %zd",
+                       n, m->name, what[k], PyList_GET_SIZE(lists[k]));
+        *out[k] = PyMem_RawMalloc(((size_t)n + 1) * sizeof(double));
+        if (*out[k] == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (!value_of(PyList_GET_ITEM(lists[k], i), &(*out[k])[i])) {
+                if (m->unit == PYRO_UNIT_SECONDS)
+                    return bad(reason, "%s[%zd] is %.50R, not a time in seconds", what[k], i,
+                               PyList_GET_ITEM(lists[k], i));
+                return bad(reason, "%s %s[%zd] is %.50R, not a number of %s", m->name, what[k],
+                           i, PyList_GET_ITEM(lists[k], i), pyro_unit_name(m->unit));
+            }
+    }
+    return 0;
+}
+
+/* Version 2's metrics: [{"name": str, "unit": str, "self": [...],
+ * "total": [...]}, ...]. */
+static int fill_metrics(pyro_stack_view *v, PyObject *metrics, Py_ssize_t n, PyObject **reason)
+{
+    if (!PyList_Check(metrics) || PyList_GET_SIZE(metrics) == 0)
+        return bad(reason, "its 'metrics' is not a list of at least one metric");
+    if (PyList_GET_SIZE(metrics) > PYRO_MAX_METRICS)
+        return bad(reason, "it has more than %d metrics", PYRO_MAX_METRICS);
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(metrics); k++) {
+        PyObject *d = PyList_GET_ITEM(metrics, k);
+        PyObject *name = PyDict_Check(d) ? PyDict_GetItemString(d, "name") : NULL;
+        PyObject *unit = PyDict_Check(d) ? PyDict_GetItemString(d, "unit") : NULL;
+        const char *nm = name != NULL && PyUnicode_Check(name) ? PyUnicode_AsUTF8(name) : NULL;
+        const char *un = unit != NULL && PyUnicode_Check(unit) ? PyUnicode_AsUTF8(unit) : NULL;
+        if (nm == NULL || un == NULL || strlen(nm) == 0 || strlen(nm) >= sizeof(v->metrics[0].name)) {
+            PyErr_Clear();
+            return bad(reason, "metrics[%zd] has no name and unit", k);
+        }
+        int u = pyro_unit_of(un);
+        if (u < 0)
+            return bad(reason, "metrics[%zd] has the unknown unit '%s'", k, un);
+        pyro_metric *m = &v->metrics[v->nmetrics++];
+        snprintf(m->name, sizeof(m->name), "%s", nm);
+        m->unit = (pyro_unit)u;
+        PyObject *self = PyDict_GetItemString(d, "self"), *total = PyDict_GetItemString(d, "total");
+        if (self == NULL || total == NULL)
+            return bad(reason, "metrics[%zd] has no 'self' or no 'total'", k);
+        int rc = fill_metric(m, self, total, n, reason);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int pyro_stack_view_init(pyro_stack_view *v, PyObject *tree, PyObject **reason)
 {
     memset(v, 0, sizeof(*v));
     *reason = NULL;
@@ -111,23 +181,23 @@ int pyro_tree_view_init(pyro_tree_view *v, PyObject *tree, PyObject **reason)
     long long ver;
     if (version == NULL || !int_in(version, 0, LLONG_MAX, &ver))
         return bad(reason, "its 'version' is missing or not an int");
-    if (ver != 1)
-        return bad(reason, "it is version %lld; this pyrometer reads version 1", ver);
+    if (ver != 1 && ver != 2)
+        return bad(reason, "it is version %lld; this pyrometer reads versions 1 and 2", ver);
     PyObject *folded = PyDict_GetItemString(tree, "folded");
     if (folded == NULL || !PyBool_Check(folded))
         return bad(reason, "its 'folded' is missing or not a bool");
 
-    static const char *names[] = {"parent", "func", "calls", "self", "total"};
-    PyObject *lists[5];
+    static const char *names[] = {"parent", "func", "calls"};
+    PyObject *lists[3];
     int rc = 0;
     PyObject *funcs = list_of(tree, "funcs", reason, &rc);
     if (funcs == NULL)
         return rc;
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < 3; k++)
         if ((lists[k] = list_of(tree, names[k], reason, &rc)) == NULL)
             return rc;
     Py_ssize_t n = PyList_GET_SIZE(lists[0]);
-    for (int k = 1; k < 5; k++)
+    for (int k = 1; k < 3; k++)
         if (PyList_GET_SIZE(lists[k]) != n)
             return bad(reason, "its 'parent' has %zd items but its '%s' has %zd",
                        n, names[k], PyList_GET_SIZE(lists[k]));
@@ -140,10 +210,8 @@ int pyro_tree_view_init(pyro_tree_view *v, PyObject *tree, PyObject **reason)
     v->parent = PyMem_RawMalloc(m * sizeof(*v->parent));
     v->func = PyMem_RawMalloc(m * sizeof(*v->func));
     v->calls = PyMem_RawMalloc(m * sizeof(*v->calls));
-    v->self_time = PyMem_RawMalloc(m * sizeof(*v->self_time));
-    v->total_time = PyMem_RawMalloc(m * sizeof(*v->total_time));
-    if (!v->parent || !v->func || !v->calls || !v->self_time || !v->total_time) {
-        pyro_tree_view_release(v);
+    if (!v->parent || !v->func || !v->calls) {
+        pyro_stack_view_release(v);
         PyErr_NoMemory();
         return -1;
     }
@@ -165,31 +233,68 @@ int pyro_tree_view_init(pyro_tree_view *v, PyObject *tree, PyObject **reason)
             rc = bad(reason, "calls[%zd] is %.50R, not a count", i, PyList_GET_ITEM(lists[2], i));
             goto fail;
         }
-        if (!time_of(PyList_GET_ITEM(lists[3], i), &v->self_time[i])) {
-            rc = bad(reason, "self[%zd] is %.50R, not a time in seconds", i,
-                     PyList_GET_ITEM(lists[3], i));
+    }
+    if (ver == 1) {
+        /* One metric: time in seconds, under "self" and "total". */
+        PyObject *self = list_of(tree, "self", reason, &rc);
+        PyObject *total = self != NULL ? list_of(tree, "total", reason, &rc) : NULL;
+        if (total == NULL)
+            goto fail;
+        pyro_metric *t = &v->metrics[v->nmetrics++];
+        snprintf(t->name, sizeof(t->name), "time");
+        t->unit = PYRO_UNIT_SECONDS;
+        if ((rc = fill_metric(t, self, total, n, reason)) != 0)
+            goto fail;
+    }
+    else {
+        PyObject *metrics = PyDict_GetItemString(tree, "metrics");
+        if (metrics == NULL) {
+            rc = bad(reason, "it has no 'metrics'");
             goto fail;
         }
-        if (!time_of(PyList_GET_ITEM(lists[4], i), &v->total_time[i])) {
-            rc = bad(reason, "total[%zd] is %.50R, not a time in seconds", i,
-                     PyList_GET_ITEM(lists[4], i));
+        if ((rc = fill_metrics(v, metrics, n, reason)) != 0)
             goto fail;
-        }
     }
     v->n = (size_t)n;
     v->nfuncs = (size_t)nfuncs;
     v->funcs = funcs;
     v->folded = folded == Py_True;
+    pyro_stack_view_select(v, NULL);
     return 0;
 fail:
-    pyro_tree_view_release(v);
+    pyro_stack_view_release(v);
     return rc;
 }
 
-int pyro_tree_view_of_arg(pyro_tree_view *v, PyObject *tree)
+int pyro_stack_view_select(pyro_stack_view *v, const char *name)
+{
+    size_t k = 0;
+    if (name != NULL) {
+        while (k < v->nmetrics && strcmp(v->metrics[k].name, name) != 0)
+            k++;
+        if (k == v->nmetrics) {
+            char known[PYRO_MAX_METRICS * 34] = "";
+            for (size_t j = 0; j < v->nmetrics; j++) {
+                if (j > 0)
+                    strcat(known, ", ");
+                strcat(known, v->metrics[j].name);
+            }
+            PyErr_Format(PyExc_ValueError, "pyrometer: the profile has no metric '%s' (it has %s)",
+                         name, known);
+            return -1;
+        }
+    }
+    v->metric = &v->metrics[k];
+    v->self = v->metric->self;
+    v->total = v->metric->total;
+    v->unit = v->metric->unit;
+    return 0;
+}
+
+int pyro_stack_view_of_arg(pyro_stack_view *v, PyObject *tree)
 {
     PyObject *reason = NULL;
-    int rc = pyro_tree_view_init(v, tree, &reason);
+    int rc = pyro_stack_view_init(v, tree, &reason);
     if (rc > 0) {
         PyErr_Format(PyExc_ValueError, "pyrometer: not a call tree (%U)", reason);
         Py_DECREF(reason);
@@ -220,7 +325,7 @@ PyObject *pyro_frame_name(PyObject *label)
     return PyUnicode_FromFormat("%U (%U:%lld)", name, file, line);
 }
 
-uint32_t *pyro_tree_depths(const pyro_tree_view *v)
+uint32_t *pyro_stack_depths(const pyro_stack_view *v)
 {
     uint32_t *depth = PyMem_RawMalloc((v->n + 1) * sizeof(*depth));
     if (depth == NULL) {
@@ -232,7 +337,7 @@ uint32_t *pyro_tree_depths(const pyro_tree_view *v)
     return depth;
 }
 
-void pyro_tree_path(const pyro_tree_view *v, size_t i, uint32_t depth, uint32_t *path)
+void pyro_stack_path(const pyro_stack_view *v, size_t i, uint32_t depth, uint32_t *path)
 {
     int64_t at = (int64_t)i;
     for (int64_t d = depth; d >= 0 && at >= 0; d--) {
@@ -241,7 +346,7 @@ void pyro_tree_path(const pyro_tree_view *v, size_t i, uint32_t depth, uint32_t 
     }
 }
 
-char **pyro_tree_frame_names(const pyro_tree_view *v, int sanitize)
+char **pyro_stack_frame_names(const pyro_stack_view *v, int sanitize)
 {
     char **names = PyMem_RawCalloc(v->nfuncs + 1, sizeof(*names));
     if (names == NULL) {
@@ -253,7 +358,7 @@ char **pyro_tree_frame_names(const pyro_tree_view *v, int sanitize)
         names[f] = name != NULL ? pyro_utf8_dup(name, NULL) : NULL;
         Py_XDECREF(name);
         if (names[f] == NULL) {
-            pyro_tree_free_names(v, names);
+            pyro_stack_free_names(v, names);
             return NULL;
         }
         for (char *c = names[f]; sanitize && *c; c++) {
@@ -266,7 +371,7 @@ char **pyro_tree_frame_names(const pyro_tree_view *v, int sanitize)
     return names;
 }
 
-void pyro_tree_free_names(const pyro_tree_view *v, char **names)
+void pyro_stack_free_names(const pyro_stack_view *v, char **names)
 {
     if (names == NULL)
         return;

@@ -1,0 +1,17 @@
+/* py_writers.h: the writers as functions of the _engine module: arguments
+ * parsed and checked, views built, the text written to its file
+ * atomically.  The formats themselves know nothing of Python arguments. */
+#ifndef PYRO_PY_WRITERS_H
+#define PYRO_PY_WRITERS_H
+
+#include "core/compat.h"
+
+PyObject *pyro_py_write_collapsed(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_write_speedscope(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_write_flamegraph(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_write_callgrind(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_write_dot(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_write_file(PyObject *module, PyObject *args);
+
+#endif
