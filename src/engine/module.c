@@ -1,14 +1,15 @@
-/* module.c: the pyrometer._engine extension module. */
-#include "modes/function_mode.h"
-#include "modes/line_mode.h"
-#include "formats/lines_file.h"
-#include "formats/merge.h"
+/* module.c: the pyrometer._engine extension module: the profiler types of
+ * the modes, and the functions of api/ (files, writers) and hooks/. */
+#include "api/py_files.h"
+#include "api/py_writers.h"
+#include "core/clock.h"
+#include "core/errors.h"
 #include "formats/html_writer.h"
+#include "formats/lines_file.h"
 #include "hooks/name_watch.h"
 #include "hooks/term_signal.h"
-#include "core/errors.h"
-#include "formats/prof_file.h"
-#include "api/py_writers.h"
+#include "modes/function_mode.h"
+#include "modes/line_mode.h"
 
 static PyObject *py_clock_name(PyObject *m, PyObject *unused)
 {

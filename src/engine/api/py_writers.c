@@ -1,7 +1,12 @@
 /* py_writers.c: the writers as functions of the _engine module (see
  * py_writers.h). */
 #include "api/py_writers.h"
+#include "formats/diff.h"
 #include "formats/graph_writers.h"
+#include "formats/html_writer.h"
+#include "formats/lines_file.h"
+#include "formats/merge.h"
+#include "formats/report.h"
 #include "formats/stack_writers.h"
 
 #include <math.h>
@@ -232,22 +237,101 @@ PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs)
     return result;
 }
 
-PyObject *pyro_py_write_file(PyObject *module, PyObject *args)
+PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;
-    PyObject *path_obj;
-    Py_buffer data;
-    if (!PyArg_ParseTuple(args, "Oy*:write_file", &path_obj, &data))
+    static char *kwlist[] = {"stats", "sort", "limit", "files", "mode", NULL};
+    PyObject *stats, *sort = NULL, *limit = Py_None, *files = NULL;
+    const char *mode_name = "stats";
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OOOs:format_report", kwlist,
+                                     &stats, &sort, &limit, &files, &mode_name))
         return NULL;
-    pyro_text t = {0};
-    int ok = pyro_text_room(&t, (size_t)data.len + 1);
-    if (ok) {
-        memcpy(t.data, data.buf, (size_t)data.len);
-        t.len = (size_t)data.len;
-    }
-    PyBuffer_Release(&data);
-    if (pyro_text_write(&t, path_obj) < 0)
-        return NULL;
-    Py_RETURN_NONE;
+    int mode;
+    if (strcmp(mode_name, "stats") == 0)
+        mode = PYRO_REPORT_STATS;
+    else if (strcmp(mode_name, "callers") == 0)
+        mode = PYRO_REPORT_CALLERS;
+    else if (strcmp(mode_name, "callees") == 0)
+        mode = PYRO_REPORT_CALLEES;
+    else
+        return PyErr_Format(PyExc_ValueError,
+                            "pyrometer: mode must be 'stats', 'callers' or 'callees', not '%.50s'",
+                            mode_name);
+    return pyro_report_text(stats, sort, limit, files, mode);
 }
 
+PyObject *pyro_py_format_lines(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"stats", "unit", "show_zero", NULL};
+    PyObject *stats;
+    double unit = 1e-6;
+    int show_zero = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|dp:format_lines", kwlist,
+                                     &stats, &unit, &show_zero))
+        return NULL;
+    return pyro_lines_text(stats, unit, show_zero);
+}
+
+PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"old", "new", "sort", "limit", "fail_above", "min_share",
+                             "old_name", "new_name", NULL};
+    PyObject *old, *new, *limit_arg = Py_None, *fail_arg = Py_None;
+    pyro_diff_opts o = {.limit = -1, .min_share = 1.0};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$OOOdUU:format_diff", kwlist, &old, &new,
+                                     &o.sort, &limit_arg, &fail_arg, &o.min_share, &o.old_name,
+                                     &o.new_name))
+        return NULL;
+    if (limit_arg != Py_None) {
+        o.limit = PyLong_AsSsize_t(limit_arg);
+        if (o.limit == -1 && PyErr_Occurred())
+            return NULL;
+        if (o.limit < 0)
+            return PyErr_Format(PyExc_ValueError, "pyrometer: limit must not be negative");
+    }
+    o.check = fail_arg != Py_None;
+    o.fail_above = o.check ? PyFloat_AsDouble(fail_arg) : 0.0;
+    if (o.fail_above == -1.0 && PyErr_Occurred())
+        return NULL;
+    if (o.check && !(o.fail_above >= 0.0))
+        return PyErr_Format(PyExc_ValueError, "pyrometer: fail_above must be a percentage >= 0");
+    if (!(o.min_share >= 0.0 && o.min_share <= 100.0))
+        return PyErr_Format(PyExc_ValueError, "pyrometer: min_share must be 0 to 100 percent");
+    return pyro_diff_text(old, new, &o);
+}
+
+PyObject *pyro_py_merge_profiles(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"profiles", "names", NULL};
+    PyObject *profiles, *names = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:merge_profiles", kwlist,
+                                     &profiles, &names))
+        return NULL;
+    return pyro_merge_profiles(profiles, names);
+}
+
+PyObject *pyro_py_write_html(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"path", "template", "stats", "tree", "lines", "meta", "metric",
+                             NULL};
+    PyObject *path, *template, *metric = Py_None;
+    pyro_html_page page = {.stats = Py_None, .tree = Py_None, .lines = Py_None,
+                           .meta = Py_None};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OU|$OOOOO:write_html", kwlist, &path,
+                                     &template, &page.stats, &page.tree, &page.lines,
+                                     &page.meta, &metric))
+        return NULL;
+    if (metric != Py_None && (page.metric = PyUnicode_AsUTF8(metric)) == NULL)
+        return NULL;
+    Py_ssize_t tlen;
+    if ((page.template = PyUnicode_AsUTF8AndSize(template, &tlen)) == NULL)
+        return NULL;
+    page.template_len = (size_t)tlen;
+    pyro_text out = PYRO_TEXT_INIT;
+    int rc = pyro_write_html(&page, &out);
+    return finish(&out, rc, path);
+}

@@ -12,6 +12,10 @@ PyObject *pyro_py_write_flamegraph(PyObject *module, PyObject *args, PyObject *k
 PyObject *pyro_py_write_callgrind(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_write_dot(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs);
-PyObject *pyro_py_write_file(PyObject *module, PyObject *args);
+PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_format_lines(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_merge_profiles(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_write_html(PyObject *module, PyObject *args, PyObject *kwargs);
 
 #endif

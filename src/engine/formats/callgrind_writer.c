@@ -34,7 +34,7 @@
 
 /* ---- tables of names ------------------------------------------------------ */
 
-static uint64_t bytes_hash(uint64_t h, const pyro_u8 *s)
+static uint64_t bytes_hash(uint64_t h, const pyro_utf8_span *s)
 {
     const unsigned char *p = (const unsigned char *)s->s;
     for (Py_ssize_t i = 0; i < s->len; i++)
@@ -42,7 +42,7 @@ static uint64_t bytes_hash(uint64_t h, const pyro_u8 *s)
     return h;
 }
 
-static int u8_eq(const pyro_u8 *a, const pyro_u8 *b)
+static int u8_eq(const pyro_utf8_span *a, const pyro_utf8_span *b)
 {
     return a->len == b->len && (a->s == b->s || memcmp(a->s, b->s, (size_t)a->len) == 0);
 }
@@ -128,7 +128,7 @@ static void names_free(names *nm)
 
 /* A name as it goes on its line: a control character would end the line
  * or break it, so each becomes '?'. */
-static void put_clean(pyro_text *t, const pyro_u8 *s)
+static void put_clean(pyro_text *t, const pyro_utf8_span *s)
 {
     Py_ssize_t i = 0;
     while (i < s->len && (unsigned char)s->s[i] >= 0x20)

@@ -10,6 +10,7 @@
  * fixed-width table, pstats' function names last.  With a threshold, the
  * total and every function with a share of the time of at least
  * `min_share` percent are checked for a slowdown beyond it. */
+#include "formats/diff.h"
 #include "formats/merge.h"
 #include "core/text_out.h"
 #include "core/errors.h"
@@ -323,37 +324,15 @@ static int parse_sort(PyObject *sort, int *by)
     return -1;
 }
 
-PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs)
+PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
 {
-    (void)module;
-    static char *kwlist[] = {"old", "new", "sort", "limit", "fail_above", "min_share",
-                             "old_name", "new_name", NULL};
-    PyObject *old, *new, *sort = NULL, *limit_arg = Py_None, *fail_arg = Py_None;
-    PyObject *old_name = NULL, *new_name = NULL;
-    double min_share = 1.0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$OOOdUU:format_diff", kwlist, &old, &new,
-                                     &sort, &limit_arg, &fail_arg, &min_share, &old_name,
-                                     &new_name))
-        return NULL;
     int by;
-    if (parse_sort(sort, &by) < 0)
+    if (parse_sort(o->sort, &by) < 0)
         return NULL;
-    Py_ssize_t limit = -1;
-    if (limit_arg != Py_None) {
-        limit = PyLong_AsSsize_t(limit_arg);
-        if (limit == -1 && PyErr_Occurred())
-            return NULL;
-        if (limit < 0)
-            return PyErr_Format(PyExc_ValueError, "pyrometer: limit must not be negative");
-    }
-    int check = fail_arg != Py_None;
-    double fail_above = check ? PyFloat_AsDouble(fail_arg) : 0.0;
-    if (fail_above == -1.0 && PyErr_Occurred())
-        return NULL;
-    if (check && !(fail_above >= 0.0))
-        return PyErr_Format(PyExc_ValueError, "pyrometer: fail_above must be a percentage >= 0");
-    if (!(min_share >= 0.0 && min_share <= 100.0))
-        return PyErr_Format(PyExc_ValueError, "pyrometer: min_share must be 0 to 100 percent");
+    Py_ssize_t limit = o->limit;
+    int check = o->check;
+    double fail_above = o->fail_above, min_share = o->min_share;
+    PyObject *old_name = o->old_name, *new_name = o->new_name;
 
     diff d = {0};
     pyro_text t = PYRO_TEXT_INIT;

@@ -97,7 +97,7 @@ static void put_name(pyro_text *t, const pyro_cg_func *f)
     put_escaped(t, f->name.s, f->name.len, MAX_NAME);
 }
 
-static const char *base_name(const pyro_u8 *file, Py_ssize_t *len)
+static const char *base_name(const pyro_utf8_span *file, Py_ssize_t *len)
 {
     Py_ssize_t i = file->len;
     while (i > 0 && file->s[i - 1] != '/' && file->s[i - 1] != '\\')

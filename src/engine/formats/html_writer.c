@@ -722,34 +722,23 @@ static int lines_json(jbuf *b, PyObject *lines, PyObject *meta)
 
 /* ---- the page ------------------------------------------------------------ */
 
-PyObject *pyro_py_write_html(PyObject *module, PyObject *args, PyObject *kwargs)
+int pyro_write_html(const pyro_html_page *page, pyro_text *out)
 {
-    (void)module;
     char metric_name[32];
-    static char *kwlist[] = {"path", "template", "stats", "tree", "lines", "meta", "metric",
-                             NULL};
-    PyObject *path_obj, *template, *stats = Py_None, *tree = Py_None, *lines = Py_None,
-             *meta = Py_None, *metric_obj = Py_None, *path_bytes = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OU|$OOOOO:write_html", kwlist, &path_obj,
-                                     &template, &stats, &tree, &lines, &meta, &metric_obj))
-        return NULL;
+    PyObject *stats = page->stats, *tree = page->tree, *lines = page->lines, *meta = page->meta;
+    const char *metric = page->metric;
+    const char *tpl = page->template;
+    Py_ssize_t tlen = (Py_ssize_t)page->template_len;
     if ((stats == Py_None && tree == Py_None) == (lines == Py_None)) {
         PyErr_SetString(PyExc_TypeError,
                         "pyrometer: write_html takes stats (or a tree) or lines, one of them");
-        return NULL;
+        return -1;
     }
-    const char *metric = NULL;
-    if (metric_obj != Py_None && (metric = PyUnicode_AsUTF8(metric_obj)) == NULL)
-        return NULL;
-    Py_ssize_t tlen;
-    const char *tpl = PyUnicode_AsUTF8AndSize(template, &tlen);
-    if (tpl == NULL)
-        return NULL;
     const char *mark = strstr(tpl, HTML_DATA_MARKER);
     size_t mlen = strlen(HTML_DATA_MARKER);
     if (mark == NULL || strstr(mark + mlen, HTML_DATA_MARKER) != NULL) {
         PyErr_SetString(PyExc_ValueError, "pyrometer: the HTML template needs its data marker once");
-        return NULL;
+        return -1;
     }
     /* A profile of another metric than time (or a tree alone): its
      * function table comes from the tree's call graph, in that metric. */
@@ -763,11 +752,11 @@ PyObject *pyro_py_write_html(PyObject *module, PyObject *args, PyObject *kwargs)
             if (bad > 0)
                 PyErr_Format(pyro_FormatError, "pyrometer: the call tree is damaged: %U", reason);
             Py_XDECREF(reason);
-            return NULL;
+            return -1;
         }
         if (pyro_stack_view_select(&v, metric) < 0) {
             pyro_stack_view_release(&v);
-            return NULL;
+            return -1;
         }
         unit = v.unit;
         metric = v.metric->name[0] ? v.metric->name : NULL;
@@ -778,29 +767,19 @@ PyObject *pyro_py_write_html(PyObject *module, PyObject *args, PyObject *kwargs)
             pyro_callgraph_free(&g);
             if (own_stats == NULL) {
                 pyro_stack_view_release(&v);
-                return NULL;
+                return -1;
             }
             stats = own_stats;
         }
         metric = metric != NULL ? strcpy(metric_name, metric) : NULL;
         pyro_stack_view_release(&v);
     }
-    if (!PyUnicode_FSConverter(path_obj, &path_bytes)) {
-        Py_XDECREF(own_stats);
-        return NULL;
-    }
-    jbuf b = PYRO_TEXT_INIT;
-    jb_put(&b, tpl, (size_t)(mark - tpl));
+    jbuf *b = out;
+    jb_put(b, tpl, (size_t)(mark - tpl));
     int rc = stats != Py_None
-        ? funcs_json(&b, stats, tree == Py_None ? NULL : tree, meta, metric, unit)
-        : lines_json(&b, lines, meta);
+        ? funcs_json(b, stats, tree == Py_None ? NULL : tree, meta, metric, unit)
+        : lines_json(b, lines, meta);
     Py_XDECREF(own_stats);
-    jb_put(&b, mark + mlen, (size_t)(tlen - (mark + mlen - tpl)));
-    PyObject *result = NULL;
-    if (rc < 0)
-        pyro_text_free(&b);
-    else if (pyro_text_finish(&b, PyBytes_AS_STRING(path_bytes)) == 0)
-        result = Py_NewRef(Py_None);
-    Py_DECREF(path_bytes);
-    return result;
+    jb_put(b, mark + mlen, (size_t)(tlen - (mark + mlen - tpl)));
+    return rc;
 }

@@ -97,43 +97,41 @@ int pyro_check_lines(PyObject *stats, PyObject **reason)
 
 /* ---- writing ------------------------------------------------------------- */
 
-PyObject *pyro_py_write_lines(PyObject *module, PyObject *args)
+int pyro_lines_write(PyObject *path_obj, PyObject *stats)
 {
-    (void)module;
-    PyObject *path_obj, *stats, *path_bytes = NULL, *reason = NULL;
-    if (!PyArg_ParseTuple(args, "OO!:write_lines", &path_obj, &PyDict_Type, &stats))
-        return NULL;
+    PyObject *path_bytes = NULL, *reason = NULL;
     int rc = pyro_check_lines(stats, &reason);
     if (rc != 0) {
         if (rc > 0)
             PyErr_Format(PyExc_ValueError, "pyrometer: not line statistics: %U", reason);
         Py_XDECREF(reason);
-        return NULL;
+        return -1;
     }
     PyObject *body = PyDict_Copy(stats);
     PyObject *version = PyLong_FromLong(PYRO_LINES_VERSION);
     if (body == NULL || version == NULL || PyDict_SetItemString(body, "version", version) < 0) {
         Py_XDECREF(body);
         Py_XDECREF(version);
-        return NULL;
+        return -1;
     }
     Py_DECREF(version);
     PyObject *data = PyMarshal_WriteObjectToString(body, Py_MARSHAL_VERSION);
     Py_DECREF(body);
     if (data == NULL)
-        return NULL;
+        return -1;
     Py_ssize_t n = PyBytes_GET_SIZE(data);
     char *buf = PyMem_RawMalloc(MAGIC_LEN + (size_t)n);
     if (buf == NULL) {
         Py_DECREF(data);
-        return PyErr_NoMemory();
+        PyErr_NoMemory();
+        return -1;
     }
     memcpy(buf, PYRO_LINES_MAGIC, MAGIC_LEN);
     memcpy(buf + MAGIC_LEN, PyBytes_AS_STRING(data), (size_t)n);
     Py_DECREF(data);
     if (!PyUnicode_FSConverter(path_obj, &path_bytes)) {
         PyMem_RawFree(buf);
-        return NULL;
+        return -1;
     }
     const char *path = PyBytes_AS_STRING(path_bytes);
     int err = 0;
@@ -145,10 +143,10 @@ PyObject *pyro_py_write_lines(PyObject *module, PyObject *args)
     if (err != 0) {
         PyErr_Format(PyExc_OSError, "pyrometer: cannot write %s: %s", path, strerror(err));
         Py_DECREF(path_bytes);
-        return NULL;
+        return -1;
     }
     Py_DECREF(path_bytes);
-    Py_RETURN_NONE;
+    return 0;
 }
 
 /* ---- reading ------------------------------------------------------------- */
@@ -158,9 +156,8 @@ static void not_lines(const char *path, const char *why)
     PyErr_Format(pyro_FormatError, "pyrometer: %s is not a line profile (%s)", path, why);
 }
 
-PyObject *pyro_py_read_lines(PyObject *module, PyObject *path_obj)
+PyObject *pyro_lines_read(PyObject *path_obj)
 {
-    (void)module;
     PyObject *path_bytes = NULL;
     if (!PyUnicode_FSConverter(path_obj, &path_bytes))
         return NULL;

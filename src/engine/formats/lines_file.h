@@ -14,8 +14,16 @@
 int pyro_check_lines(PyObject *stats, PyObject **reason);
 
 /* Module-level functions. */
-PyObject *pyro_py_write_lines(PyObject *module, PyObject *args);
-PyObject *pyro_py_read_lines(PyObject *module, PyObject *path);
-PyObject *pyro_py_format_lines(PyObject *module, PyObject *args, PyObject *kwargs);
+/* Save line statistics (LineProfiler.get_stats()) to `path` (str or
+ * bytes) atomically: 0, or -1 + exception. */
+int pyro_lines_write(PyObject *path, PyObject *stats);
+
+/* A saved line profile: a new dict, or NULL + OSError / FormatError. */
+PyObject *pyro_lines_read(PyObject *path);
+
+/* The report in line_profiler's layout, times in `out_unit` seconds;
+ * `show_zero`: also functions that never ran.  A new str, or NULL +
+ * exception. */
+PyObject *pyro_lines_text(PyObject *stats, double out_unit, int show_zero);
 
 #endif

@@ -237,16 +237,9 @@ done:
     return rc;
 }
 
-PyObject *pyro_py_format_lines(PyObject *module, PyObject *args, PyObject *kwargs)
+PyObject *pyro_lines_text(PyObject *stats, double out_unit, int show_zero)
 {
-    (void)module;
-    static char *kwlist[] = {"stats", "unit", "show_zero", NULL};
-    PyObject *stats, *reason = NULL;
-    double out_unit = 1e-6;
-    int show_zero = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|dp:format_lines", kwlist,
-                                     &stats, &out_unit, &show_zero))
-        return NULL;
+    PyObject *reason = NULL;
     if (!(out_unit > 0.0)) {
         PyErr_SetString(PyExc_ValueError, "pyrometer: the unit must be a positive number");
         return NULL;

@@ -330,14 +330,8 @@ static PyObject *name_of(PyObject *names, Py_ssize_t i)
     return PyUnicode_FromFormat("profile %zd", i + 1);
 }
 
-PyObject *pyro_py_merge_profiles(PyObject *module, PyObject *args, PyObject *kwargs)
+PyObject *pyro_merge_profiles(PyObject *profiles_arg, PyObject *names_arg)
 {
-    (void)module;
-    static char *kwlist[] = {"profiles", "names", NULL};
-    PyObject *profiles_arg, *names_arg = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|O:merge_profiles", kwlist,
-                                     &profiles_arg, &names_arg))
-        return NULL;
     PyObject *profiles = PySequence_Fast(
         profiles_arg, "pyrometer: profiles must be a sequence of (stats, tree or None)");
     if (profiles == NULL)

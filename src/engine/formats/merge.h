@@ -16,7 +16,10 @@
 int pyro_stats_add(PyObject *acc, PyObject *src, PyObject *src_name);
 
 /* Module-level wrappers. */
-PyObject *pyro_py_merge_profiles(PyObject *module, PyObject *args, PyObject *kwargs);
-PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs);
+/* Profiles added up: `profiles` a sequence of (stats, tree or None),
+ * `names` (or None) what errors call them.  (stats, tree or None): the
+ * stats as pstats' Stats(first).add(second)... computes them, the trees
+ * path by path if every profile has one.  NULL + exception. */
+PyObject *pyro_merge_profiles(PyObject *profiles, PyObject *names);
 
 #endif

@@ -26,11 +26,5 @@ int pyro_read_tree(const char *path, const char *data, size_t len, PyObject **tr
  * pyro_read_tree gives it.  NULL + exception on failure. */
 PyObject *pyro_load_profile(const char *path, PyObject **tree);
 
-/* Module-level wrappers. */
-PyObject *pyro_py_load_profile(PyObject *module, PyObject *path);
-PyObject *pyro_py_file_head(PyObject *module, PyObject *args);
-PyObject *pyro_py_dump_stats(PyObject *module, PyObject *args, PyObject *kwargs);
-PyObject *pyro_py_load_stats(PyObject *module, PyObject *path);
-PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwargs);
 
 #endif

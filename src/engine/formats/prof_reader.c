@@ -22,32 +22,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The first `n` bytes of `path` (fewer if it is shorter), with the checks
- * pyro_read_file makes: how a command tells a line profile from a .prof. */
-PyObject *pyro_py_file_head(PyObject *module, PyObject *args)
-{
-    (void)module;
-    PyObject *path_obj, *path_bytes = NULL;
-    Py_ssize_t want;
-    if (!PyArg_ParseTuple(args, "On:file_head", &path_obj, &want))
-        return NULL;
-    if (!PyUnicode_FSConverter(path_obj, &path_bytes))
-        return NULL;
-    const char *path = PyBytes_AS_STRING(path_bytes);
-    char buf[64];
-    if (want < 0 || want > (Py_ssize_t)sizeof(buf))
-        want = (Py_ssize_t)sizeof(buf);
-    size_t got = 0;
-    int err = pyro_read_head(path, buf, (size_t)want, &got);
-    PyObject *r = NULL;
-    if (err != 0)
-        pyro_raise_read_error(path, err);
-    else
-        r = PyBytes_FromStringAndSize(buf, (Py_ssize_t)got);
-    Py_DECREF(path_bytes);
-    return r;
-}
-
 /* ---- load_stats ---------------------------------------------------------- */
 
 /* The cyclic GC is paused while the dict is built: the data is acyclic, and
@@ -181,29 +155,5 @@ PyObject *pyro_load_profile(const char *path, PyObject **tree)
     PyMem_RawFree(data);
     if (rc < 0)
         Py_CLEAR(stats);
-    return stats;
-}
-
-PyObject *pyro_py_load_profile(PyObject *module, PyObject *path_obj)
-{
-    (void)module;
-    PyObject *path_bytes = NULL, *tree = NULL;
-    if (!PyUnicode_FSConverter(path_obj, &path_bytes))
-        return NULL;
-    PyObject *stats = pyro_load_profile(PyBytes_AS_STRING(path_bytes), &tree);
-    Py_DECREF(path_bytes);
-    if (stats == NULL)
-        return NULL;
-    return Py_BuildValue("(NN)", stats, tree != NULL ? tree : Py_NewRef(Py_None));
-}
-
-PyObject *pyro_py_load_stats(PyObject *module, PyObject *path_obj)
-{
-    (void)module;
-    PyObject *path_bytes = NULL;
-    if (!PyUnicode_FSConverter(path_obj, &path_bytes))
-        return NULL;
-    PyObject *stats = pyro_load_stats(PyBytes_AS_STRING(path_bytes));
-    Py_DECREF(path_bytes);
     return stats;
 }

@@ -67,21 +67,3 @@ int pyro_write_prof(const char *path, PyObject *stats)
 {
     return pyro_write_prof_tree(path, stats, NULL);
 }
-
-PyObject *pyro_py_dump_stats(PyObject *module, PyObject *args, PyObject *kwargs)
-{
-    (void)module;
-    static char *kwlist[] = {"path", "stats", "tree", NULL};
-    PyObject *path_obj, *stats, *tree = Py_None, *path_bytes = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO!|O:dump_stats", kwlist,
-                                     &path_obj, &PyDict_Type, &stats, &tree))
-        return NULL;
-    if (!PyUnicode_FSConverter(path_obj, &path_bytes))
-        return NULL;
-    int rc = pyro_write_prof_tree(PyBytes_AS_STRING(path_bytes), stats,
-                                  tree == Py_None ? NULL : tree);
-    Py_DECREF(path_bytes);
-    if (rc < 0)
-        return NULL;
-    Py_RETURN_NONE;
-}

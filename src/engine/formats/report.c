@@ -8,7 +8,7 @@
  * pstats method each part mirrors. */
 #include "core/text_out.h"
 #include "model/pstats_shape.h"
-#include "formats/prof_file.h"
+#include "formats/report.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -249,10 +249,10 @@ static void ob_f8(outbuf *o, double x)
 typedef struct {
     const char *s;
     Py_ssize_t len;
-} u8;
+} utf8_span;
 
 typedef struct {
-    u8 file, name;
+    utf8_span file, name;
     long long line;
     int builtin;          /* ('~', 0, name): how cProfile keys C functions */
     int ascii;            /* file and name are */
@@ -266,7 +266,7 @@ typedef struct {
 /* UTF-8 of a str: the cached one, or for lone surrogates (undecodable file
  * names) a surrogatepass copy; the output is decoded the same way, so they
  * come back unchanged.  Byte order is code point order either way. */
-static int utf8_of(rctx *c, PyObject *s, u8 *out)
+static int utf8_of(rctx *c, PyObject *s, utf8_span *out)
 {
     out->s = PyUnicode_AsUTF8AndSize(s, &out->len);
     PyObject *b = NULL;
@@ -340,7 +340,7 @@ static int key_of(rctx *c, PyObject *key, fkey *k)
 }
 
 /* Code points in UTF-8 text (a surrogatepass surrogate is one too). */
-static Py_ssize_t utf8_width(const u8 *s)
+static Py_ssize_t utf8_width(const utf8_span *s)
 {
     Py_ssize_t n = 0;
     for (Py_ssize_t i = 0; i < s->len; i++)
@@ -383,7 +383,7 @@ static void ob_std(outbuf *o, const fkey *k)
     ob_char(o, ')');
 }
 
-static int cmp_u8(const u8 *a, const u8 *b)
+static int cmp_utf8(const utf8_span *a, const utf8_span *b)
 {
     Py_ssize_t n = a->len < b->len ? a->len : b->len;
     int c = memcmp(a->s, b->s, (size_t)n);
@@ -395,11 +395,11 @@ static int cmp_u8(const u8 *a, const u8 *b)
 /* sorted() order of (file, line, name) tuples. */
 static int cmp_fkey(const fkey *a, const fkey *b)
 {
-    int c = cmp_u8(&a->file, &b->file);
+    int c = cmp_utf8(&a->file, &b->file);
     if (c == 0)
         c = (a->line > b->line) - (a->line < b->line);
     if (c == 0)
-        c = cmp_u8(&a->name, &b->name);
+        c = cmp_utf8(&a->name, &b->name);
     return c;
 }
 
@@ -412,7 +412,7 @@ typedef struct {
     long long cc, nc;
     double tt, ct;
     Py_ssize_t width;          /* len(func_std_string(key)) */
-    u8 std;                    /* func_std_string(key) */
+    utf8_span std;                    /* func_std_string(key) */
     size_t arena_off;          /* where file, name and std are copied */
 } entry;
 
@@ -574,10 +574,10 @@ static int cmp_entries(const entry *a, const entry *b, const sort_spec *spec)
         case F_NC: c = (a->nc > b->nc) - (a->nc < b->nc); break;
         case F_TT: c = (a->tt > b->tt) - (a->tt < b->tt); break;
         case F_CT: c = (a->ct > b->ct) - (a->ct < b->ct); break;
-        case F_FILE: c = cmp_u8(&a->k.file, &b->k.file); break;
+        case F_FILE: c = cmp_utf8(&a->k.file, &b->k.file); break;
         case F_LINE: c = (a->k.line > b->k.line) - (a->k.line < b->k.line); break;
-        case F_NAME: c = cmp_u8(&a->k.name, &b->k.name); break;
-        default: c = cmp_u8(&a->std, &b->std); break;
+        case F_NAME: c = cmp_utf8(&a->k.name, &b->k.name); break;
+        default: c = cmp_utf8(&a->std, &b->std); break;
         }
         if (c != 0)
             return c * spec->keys[i][1];
@@ -618,7 +618,7 @@ static void merge_sort(entry **a, entry **tmp, size_t n, const sort_spec *spec)
 /* One item of a callers dict, numbers taken out once. */
 typedef struct {
     const fkey *k;             /* the other function's key */
-    u8 std;                    /* its func_std_string() if it has an entry */
+    utf8_span std;                    /* its func_std_string() if it has an entry */
     long long nc, cc;
     double tt, ct;             /* for a plain count: ct is the function's own */
     int plain;                 /* the profile module's int instead of a tuple */
@@ -774,7 +774,7 @@ static Py_ssize_t index_find(key_index *ix, const entry *entries, Py_ssize_t n, 
     size_t j = fkey_hash(k) & ix->mask;
     while (ix->slots[j] != 0) {
         const fkey *e = &entries[ix->slots[j] - 1].k;
-        if (e->line == k->line && cmp_u8(&e->file, &k->file) == 0 && cmp_u8(&e->name, &k->name) == 0)
+        if (e->line == k->line && cmp_utf8(&e->file, &k->file) == 0 && cmp_utf8(&e->name, &k->name) == 0)
             return ix->slots[j] - 1;
         j = (j + 1) & ix->mask;
     }
@@ -1187,7 +1187,7 @@ static int print_stats(report *r, PyObject *files)
     size_t need = 256;
     for (Py_ssize_t i = 0; i < nfiles; i++) {
         PyObject *line = PySequence_Fast_GET_ITEM(files, i);
-        u8 s;
+        utf8_span s;
         if (!PyUnicode_Check(line)) {
             PyErr_Format(PyExc_TypeError, "pyrometer: files must hold str, not %.100s",
                          Py_TYPE(line)->tp_name);
@@ -1203,7 +1203,7 @@ static int print_stats(report *r, PyObject *files)
     if (start_output(r, need) < 0)
         return -1;
     for (Py_ssize_t i = 0; i < nfiles; i++) {
-        u8 s;
+        utf8_span s;
         if (utf8_of(&r->c, PySequence_Fast_GET_ITEM(files, i), &s) < 0)
             return -1;
         ob_put(o, s.s, (size_t)s.len);
@@ -1556,26 +1556,9 @@ static int print_list(report *r, PyObject *limit, const sort_spec *spec, Py_ssiz
     return 0;
 }
 
-PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwargs)
+PyObject *pyro_report_text(PyObject *stats, PyObject *sort, PyObject *limit, PyObject *files_arg,
+                           int mode)
 {
-    (void)module;
-    static char *kwlist[] = {"stats", "sort", "limit", "files", "mode", NULL};
-    PyObject *stats, *sort = NULL, *limit = Py_None, *files_arg = NULL;
-    const char *mode_name = "stats";
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OOOs:format_report", kwlist,
-                                     &stats, &sort, &limit, &files_arg, &mode_name))
-        return NULL;
-    int mode;
-    if (strcmp(mode_name, "stats") == 0)
-        mode = MODE_STATS;
-    else if (strcmp(mode_name, "callers") == 0)
-        mode = MODE_CALLERS;
-    else if (strcmp(mode_name, "callees") == 0)
-        mode = MODE_CALLEES;
-    else
-        return PyErr_Format(PyExc_ValueError,
-                            "pyrometer: mode must be 'stats', 'callers' or 'callees', not '%.50s'",
-                            mode_name);
     if (!PyDict_Check(stats))
         return PyErr_Format(PyExc_TypeError, "pyrometer: stats must be a dict, not %.100s",
                             Py_TYPE(stats)->tp_name);

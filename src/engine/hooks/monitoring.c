@@ -5,27 +5,27 @@
 
 #if PYRO_HAVE_MONITORING
 
-static void hook_dealloc(pyro_hook *h)
+static void hook_dealloc(pyro_callback *h)
 {
     Py_XDECREF(h->owner);
     PyObject_Free(h);
 }
 
-static PyTypeObject pyro_HookType = {
+static PyTypeObject pyro_CallbackType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pyrometer._engine.hook",
-    .tp_basicsize = sizeof(pyro_hook),
+    .tp_name = "pyrometer._engine.callback",
+    .tp_basicsize = sizeof(pyro_callback),
     .tp_dealloc = (destructor)hook_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL,
-    .tp_vectorcall_offset = offsetof(pyro_hook, vectorcall),
+    .tp_vectorcall_offset = offsetof(pyro_callback, vectorcall),
     .tp_call = PyVectorcall_Call,
 };
 
-PyObject *pyro_hook_new(vectorcallfunc fn, PyObject *owner)
+PyObject *pyro_callback_new(vectorcallfunc fn, PyObject *owner)
 {
-    if (!(pyro_HookType.tp_flags & Py_TPFLAGS_READY) && PyType_Ready(&pyro_HookType) < 0)
+    if (!(pyro_CallbackType.tp_flags & Py_TPFLAGS_READY) && PyType_Ready(&pyro_CallbackType) < 0)
         return NULL;
-    pyro_hook *h = PyObject_New(pyro_hook, &pyro_HookType);
+    pyro_callback *h = PyObject_New(pyro_callback, &pyro_CallbackType);
     if (h == NULL)
         return NULL;
     h->vectorcall = fn;
@@ -88,7 +88,7 @@ int pyro_register(PyObject *mon, int id, const char *name, vectorcallfunc fn, Py
     long bit = pyro_event_bit(mon, name);
     if (bit < 0)
         return -1;
-    PyObject *cb = fn ? pyro_hook_new(fn, owner) : Py_NewRef(Py_None);
+    PyObject *cb = fn ? pyro_callback_new(fn, owner) : Py_NewRef(Py_None);
     if (cb == NULL)
         return -1;
     PyObject *r = PyObject_CallMethod(mon, "register_callback", "ilO", id, bit, cb);

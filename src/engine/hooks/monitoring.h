@@ -14,11 +14,11 @@ typedef struct {
     PyObject_HEAD
     vectorcallfunc vectorcall;
     PyObject *owner;
-} pyro_hook;
+} pyro_callback;
 
-#define PYRO_HOOK_OWNER(hook) (((pyro_hook *)(hook))->owner)
+#define PYRO_CALLBACK_OWNER(hook) (((pyro_callback *)(hook))->owner)
 
-PyObject *pyro_hook_new(vectorcallfunc fn, PyObject *owner);
+PyObject *pyro_callback_new(vectorcallfunc fn, PyObject *owner);
 
 /* New reference to sys.monitoring. */
 PyObject *pyro_monitoring(void);

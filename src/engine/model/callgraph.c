@@ -37,7 +37,7 @@ static int keep(pyro_callgraph *g, PyObject *o)
 
 /* UTF-8 of a str: the cached one, or for lone surrogates (undecodable file
  * names) a backslashreplace copy, so the output stays valid UTF-8. */
-static int utf8_of(pyro_callgraph *g, PyObject *s, pyro_u8 *out)
+static int utf8_of(pyro_callgraph *g, PyObject *s, pyro_utf8_span *out)
 {
     out->s = PyUnicode_AsUTF8AndSize(s, &out->len);
     if (out->s != NULL)

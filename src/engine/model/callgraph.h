@@ -15,11 +15,11 @@
 typedef struct {
     const char *s;
     Py_ssize_t len;
-} pyro_u8;
+} pyro_utf8_span;
 
 typedef struct {
     PyObject *key;             /* borrowed from the stats dict (or from keep) */
-    pyro_u8 file, name;
+    pyro_utf8_span file, name;
     long long line;
     int builtin;               /* ('~', 0, name): how cProfile keys C functions */
     int listed;                /* a key of the dict; 0: only named as a caller */

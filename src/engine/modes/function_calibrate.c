@@ -293,8 +293,8 @@ int pyro_calibrate(pyro_profiler *p)
     memcpy(saved_leave, p->st.cost_leave, sizeof(saved_leave));
     memset(p->st.cost_enter, 0, sizeof(saved_enter));
     memset(p->st.cost_leave, 0, sizeof(saved_leave));
-    int64_t saved_stretch = p->st.c_stretch;
-    p->st.c_stretch = 0;
+    int64_t saved_stretch = p->st.builtin_stretch;
+    p->st.builtin_stretch = 0;
     pyro_state_clear(&p->st);
 
     /* The kinds take turns within each repetition: a machine whose speed
@@ -314,7 +314,7 @@ int pyro_calibrate(pyro_profiler *p)
     }
     memcpy(p->st.cost_enter, saved_enter, sizeof(saved_enter));
     memcpy(p->st.cost_leave, saved_leave, sizeof(saved_leave));
-    p->st.c_stretch = saved_stretch;
+    p->st.builtin_stretch = saved_stretch;
     if (rc == 0)
         p->calibrated = 1;
     return rc;

@@ -7,7 +7,7 @@
 
 static PyObject *on_py_enter(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    PyObject *self = PYRO_HOOK_OWNER(hook);
+    PyObject *self = PYRO_CALLBACK_OWNER(hook);
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     (void)kwnames;
     (void)n;
@@ -17,7 +17,7 @@ static PyObject *on_py_enter(PyObject *hook, PyObject *const *args, size_t nargs
 
 static PyObject *on_py_leave(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    PyObject *self = PYRO_HOOK_OWNER(hook);
+    PyObject *self = PYRO_CALLBACK_OWNER(hook);
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     (void)kwnames;
     (void)n;
@@ -51,7 +51,7 @@ static inline PyMethodDef *builtin_def(pyro_profiler *p, PyObject *callable,
 
 static PyObject *on_call(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    PyObject *self = PYRO_HOOK_OWNER(hook);
+    PyObject *self = PYRO_CALLBACK_OWNER(hook);
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     (void)kwnames;
     pyro_profiler *p = (pyro_profiler *)self;
@@ -66,7 +66,7 @@ static PyObject *on_call(PyObject *hook, PyObject *const *args, size_t nargsf, P
 
 static PyObject *on_c_leave(PyObject *hook, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
-    PyObject *self = PYRO_HOOK_OWNER(hook);
+    PyObject *self = PYRO_CALLBACK_OWNER(hook);
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     (void)kwnames;
     pyro_profiler *p = (pyro_profiler *)self;

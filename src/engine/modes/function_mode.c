@@ -1,5 +1,6 @@
 /* profiler.c: the Profiler type: settings, enable/disable, statistics. */
 #include "modes/function_mode.h"
+#include "model/calltree_export.h"
 #include "hooks/profile_hook.h"
 #include "runtime/session.h"
 
@@ -65,13 +66,13 @@ static PyObject *profiler_new(PyTypeObject *type, PyObject *args, PyObject *kwds
 
 double pyro_data_seconds_per_tick(pyro_profiler *p)
 {
-    if (p->data_spt == 0.0) {
-        double spt = pyro_clock_seconds_per_tick_of(p->clock_kind);
+    if (p->data_seconds_per_tick == 0.0) {
+        double sec_per_tick = pyro_clock_seconds_per_tick_of(p->clock_kind);
         if (p->compensate && p->slowdown > 1.0)
-            spt /= p->slowdown;
-        p->data_spt = spt;
+            sec_per_tick /= p->slowdown;
+        p->data_seconds_per_tick = sec_per_tick;
     }
-    return p->data_spt;
+    return p->data_seconds_per_tick;
 }
 
 static void stop_hooks(pyro_profiler *self)
@@ -119,13 +120,13 @@ static int apply_calibration(pyro_profiler *self)
     if (self->compensate) {
         memcpy(self->st.cost_enter, self->measured_enter, sizeof(self->measured_enter));
         memcpy(self->st.cost_leave, self->measured_leave, sizeof(self->measured_leave));
-        self->st.c_stretch = self->slowdown > 1.0
+        self->st.builtin_stretch = self->slowdown > 1.0
             ? (int64_t)((self->slowdown - 1.0) * 65536.0) : 0;
     }
     else {
         memset(self->st.cost_enter, 0, sizeof(self->st.cost_enter));
         memset(self->st.cost_leave, 0, sizeof(self->st.cost_leave));
-        self->st.c_stretch = 0;
+        self->st.builtin_stretch = 0;
     }
     return 0;
 }
@@ -139,7 +140,7 @@ static PyObject *profiler_enable(pyro_profiler *self, PyObject *unused)
         return NULL;
     self->clock_kind = pyro_clock_mode;
     set_own_keys(&self->st);
-    self->data_spt = 0.0;   /* the data will change */
+    self->data_seconds_per_tick = 0.0;   /* the data will change */
     pyro_active = self;
     self->enabled = 1;
     /* Calibration runs its loops through real hooks with empty data. */
@@ -192,7 +193,7 @@ static PyObject *profiler_clear(pyro_profiler *self, PyObject *unused)
         return NULL;
     }
     pyro_state_clear(&self->st);
-    self->data_spt = 0.0;
+    self->data_seconds_per_tick = 0.0;
     Py_RETURN_NONE;
 }
 
@@ -203,7 +204,7 @@ static PyObject *profiler_stats(pyro_profiler *self, PyObject *unused)
         PyErr_SetString(PyExc_ValueError, "pyrometer: disable the profiler before reading its statistics");
         return NULL;
     }
-    return pyro_export_pstats(self);
+    return pyro_export_pstats(&self->st, pyro_data_seconds_per_tick(self));
 }
 
 static PyObject *profiler_tree(pyro_profiler *self, PyObject *unused)
@@ -213,7 +214,7 @@ static PyObject *profiler_tree(pyro_profiler *self, PyObject *unused)
         PyErr_SetString(PyExc_ValueError, "pyrometer: disable the profiler before reading its call tree");
         return NULL;
     }
-    return pyro_export_tree(self);
+    return pyro_export_tree(&self->st, pyro_data_seconds_per_tick(self));
 }
 
 static int count_folded(pyro_node *n, void *arg)
@@ -228,7 +229,7 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
     (void)unused;
     uint64_t folded = 0;
     pyro_for_each_node(&self->st, count_folded, &folded);
-    double spt = self->calibrated ? pyro_clock_seconds_per_tick_of(self->clock_kind) : 0.0;
+    double sec_per_tick = self->calibrated ? pyro_clock_seconds_per_tick_of(self->clock_kind) : 0.0;
     /* Before 3.12: how the program's own profile functions shared the
      * slot (always at once on 3.12+, where tools have ids of their own). */
     unsigned long long shared = 0, late = 0;
@@ -254,12 +255,12 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
         "hook_taken_back_late", late,
         "hook_late_seconds", late_seconds,
         "overhead_ns",
-        "python_enter", self->measured_enter[PYRO_PY] * spt * 1e9,
-        "python_leave", self->measured_leave[PYRO_PY] * spt * 1e9,
-        "builtin_enter", self->measured_enter[PYRO_C] * spt * 1e9,
-        "builtin_leave", self->measured_leave[PYRO_C] * spt * 1e9,
-        "method_enter", self->measured_enter[PYRO_C_METHOD] * spt * 1e9,
-        "method_leave", self->measured_leave[PYRO_C_METHOD] * spt * 1e9);
+        "python_enter", self->measured_enter[PYRO_PY] * sec_per_tick * 1e9,
+        "python_leave", self->measured_leave[PYRO_PY] * sec_per_tick * 1e9,
+        "builtin_enter", self->measured_enter[PYRO_C] * sec_per_tick * 1e9,
+        "builtin_leave", self->measured_leave[PYRO_C] * sec_per_tick * 1e9,
+        "method_enter", self->measured_enter[PYRO_C_METHOD] * sec_per_tick * 1e9,
+        "method_leave", self->measured_leave[PYRO_C_METHOD] * sec_per_tick * 1e9);
 }
 
 static PyObject *profiler_set_own_prefix(PyObject *unused, PyObject *prefix)

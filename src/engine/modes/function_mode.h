@@ -18,7 +18,7 @@ typedef struct {
     int64_t measured_enter[PYRO_KINDS];  /* calibration results, ticks */
     int64_t measured_leave[PYRO_KINDS];
     double slowdown;            /* how much slower code runs with hooks on */
-    double data_spt;            /* seconds per tick of the data, 0 until read */
+    double data_seconds_per_tick;            /* seconds per tick of the data, 0 until read */
     PyObject *weakreflist;
 } pyro_profiler;
 
@@ -40,10 +40,5 @@ int pyro_calibrate(pyro_profiler *p);
  * that the stats and the call tree of one file agree. */
 double pyro_data_seconds_per_tick(pyro_profiler *p);
 
-/* Export the tree as a pstats dict (pstats_export.c). */
-PyObject *pyro_export_pstats(pyro_profiler *p);
-
-/* Export the call tree as the dict of docs/tree-format.md (tree_export.c). */
-PyObject *pyro_export_tree(pyro_profiler *p);
 
 #endif

@@ -162,11 +162,11 @@ int pyro_line_calibrate(pyro_line_profiler *p)
     for (int l = L_CALLS; l < L_N; l++)
         per_call[l] = clamp((on[l] - slowdown * off[l] - events[l] * line) / CAL_N, 0);
     p->slowdown = slowdown;
-    p->measured[PYRO_LCOST_LINE] = (int64_t)line;
-    p->measured[PYRO_LCOST_ENTER] = (int64_t)(per_call[L_CALLS_SEL] / 2);
-    p->measured[PYRO_LCOST_LEAVE] = (int64_t)(per_call[L_CALLS_SEL] / 2);
-    p->measured[PYRO_LCOST_CALL] = (int64_t)per_call[L_CALLS];
-    p->measured[PYRO_LCOST_CCALL] = (int64_t)per_call[L_BUILTIN];
+    p->measured[PYRO_LINE_COST_LINE] = (int64_t)line;
+    p->measured[PYRO_LINE_COST_ENTER] = (int64_t)(per_call[L_CALLS_SEL] / 2);
+    p->measured[PYRO_LINE_COST_LEAVE] = (int64_t)(per_call[L_CALLS_SEL] / 2);
+    p->measured[PYRO_LINE_COST_CALL] = (int64_t)per_call[L_CALLS];
+    p->measured[PYRO_LINE_COST_CCALL] = (int64_t)per_call[L_BUILTIN];
     Py_DECREF(n);
     Py_DECREF(scratch);
     return 0;

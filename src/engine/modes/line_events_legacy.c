@@ -142,7 +142,7 @@ static void seeded_return(pyro_line_profiler *p, pyro_line_thread *th, PyFrameOb
         return;
     if (th->stack[th->depth - 1].rec != NULL) {
         int64_t now = pyro_line_now(th);
-        pyro_line_charge(th, p->ls.cost[PYRO_LCOST_LEAVE]);
+        pyro_line_charge(th, p->ls.cost[PYRO_LINE_COST_LEAVE]);
         pyro_line_pop(th, now);
     }
     else {
@@ -235,12 +235,12 @@ static PyObject *eval_hook(PyThreadState *ts, pyro_eval_frame *f, int throwflag)
     uint32_t depth = th->depth;
     pyro_code_lines *rec = record(p, f);
     if (rec == NULL) {
-        pyro_line_charge(th, p->ls.cost[PYRO_LCOST_CALL]);
+        pyro_line_charge(th, p->ls.cost[PYRO_LINE_COST_CALL]);
         pyro_line_push(&p->ls, th, NULL, -1, 0);
     }
     else {
         int64_t now = pyro_line_now(th);
-        pyro_line_charge(th, p->ls.cost[PYRO_LCOST_ENTER]);
+        pyro_line_charge(th, p->ls.cost[PYRO_LINE_COST_ENTER]);
         /* A generator resuming goes on with the line it stopped at. */
         int offset = pyro_eval_last_offset(f);
         int line = offset > rec->start_offset ? pyro_line_at_offset(rec, offset) : -1;
@@ -261,7 +261,7 @@ static PyObject *eval_hook(PyThreadState *ts, pyro_eval_frame *f, int throwflag)
             pyro_exc_save(&exc);
         if (th->stack[depth].rec != NULL) {
             int64_t now = pyro_line_now(th);
-            pyro_line_charge(th, p->ls.cost[PYRO_LCOST_LEAVE]);
+            pyro_line_charge(th, p->ls.cost[PYRO_LINE_COST_LEAVE]);
             th->depth = depth + 1;
             pyro_line_pop(th, now);
         }

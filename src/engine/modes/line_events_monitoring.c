@@ -27,7 +27,7 @@
 
 #if PYRO_HAVE_MONITORING
 
-#define LP(hook) ((pyro_line_profiler *)PYRO_HOOK_OWNER(hook))
+#define LP(hook) ((pyro_line_profiler *)PYRO_CALLBACK_OWNER(hook))
 
 static inline pyro_code_lines *record(pyro_line_profiler *p, PyObject *code)
 {
@@ -48,7 +48,7 @@ static PyObject *on_start(PyObject *hook, PyObject *const *args, size_t nargsf, 
         return Py_NewRef(p->disable);   /* never selected: stop asking */
     pyro_line_thread *th = pyro_line_thread_current(&p->ls);
     if (PYRO_LIKELY(th != NULL)) {
-        pyro_line_charge(th, p->ls.cost[PYRO_LCOST_ENTER]);
+        pyro_line_charge(th, p->ls.cost[PYRO_LINE_COST_ENTER]);
         pyro_line_push(&p->ls, th, rec, -1, 0);
     }
     Py_RETURN_NONE;
@@ -65,7 +65,7 @@ static PyObject *on_resume(PyObject *hook, PyObject *const *args, size_t nargsf,
     pyro_line_thread *th = rec ? pyro_line_thread_current(&p->ls) : NULL;
     if (th != NULL) {
         int64_t now = pyro_line_now(th);
-        pyro_line_charge(th, p->ls.cost[PYRO_LCOST_ENTER]);
+        pyro_line_charge(th, p->ls.cost[PYRO_LINE_COST_ENTER]);
         if (pyro_line_push(&p->ls, th, rec, pyro_line_at_offset(rec, (int)pyro_small_int(args[1])),
                            now) == 0)
             th->stack[th->depth - 1].resumed = 1;
@@ -87,7 +87,7 @@ static PyObject *on_leave(PyObject *hook, PyObject *const *args, size_t nargsf, 
     if (fr->rec == NULL || fr->rec->code != args[0])
         Py_RETURN_NONE;
     int64_t now = pyro_line_now(th);
-    pyro_line_charge(th, p->ls.cost[PYRO_LCOST_LEAVE]);
+    pyro_line_charge(th, p->ls.cost[PYRO_LINE_COST_LEAVE]);
     pyro_line_pop(th, now);
     Py_RETURN_NONE;
 }
@@ -100,7 +100,7 @@ static __attribute__((noinline)) void line_of_older_frame(pyro_line_profiler *p,
 {
     pyro_code_lines *rec = record(p, code);
     if (rec != NULL && pyro_line_push(&p->ls, th, rec, -1, 0) == 0) {
-        pyro_line_charge(th, -(p->ls.cost[PYRO_LCOST_LINE]));   /* counted once */
+        pyro_line_charge(th, -(p->ls.cost[PYRO_LINE_COST_LINE]));   /* counted once */
         pyro_line_event(&p->ls, th, code, line);
     }
 }

@@ -14,7 +14,7 @@ static uint64_t next_id = 1;
 /* Calibration is done once per process and clock. */
 static struct {
     uint8_t valid;
-    int64_t cost[PYRO_LCOST_N];
+    int64_t cost[PYRO_LINE_COST_N];
     double slowdown;
 } calibration_cache[PYRO_CLOCK_KINDS];
 
@@ -412,9 +412,9 @@ static PyObject *lp_raw(pyro_line_profiler *self, PyObject *unused)
         PyErr_SetString(PyExc_ValueError, "pyrometer: disable the profiler before reading its statistics");
         return NULL;
     }
-    double spt = self->calibrated ? pyro_clock_seconds_per_tick_of(self->clock_kind) : 1e-9;
+    double sec_per_tick = self->calibrated ? pyro_clock_seconds_per_tick_of(self->clock_kind) : 1e-9;
     if (self->compensate && self->slowdown > 1.0)
-        spt /= self->slowdown;
+        sec_per_tick /= self->slowdown;
     PyObject *out = PyList_New(0);
     for (Py_ssize_t i = 0; out != NULL && i < self->nrecs; i++) {
         pyro_code_lines *rec = self->recs[i];
@@ -423,7 +423,7 @@ static PyObject *lp_raw(pyro_line_profiler *self, PyObject *unused)
             pyro_line_count *c = &rec->counts[j];
             if (c->hits == 0 && c->time == 0)
                 continue;
-            long long ns = llround((double)c->time * spt * 1e9);
+            long long ns = llround((double)c->time * sec_per_tick * 1e9);
             PyObject *t = Py_BuildValue("(iKL)", rec->first_line + j,
                                         (unsigned long long)c->hits, ns < 0 ? 0LL : ns);
             if (t == NULL || PyList_Append(lines, t) < 0)
@@ -452,11 +452,11 @@ static PyObject *lp_info(pyro_line_profiler *self, PyObject *unused)
         "event_source", PYRO_HAVE_MONITORING ? "sys.monitoring" : "eval-frame hook+SetTrace",
         "deep_calls", (unsigned long long)self->deep_calls,
         "overhead_ns",
-        "line", self->measured[PYRO_LCOST_LINE] * ns,
-        "enter", self->measured[PYRO_LCOST_ENTER] * ns,
-        "leave", self->measured[PYRO_LCOST_LEAVE] * ns,
-        "other_call", self->measured[PYRO_LCOST_CALL] * ns,
-        "builtin_call", self->measured[PYRO_LCOST_CCALL] * ns);
+        "line", self->measured[PYRO_LINE_COST_LINE] * ns,
+        "enter", self->measured[PYRO_LINE_COST_ENTER] * ns,
+        "leave", self->measured[PYRO_LINE_COST_LEAVE] * ns,
+        "other_call", self->measured[PYRO_LINE_COST_CALL] * ns,
+        "builtin_call", self->measured[PYRO_LINE_COST_CCALL] * ns);
 }
 
 static PyObject *lp_get_enabled(pyro_line_profiler *self, void *closure)

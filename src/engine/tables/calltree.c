@@ -263,7 +263,7 @@ pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
  * being the path of the node on top, and the flags set on nodes at creation
  * no longer tell recursion.  From then until the stack unwinds to where it
  * began, activations are counted one by one: every frame on the stack is
- * counted per function and per node, and pops go to the node's pyro_dyn. */
+ * counted per function and per node, and pops go to the node's pyro_folded_counts. */
 
 static int grow_active(pyro_thread *th, uint32_t func_id)
 {
@@ -335,7 +335,7 @@ void pyro_enter_slow(pyro_state *st, pyro_thread *th, pyro_node *child, int64_t 
     fr->start = now;
     fr->child_time = 0;
     if (th->fold_base) {
-        if (child->dyn == NULL && (child->dyn = PyMem_RawCalloc(1, sizeof(pyro_dyn))) == NULL)
+        if (child->dyn == NULL && (child->dyn = PyMem_RawCalloc(1, sizeof(pyro_folded_counts))) == NULL)
             goto oom;
         if (count_in(th, fr) < 0)
             goto oom;
@@ -353,7 +353,7 @@ static void pop(pyro_thread *th, int64_t now)
     pyro_node *n = fr->node;
     int64_t elapsed = now - fr->start;
     if (th->fold_base && th->depth >= th->fold_base) {
-        pyro_dyn *d = n->dyn;
+        pyro_folded_counts *d = n->dyn;
         th->active[n->func_id]--;
         n->active--;
         d->calls++;

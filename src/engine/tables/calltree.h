@@ -25,7 +25,7 @@ typedef struct {
     int64_t func_time;         /* outermost activations of the function */
     int64_t edge_time;         /* what edge_prim_calls took */
     int64_t total_time;        /* outermost activations of the node */
-} pyro_dyn;
+} pyro_folded_counts;
 
 struct pyro_node {
     const void *key;           /* code object or PyMethodDef, as the event names it */
@@ -37,7 +37,7 @@ struct pyro_node {
     pyro_node *parent;
     pyro_node *fold_to;        /* set on aliases: recursion folded onto this ancestor */
     pyro_func *func;
-    pyro_dyn *dyn;
+    pyro_folded_counts *dyn;
     uint32_t func_id;
     uint32_t depth;
     uint32_t active;           /* folded mode: activations open on the stack */
@@ -101,7 +101,7 @@ typedef struct pyro_state {
     uint64_t epoch;            /* which threads' pyro_tstate.calls are ours */
     int64_t cost_enter[PYRO_KINDS];   /* ticks of profiler cost per event, by kind */
     int64_t cost_leave[PYRO_KINDS];
-    int64_t c_stretch;         /* (slowdown - 1) * 2^16: see pyro_leave */
+    int64_t builtin_stretch;         /* (slowdown - 1) * 2^16: see pyro_leave */
     uint32_t fold_depth;       /* recursion folds past this depth ... */
     size_t node_soft_cap;      /* ... or once the tree has this many nodes */
     size_t node_limit;         /* tests: act as if memory ran out past this */
@@ -201,13 +201,13 @@ PYRO_HOT void pyro_leave(pyro_state *st, int kind, const void *key)
     }
     th->depth--;
     int64_t elapsed = now - fr->start;
-    if (kind != PYRO_PY && PYRO_UNLIKELY(st->c_stretch != 0)) {
+    if (kind != PYRO_PY && PYRO_UNLIKELY(st->builtin_stretch != 0)) {
         /* While the hooks slow the interpreter down (3.11) and times are
          * divided by that slowdown on export, a built-in's own C code still
          * runs at full speed: its time is stretched by the slowdown here,
          * so that the division gives it back unchanged.  Every enclosing
          * frame sees the stretched time, as the clock moves with it. */
-        int64_t extra = ((elapsed - fr->child_time) * st->c_stretch) >> 16;
+        int64_t extra = ((elapsed - fr->child_time) * st->builtin_stretch) >> 16;
         t->overhead -= extra;
         elapsed += extra;
     }

@@ -78,19 +78,19 @@ struct pyro_line_thread {
 
 /* Costs per event, in ticks, subtracted from the clock (compensation). */
 enum {
-    PYRO_LCOST_LINE = 0,       /* a line event */
-    PYRO_LCOST_ENTER,          /* start or resume of a selected frame */
-    PYRO_LCOST_LEAVE,          /* return or yield of a selected frame */
-    PYRO_LCOST_CALL,           /* 3.9-3.11: call + return of other code */
-    PYRO_LCOST_CCALL,          /* 3.9-3.11: call + return of a built-in (0 since
+    PYRO_LINE_COST_LINE = 0,       /* a line event */
+    PYRO_LINE_COST_ENTER,          /* start or resume of a selected frame */
+    PYRO_LINE_COST_LEAVE,          /* return or yield of a selected frame */
+    PYRO_LINE_COST_CALL,           /* 3.9-3.11: call + return of other code */
+    PYRO_LINE_COST_CCALL,          /* 3.9-3.11: call + return of a built-in (0 since
                                   the eval-frame hook: built-ins send no event) */
-    PYRO_LCOST_N
+    PYRO_LINE_COST_N
 };
 
 typedef struct {
     pyro_line_thread *threads;
     uint64_t epoch;            /* which threads' pyro_tstate.lines are ours */
-    int64_t cost[PYRO_LCOST_N];
+    int64_t cost[PYRO_LINE_COST_N];
     uint8_t nomemory;          /* out of memory: no more events recorded */
 } pyro_line_state;
 
@@ -170,7 +170,7 @@ PYRO_LINE_HOT int pyro_line_event(pyro_line_state *ls, pyro_line_thread *th,
                                   PyObject *code, int line)
 {
     int64_t now = pyro_line_now(th);
-    pyro_line_charge(th, ls->cost[PYRO_LCOST_LINE]);
+    pyro_line_charge(th, ls->cost[PYRO_LINE_COST_LINE]);
     if (PYRO_UNLIKELY(th->depth == 0))
         return 1;
     pyro_line_frame *fr = &th->stack[th->depth - 1];

@@ -10,28 +10,28 @@
  * never completed a call are dropped.  Per function, the nodes' calls and
  * self times add up to pstats' nc and tt (pstats_export.c counts a node's
  * self time the same way: ticks of both modes, never below zero). */
-#include "modes/function_mode.h"
+#include "model/calltree_export.h"
 
 typedef struct {
     int64_t parent;            /* index of the parent, -1 for a root */
     uint32_t func;             /* canonical function id (first with its label) */
     uint64_t calls;
     int64_t self_time, total_time;
-} tnode;
+} out_node;
 
 typedef struct {
     uint64_t key;              /* (parent + 1) << 32 | func, +1 so 0 is empty */
     size_t index;
-} tslot;
+} out_slot;
 
 typedef struct {
-    tnode *nodes;
+    out_node *nodes;
     size_t count, cap;
-    tslot *slots;
+    out_slot *slots;
     size_t slot_cap;
     int64_t *path;             /* output index of the open ancestor, by depth */
     size_t path_cap;
-} texport;
+} tree_out;
 
 static size_t slot_hash(uint64_t k)
 {
@@ -41,10 +41,10 @@ static size_t slot_hash(uint64_t k)
     return (size_t)k;
 }
 
-static int grow_slots(texport *x)
+static int grow_slots(tree_out *x)
 {
     size_t cap = x->slot_cap ? x->slot_cap * 2 : 1024;
-    tslot *slots = PyMem_RawCalloc(cap, sizeof(*slots));
+    out_slot *slots = PyMem_RawCalloc(cap, sizeof(*slots));
     if (slots == NULL)
         return -1;
     for (size_t i = 0; i < x->slot_cap; i++) {
@@ -62,7 +62,7 @@ static int grow_slots(texport *x)
 }
 
 /* The output node for `func` under `parent`, made if new.  -1: no memory. */
-static int64_t node_for(texport *x, int64_t parent, uint32_t func)
+static int64_t node_for(tree_out *x, int64_t parent, uint32_t func)
 {
     if ((x->count + 1) * 2 > x->slot_cap && grow_slots(x) < 0)
         return -1;
@@ -75,13 +75,13 @@ static int64_t node_for(texport *x, int64_t parent, uint32_t func)
     }
     if (x->count == x->cap) {
         size_t cap = x->cap ? x->cap * 2 : 1024;
-        tnode *nodes = PyMem_RawRealloc(x->nodes, cap * sizeof(*nodes));
+        out_node *nodes = PyMem_RawRealloc(x->nodes, cap * sizeof(*nodes));
         if (nodes == NULL)
             return -1;
         x->nodes = nodes;
         x->cap = cap;
     }
-    tnode *t = &x->nodes[x->count];
+    out_node *t = &x->nodes[x->count];
     memset(t, 0, sizeof(*t));
     t->parent = parent;
     t->func = func;
@@ -90,7 +90,7 @@ static int64_t node_for(texport *x, int64_t parent, uint32_t func)
     return (int64_t)x->count++;
 }
 
-static int set_path(texport *x, uint32_t depth, int64_t index)
+static int set_path(tree_out *x, uint32_t depth, int64_t index)
 {
     if (depth >= x->path_cap) {
         size_t cap = x->path_cap ? x->path_cap : 64;
@@ -107,7 +107,7 @@ static int set_path(texport *x, uint32_t depth, int64_t index)
 }
 
 /* Add one arena node (not an alias, not hidden) to its output node. */
-static int add_node(texport *x, const uint32_t *canon, pyro_node *n)
+static int add_node(tree_out *x, const uint32_t *canon, pyro_node *n)
 {
     int64_t parent = n->depth <= 1 ? -1 : x->path[n->depth - 1];
     int64_t i = node_for(x, parent, canon[n->func_id]);
@@ -120,7 +120,7 @@ static int add_node(texport *x, const uint32_t *canon, pyro_node *n)
         self_time += n->dyn->self_time;
         total_time += n->dyn->total_time;
     }
-    tnode *t = &x->nodes[i];
+    out_node *t = &x->nodes[i];
     t->calls += calls;
     t->self_time += self_time > 0 ? self_time : 0;
     t->total_time += total_time > 0 ? total_time : 0;
@@ -129,7 +129,7 @@ static int add_node(texport *x, const uint32_t *canon, pyro_node *n)
 
 /* Depth first over one thread's tree, without a stack: the nodes know
  * their parents. */
-static int walk_thread(texport *x, const uint32_t *canon, pyro_node *root)
+static int walk_thread(tree_out *x, const uint32_t *canon, pyro_node *root)
 {
     pyro_node *n = root->first_child;
     while (n != NULL) {
@@ -170,12 +170,11 @@ static int any_folded(pyro_node *n, void *arg)
         }                                                          \
     } while (0)
 
-PyObject *pyro_export_tree(pyro_profiler *p)
+PyObject *pyro_export_tree(pyro_state *st, double sec_per_tick)
 {
-    pyro_functable *t = &p->st.funcs;
-    double spt = pyro_data_seconds_per_tick(p);
+    pyro_functable *t = &st->funcs;
     uint32_t nfuncs = t->count;
-    texport x = {0};
+    tree_out x = {0};
     PyObject *result = NULL, *by_label = NULL, *funcs = NULL;
     PyObject *lists[5] = {NULL};
     pyro_thread **threads = NULL;
@@ -199,13 +198,13 @@ PyObject *pyro_export_tree(pyro_profiler *p)
 
     /* Threads in the order they started (the list holds the newest first). */
     size_t nthreads = 0;
-    for (pyro_thread *th = p->st.threads; th != NULL; th = th->next)
+    for (pyro_thread *th = st->threads; th != NULL; th = th->next)
         nthreads++;
     threads = PyMem_RawMalloc((nthreads + 1) * sizeof(*threads));
     if (threads == NULL)
         goto nomem;
     size_t k = nthreads;
-    for (pyro_thread *th = p->st.threads; th != NULL; th = th->next)
+    for (pyro_thread *th = st->threads; th != NULL; th = th->next)
         threads[--k] = th;
     for (size_t i = 0; i < nthreads; i++)
         if (walk_thread(&x, canon, &threads[i]->root) < 0)
@@ -234,7 +233,7 @@ PyObject *pyro_export_tree(pyro_profiler *p)
     for (size_t i = 0; i < n; i++) {
         if (!keep[i])
             continue;
-        tnode *nd = &x.nodes[i];
+        out_node *nd = &x.nodes[i];
         nd->parent = nd->parent < 0 ? -1 : remap[nd->parent];
         if (func_out[nd->func] < 0) {
             func_out[nd->func] = (int32_t)PyList_GET_SIZE(funcs);
@@ -246,20 +245,20 @@ PyObject *pyro_export_tree(pyro_profiler *p)
         x.nodes[kept++] = *nd;
     }
 
-    tnode *nd = x.nodes;
+    out_node *nd = x.nodes;
     FILL_LIST(lists[0], kept, PyLong_FromLongLong((long long)nd[i].parent));
     if (lists[0] != NULL)
         FILL_LIST(lists[1], kept, PyLong_FromUnsignedLong(nd[i].func));
     if (lists[1] != NULL)
         FILL_LIST(lists[2], kept, PyLong_FromUnsignedLongLong((unsigned long long)nd[i].calls));
     if (lists[2] != NULL)
-        FILL_LIST(lists[3], kept, PyFloat_FromDouble((double)nd[i].self_time * spt));
+        FILL_LIST(lists[3], kept, PyFloat_FromDouble((double)nd[i].self_time * sec_per_tick));
     if (lists[3] != NULL)
-        FILL_LIST(lists[4], kept, PyFloat_FromDouble((double)nd[i].total_time * spt));
+        FILL_LIST(lists[4], kept, PyFloat_FromDouble((double)nd[i].total_time * sec_per_tick));
     if (lists[4] == NULL)
         goto fail;
     int folded = 0;
-    pyro_for_each_node(&p->st, any_folded, &folded);
+    pyro_for_each_node(st, any_folded, &folded);
     result = Py_BuildValue("{s:s,s:i,s:O,s:O,s:O,s:O,s:O,s:O,s:O}",
                            "pyrometer", "calltree", "version", 1, "funcs", funcs,
                            "parent", lists[0], "func", lists[1], "calls", lists[2],

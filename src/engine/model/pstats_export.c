@@ -4,7 +4,7 @@
  * of its outermost activations (cumtime).  Per caller->callee pair the same
  * four numbers, keyed as cProfile keys them.  Functions whose pstats label
  * coincides (two code objects of one lambda line, say) are merged. */
-#include "modes/function_mode.h"
+#include "model/calltree_export.h"
 
 typedef struct {
     uint64_t nc, cc;
@@ -99,7 +99,7 @@ static int visit(pyro_node *n, void *arg)
     /* A node's self time, of both modes, is never below zero (the
      * compensation may overshoot by a few ticks): the call tree's export
      * counts it the same way, so the nodes of a function add up to tt. */
-    pyro_dyn *d = n->dyn;
+    pyro_folded_counts *d = n->dyn;
     int64_t self_time = n->self_time + (d != NULL ? d->self_time : 0);
     if (self_time < 0)
         self_time = 0;
@@ -115,15 +115,14 @@ static int visit(pyro_node *n, void *arg)
 
 /* Seconds from ticks; overcompensation by a few ticks must not show as a
  * negative time. */
-static double seconds(int64_t ticks, double spt)
+static double seconds(int64_t ticks, double sec_per_tick)
 {
-    return ticks > 0 ? ticks * spt : 0.0;
+    return ticks > 0 ? ticks * sec_per_tick : 0.0;
 }
 
-PyObject *pyro_export_pstats(pyro_profiler *p)
+PyObject *pyro_export_pstats(pyro_state *st, double sec_per_tick)
 {
-    pyro_functable *t = &p->st.funcs;
-    double spt = pyro_data_seconds_per_tick(p);
+    pyro_functable *t = &st->funcs;
     export_ctx x = {0};
     PyObject *result = NULL, *by_label = NULL;
     PyObject **callers = NULL;
@@ -148,7 +147,7 @@ PyObject *pyro_export_pstats(pyro_profiler *p)
             goto fail;
         x.canon[i] = (uint32_t)PyLong_AsUnsignedLong(first);
     }
-    if (pyro_for_each_node(&p->st, visit, &x) < 0 || x.failed) {
+    if (pyro_for_each_node(st, visit, &x) < 0 || x.failed) {
         PyErr_NoMemory();
         goto fail;
     }
@@ -168,7 +167,7 @@ PyObject *pyro_export_pstats(pyro_profiler *p)
         PyObject *v = Py_BuildValue("(KKdd)",
                                     (unsigned long long)e->sums.nc,
                                     (unsigned long long)e->sums.cc,
-                                    seconds(e->sums.tt, spt), seconds(e->sums.ct, spt));
+                                    seconds(e->sums.tt, sec_per_tick), seconds(e->sums.ct, sec_per_tick));
         if (v == NULL || callers[callee] == NULL
             || PyDict_SetItem(callers[callee], t->items[caller]->label, v) < 0) {
             Py_XDECREF(v);
@@ -184,7 +183,7 @@ PyObject *pyro_export_pstats(pyro_profiler *p)
         pyro_sums *s = &x.funcs[i];
         PyObject *v = Py_BuildValue("(KKddO)", (unsigned long long)s->cc,
                                     (unsigned long long)s->nc,
-                                    seconds(s->tt, spt), seconds(s->ct, spt), callers[i]);
+                                    seconds(s->tt, sec_per_tick), seconds(s->ct, sec_per_tick), callers[i]);
         if (v == NULL || PyDict_SetItem(result, t->items[i]->label, v) < 0) {
             Py_XDECREF(v);
             goto fail;
