@@ -1,6 +1,7 @@
 /* module.c: the pyrometer._engine extension module: the profiler types of
  * the modes, and the functions of api/ (files, writers) and hooks/. */
 #include "api/py_files.h"
+#include "api/py_tests.h"
 #include "api/py_writers.h"
 #include "core/clock.h"
 #include "core/errors.h"
@@ -18,7 +19,32 @@ static PyObject *py_clock_name(PyObject *m, PyObject *unused)
     return PyUnicode_FromString(pyro_clock_name());
 }
 
+/* Tests: the test clock starts again at `start` ns and moves `step` ns at
+ * every read. */
+static PyObject *py_test_clock(PyObject *m, PyObject *args)
+{
+    (void)m;
+    long long step = 1000, start = 0;
+    if (!PyArg_ParseTuple(args, "|LL:_test_clock", &step, &start))
+        return NULL;
+    if (step <= 0) {
+        PyErr_SetString(PyExc_ValueError, "pyrometer: the test clock's step must be positive");
+        return NULL;
+    }
+    pyro_test_step = step;
+    pyro_test_ticks = start;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"_calltree_run", (PyCFunction)(void (*)(void))pyro_py_calltree_run,
+     METH_VARARGS | METH_KEYWORDS,
+     "_calltree_run(script, fold_depth=64, node_limit=0) -> (stats, tree, info): tests:\n"
+     "the call-tree table driven by [(\"call\"|\"return\"|\"resync\", code), ...] on the\n"
+     "test clock, with no hooks."},
+    {"_test_clock", py_test_clock, METH_VARARGS,
+     "_test_clock(step=1000, start=0): tests: the 'test' clock starts again at `start` ns\n"
+     "and moves `step` ns at every read."},
     {"dump_stats", (PyCFunction)(void (*)(void))pyro_py_dump_stats, METH_VARARGS | METH_KEYWORDS,
      "dump_stats(path, stats, tree=None): write a pstats dict as a .prof file, and the\n"
      "call tree (docs/tree-format.md) after it when given, atomically."},

@@ -9,6 +9,7 @@
 
 pyro_clock_kind pyro_clock_mode = PYRO_CLOCK_MONOTONIC;
 int64_t pyro_test_ticks;
+int64_t pyro_test_step = 1000;
 
 /* A (tsc, monotonic ns) pair taken when the TSC was chosen. */
 static int64_t anchor_tsc, anchor_ns;

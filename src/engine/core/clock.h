@@ -37,8 +37,8 @@ extern pyro_clock_kind pyro_clock_mode;
 /* The test clock: a counter that each read moves on by one step, so that
  * a program's events give the same times on every run and every machine:
  * exact golden call trees, reports and line tables. */
-#define PYRO_TEST_STEP 1000
 extern int64_t pyro_test_ticks;
+extern int64_t pyro_test_step;   /* ns per read; 1000 unless a test sets it */
 
 static inline int64_t pyro_clock_ns(clockid_t id)
 {
@@ -56,7 +56,7 @@ static inline int64_t pyro_clock_now(void)
     if (pyro_clock_mode == PYRO_CLOCK_CPU)
         return pyro_clock_ns(CLOCK_THREAD_CPUTIME_ID);
     if (PYRO_UNLIKELY_CLOCK(pyro_clock_mode == PYRO_CLOCK_TEST))
-        return pyro_test_ticks += PYRO_TEST_STEP;
+        return pyro_test_ticks += pyro_test_step;
     return pyro_clock_ns(CLOCK_MONOTONIC);
 }
 
