@@ -99,12 +99,31 @@ int pyro_register(PyObject *mon, int id, const char *name, vectorcallfunc fn, Py
     return 0;
 }
 
-void pyro_release_tool(PyObject *mon, int id, const char *const *events, size_t n)
+int pyro_monitoring_subscribe(PyObject *mon, PyObject *owner, const pyro_monitoring_callback *table,
+                              size_t n, long *mask)
+{
+    int id = pyro_claim_tool(mon);
+    if (id < 0)
+        return -1;
+    *mask = 0;
+    for (size_t i = 0; i < n; i++) {
+        long bit = pyro_event_bit(mon, table[i].event);
+        if (bit < 0 || pyro_register(mon, id, table[i].event, table[i].fn, owner) < 0) {
+            pyro_monitoring_unsubscribe(mon, id, table, n);
+            return -1;
+        }
+        *mask |= bit;
+    }
+    return id;
+}
+
+void pyro_monitoring_unsubscribe(PyObject *mon, int id, const pyro_monitoring_callback *table,
+                                 size_t n)
 {
     pyro_saved_exc exc;
     pyro_exc_save(&exc);
     for (size_t i = 0; i < n; i++)
-        if (pyro_register(mon, id, events[i], NULL, NULL) < 0)
+        if (pyro_register(mon, id, table[i].event, NULL, NULL) < 0)
             PyErr_Clear();
     PyObject *r = PyObject_CallMethod(mon, "set_events", "ii", id, 0);
     Py_XDECREF(r);

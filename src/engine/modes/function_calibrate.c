@@ -18,6 +18,7 @@
  * without the profiler.  Built-ins' own C code is not slowed: its time is
  * stretched by the slowdown as it is recorded (pyro_leave). */
 #include "modes/function_mode.h"
+#include "runtime/calibrate.h"
 
 #define CAL_CALLS 5000
 #define CAL_REPS 11
@@ -55,32 +56,7 @@ static PyObject *cal_namespace;   /* compiled once per process */
 
 static PyObject *get(const char *name)
 {
-    return PyDict_GetItemString(cal_namespace, name);   /* borrowed */
-}
-
-static int load_namespace(void)
-{
-    if (cal_namespace != NULL)
-        return 0;
-    PyObject *code = Py_CompileString(cal_source, "<pyrometer-calibration>", Py_file_input);
-    if (code == NULL)
-        return -1;
-    PyObject *ns = PyDict_New();
-    PyObject *builtins = PyEval_GetBuiltins();
-    if (ns == NULL || PyDict_SetItemString(ns, "__builtins__", builtins) < 0) {
-        Py_XDECREF(ns);
-        Py_DECREF(code);
-        return -1;
-    }
-    PyObject *r = PyEval_EvalCode(code, ns, ns);
-    Py_DECREF(code);
-    if (r == NULL) {
-        Py_DECREF(ns);
-        return -1;
-    }
-    Py_DECREF(r);
-    cal_namespace = ns;
-    return 0;
+    return pyro_calibration_get(cal_namespace, name);   /* borrowed */
 }
 
 /* Ticks for one call of loop(n), with or without the hooks. */
@@ -88,17 +64,12 @@ static int64_t time_loop(pyro_profiler *p, PyObject *loop, PyObject *n, int hook
 {
     if (hooked && pyro_events_start(p) < 0)
         return -1;
-    int64_t t0 = pyro_clock_now();
-    PyObject *r = PyObject_CallOneArg(loop, n);
-    int64_t t1 = pyro_clock_now();
+    int64_t ticks = pyro_calibration_time(loop, n);
     if (hooked) {
         pyro_events_stop(p);
         pyro_flush_all(&p->st);
     }
-    if (r == NULL)
-        return -1;
-    Py_DECREF(r);
-    return t1 - t0;
+    return ticks;
 }
 
 typedef struct {
@@ -119,28 +90,6 @@ static int find_node(pyro_node *node, void *arg)
         }
     }
     return 0;
-}
-
-static int64_t min_of(const int64_t *v, int n)
-{
-    int64_t m = v[0];
-    for (int i = 1; i < n; i++)
-        if (v[i] < m)
-            m = v[i];
-    return m;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* The middle value (v is reordered). */
-static int64_t median_of(int64_t *v, int n)
-{
-    qsort(v, (size_t)n, sizeof(*v), cmp_i64);
-    return v[n / 2];
 }
 
 /* One kind of call being calibrated: its loop, what the hooks record for
@@ -186,7 +135,7 @@ static double slowdown_of(cal_kind *flat)
     int64_t ratio[CAL_REPS];   /* per mille, each on run against its neighbouring off run */
     for (int rep = 0; rep < CAL_REPS; rep++)
         ratio[rep] = flat->off[rep] > 0 ? flat->on[rep] * 1000 / flat->off[rep] : 1000;
-    int64_t r = median_of(ratio, CAL_REPS);
+    int64_t r = pyro_median_i64(ratio, CAL_REPS);
     /* Below a few per cent it is noise, not a slower interpreter. */
     return r < 1050 ? 1.0 : (double)r / 1000.0;
 }
@@ -198,7 +147,7 @@ static double slowdown_of(cal_kind *flat)
 static void cost_of(pyro_profiler *p, cal_kind *k, double slowdown)
 {
     int64_t body = k->load != NULL
-        ? (min_of(k->off, CAL_REPS) - min_of(k->loaded, CAL_REPS)) / CAL_CALLS : 0;
+        ? (pyro_min_i64(k->off, CAL_REPS) - pyro_min_i64(k->loaded, CAL_REPS)) / CAL_CALLS : 0;
     if (body < 0)
         body = 0;
     double body_slowdown = k->kind == PYRO_PY ? slowdown : 1.0;
@@ -211,8 +160,8 @@ static void cost_of(pyro_profiler *p, cal_kind *k, double slowdown)
     for (int rep = 0; rep < CAL_REPS; rep++)
         diff[rep] = k->on[rep] - (int64_t)((k->off[rep] - body_total) * slowdown)
                     - (int64_t)(body_total * body_slowdown);
-    int64_t per_call = median_of(diff, CAL_REPS) / CAL_CALLS;
-    int64_t in = median_of(k->inner, CAL_REPS) - (int64_t)(body * body_slowdown);
+    int64_t per_call = pyro_median_i64(diff, CAL_REPS) / CAL_CALLS;
+    int64_t in = pyro_median_i64(k->inner, CAL_REPS) - (int64_t)(body * body_slowdown);
     if (per_call < 0)
         per_call = 0;
     if (in < 0)
@@ -254,7 +203,7 @@ static int find_loops(cal_kind *kinds, int count)
 
 int pyro_calibrate(pyro_profiler *p)
 {
-    if (load_namespace() < 0)
+    if (pyro_calibration_namespace(&cal_namespace, cal_source, "<pyrometer-calibration>") == NULL)
         return -1;
     /* The loop without calls first: it gives the interpreter's slowdown,
      * which the others need (-1: not a kind of call).  The built-ins' kinds

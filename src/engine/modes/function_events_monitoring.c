@@ -79,65 +79,45 @@ static PyObject *on_c_leave(PyObject *hook, PyObject *const *args, size_t nargsf
     Py_RETURN_NONE;
 }
 
-static const struct {
-    const char *event;
-    vectorcallfunc fn;
-    int builtins_only;
-} callback_table[] = {
-    {"PY_START", on_py_enter, 0},
-    {"PY_RESUME", on_py_enter, 0},
-    {"PY_THROW", on_py_enter, 0},
-    {"PY_RETURN", on_py_leave, 0},
-    {"PY_YIELD", on_py_leave, 0},
-    {"PY_UNWIND", on_py_leave, 0},
-    {"CALL", on_call, 1},
-    {"C_RETURN", on_c_leave, 1},
-    {"C_RAISE", on_c_leave, 1},
+/* The events of Python functions, then those of built-ins (left out
+ * without built-ins). */
+static const pyro_monitoring_callback callbacks[] = {
+    {"PY_START", on_py_enter},
+    {"PY_RESUME", on_py_enter},
+    {"PY_THROW", on_py_enter},
+    {"PY_RETURN", on_py_leave},
+    {"PY_YIELD", on_py_leave},
+    {"PY_UNWIND", on_py_leave},
+    {"CALL", on_call},
+    {"C_RETURN", on_c_leave},
+    {"C_RAISE", on_c_leave},
 };
-
-#define N_CALLBACKS (sizeof(callback_table) / sizeof(callback_table[0]))
-
-static const char *const event_names[N_CALLBACKS] = {
-    "PY_START", "PY_RESUME", "PY_THROW", "PY_RETURN", "PY_YIELD", "PY_UNWIND",
-    "CALL", "C_RETURN", "C_RAISE",
-};
+#define N_CALLBACKS (sizeof(callbacks) / sizeof(callbacks[0]))
+#define N_PYTHON_CALLBACKS 6
 
 int pyro_events_start(pyro_profiler *p)
 {
     PyObject *mon = pyro_monitoring();
     if (mon == NULL)
         return -1;
-    long mask = 0;
-    int id = pyro_claim_tool(mon);
-    if (id < 0)
-        goto fail;
-    if (p->missing == NULL) {
-        p->missing = PyObject_GetAttrString(mon, "MISSING");
-        if (p->missing == NULL)
-            goto fail_tool;
+    if (p->missing == NULL && (p->missing = PyObject_GetAttrString(mon, "MISSING")) == NULL) {
+        Py_DECREF(mon);
+        return -1;
     }
-    for (size_t i = 0; i < N_CALLBACKS; i++) {
-        if (callback_table[i].builtins_only && !p->builtins)
-            continue;
-        long bit = pyro_event_bit(mon, callback_table[i].event);
-        if (bit < 0 || pyro_register(mon, id, callback_table[i].event, callback_table[i].fn,
-                                     (PyObject *)p) < 0)
-            goto fail_tool;
-        mask |= bit;
+    long mask;
+    size_t n = p->builtins ? N_CALLBACKS : N_PYTHON_CALLBACKS;
+    int id = pyro_monitoring_subscribe(mon, (PyObject *)p, callbacks, n, &mask);
+    PyObject *r = id >= 0 ? PyObject_CallMethod(mon, "set_events", "il", id, mask) : NULL;
+    if (r == NULL) {
+        if (id >= 0)
+            pyro_monitoring_unsubscribe(mon, id, callbacks, N_CALLBACKS);
+        Py_DECREF(mon);
+        return -1;
     }
-    PyObject *r = PyObject_CallMethod(mon, "set_events", "il", id, mask);
-    if (r == NULL)
-        goto fail_tool;
     Py_DECREF(r);
     Py_DECREF(mon);
     p->tool_id = id;
     return 0;
-
-fail_tool:
-    pyro_release_tool(mon, id, event_names, N_CALLBACKS);
-fail:
-    Py_DECREF(mon);
-    return -1;
 }
 
 void pyro_events_stop(pyro_profiler *p)
@@ -148,7 +128,7 @@ void pyro_events_stop(pyro_profiler *p)
     pyro_exc_save(&exc);
     PyObject *mon = pyro_monitoring();
     if (mon != NULL) {
-        pyro_release_tool(mon, p->tool_id, event_names, N_CALLBACKS);
+        pyro_monitoring_unsubscribe(mon, p->tool_id, callbacks, N_CALLBACKS);
         Py_DECREF(mon);
     }
     PyErr_Clear();

@@ -9,6 +9,7 @@
  * give the cost of those events.  Other work on the machine only adds
  * time, so the fastest repetition is kept for each loop. */
 #include "modes/line_mode.h"
+#include "runtime/calibrate.h"
 
 #define CAL_N 10000
 #define CAL_REPS 9
@@ -43,30 +44,6 @@ static const char *const selected_names[] = {"_pl_flat", "_pl_wide", "_pl_calls"
 
 static PyObject *cal_namespace;   /* compiled once per process */
 
-static int load_namespace(void)
-{
-    if (cal_namespace != NULL)
-        return 0;
-    PyObject *code = Py_CompileString(cal_source, "<pyrometer-line-calibration>", Py_file_input);
-    if (code == NULL)
-        return -1;
-    PyObject *ns = PyDict_New();
-    if (ns == NULL || PyDict_SetItemString(ns, "__builtins__", PyEval_GetBuiltins()) < 0) {
-        Py_XDECREF(ns);
-        Py_DECREF(code);
-        return -1;
-    }
-    PyObject *r = PyEval_EvalCode(code, ns, ns);
-    Py_DECREF(code);
-    if (r == NULL) {
-        Py_DECREF(ns);
-        return -1;
-    }
-    Py_DECREF(r);
-    cal_namespace = ns;
-    return 0;
-}
-
 static uint64_t total_hits(pyro_line_profiler *s)
 {
     uint64_t n = 0;
@@ -95,9 +72,7 @@ static int64_t time_loop(pyro_line_profiler *s, PyObject *loop, PyObject *n, int
             return -1;
         }
     }
-    int64_t t0 = pyro_clock_now();
-    PyObject *r = PyObject_CallOneArg(loop, n);
-    int64_t t1 = pyro_clock_now();
+    int64_t ticks = pyro_calibration_time(loop, n);
     if (hooked) {
         pyro_line_events_stop(s);
         pyro_line_flush_all(&s->ls);
@@ -105,10 +80,7 @@ static int64_t time_loop(pyro_line_profiler *s, PyObject *loop, PyObject *n, int
         pyro_line_active = NULL;
         *events = total_hits(s);
     }
-    if (r == NULL)
-        return -1;
-    Py_DECREF(r);
-    return t1 - t0;
+    return ticks;
 }
 
 static double clamp(double x, double lo)
@@ -118,7 +90,8 @@ static double clamp(double x, double lo)
 
 int pyro_line_calibrate(pyro_line_profiler *p)
 {
-    if (load_namespace() < 0)
+    if (pyro_calibration_namespace(&cal_namespace, cal_source,
+                                   "<pyrometer-line-calibration>") == NULL)
         return -1;
     PyObject *scratch = PyObject_CallNoArgs((PyObject *)&pyro_LineProfilerType);
     PyObject *n = PyLong_FromLong(CAL_N);
@@ -126,13 +99,13 @@ int pyro_line_calibrate(pyro_line_profiler *p)
         goto fail;
     pyro_line_profiler *s = (pyro_line_profiler *)scratch;
     for (size_t i = 0; i < sizeof(selected_names) / sizeof(selected_names[0]); i++) {
-        PyObject *f = PyDict_GetItemString(cal_namespace, selected_names[i]);
+        PyObject *f = pyro_calibration_get(cal_namespace, selected_names[i]);
         if (f == NULL || pyro_line_select(s, PyFunction_GET_CODE(f), NULL) < 0)
             goto fail;
     }
     double off[L_N], on[L_N], events[L_N];
     for (int l = 0; l < L_N; l++) {
-        PyObject *loop = PyDict_GetItemString(cal_namespace, loop_names[l]);
+        PyObject *loop = pyro_calibration_get(cal_namespace, loop_names[l]);
         if (loop == NULL)
             goto fail;
         /* Warm up: let the adaptive interpreter specialise the loop. */

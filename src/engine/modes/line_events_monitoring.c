@@ -239,10 +239,7 @@ static PyObject *on_jump(PyObject *hook, PyObject *const *args, size_t nargsf, P
     Py_RETURN_NONE;
 }
 
-static const struct {
-    const char *event;
-    vectorcallfunc fn;
-} callbacks[] = {
+static const pyro_monitoring_callback callbacks[] = {
     {"PY_START", on_start},
     {"PY_RESUME", on_resume},
     {"PY_THROW", on_resume},
@@ -256,13 +253,6 @@ static const struct {
 #endif
 };
 #define N_CALLBACKS (sizeof(callbacks) / sizeof(callbacks[0]))
-
-static const char *const event_names[N_CALLBACKS] = {
-    "PY_START", "PY_RESUME", "PY_THROW", "PY_RETURN", "PY_YIELD", "PY_UNWIND", "LINE", "JUMP",
-#if PYRO_SLOW_FAR_LINES
-    "INSTRUCTION",
-#endif
-};
 
 static long local_mask(PyObject *mon)
 {
@@ -335,16 +325,16 @@ int pyro_line_events_start(pyro_line_profiler *p)
     PyObject *mon = pyro_monitoring();
     if (mon == NULL)
         return -1;
-    int id = pyro_claim_tool(mon);
+    if (p->disable == NULL && (p->disable = PyObject_GetAttrString(mon, "DISABLE")) == NULL) {
+        Py_DECREF(mon);
+        return -1;
+    }
+    long registered;
+    int id = pyro_monitoring_subscribe(mon, (PyObject *)p, callbacks, N_CALLBACKS, &registered);
     if (id < 0) {
         Py_DECREF(mon);
         return -1;
     }
-    if (p->disable == NULL && (p->disable = PyObject_GetAttrString(mon, "DISABLE")) == NULL)
-        goto fail;
-    for (size_t i = 0; i < N_CALLBACKS; i++)
-        if (pyro_register(mon, id, callbacks[i].event, callbacks[i].fn, (PyObject *)p) < 0)
-            goto fail;
     long unwind = pyro_event_bit(mon, "PY_UNWIND"), thr = pyro_event_bit(mon, "PY_THROW");
     long start = pyro_event_bit(mon, "PY_START"), mask = local_mask(mon);
     if (unwind < 0 || thr < 0 || start < 0 || mask < 0)
@@ -379,7 +369,7 @@ fail:
     for (Py_ssize_t i = 0; i < p->nrecs; i++)
         if (set_local(mon, id, p->recs[i]->code, 0) < 0)
             PyErr_Clear();
-    pyro_release_tool(mon, id, event_names, N_CALLBACKS);
+    pyro_monitoring_unsubscribe(mon, id, callbacks, N_CALLBACKS);
     Py_DECREF(mon);
     return -1;
 }
@@ -396,7 +386,7 @@ void pyro_line_events_stop(pyro_line_profiler *p)
         for (Py_ssize_t i = 0; i < p->nrecs; i++)
             if (set_local(mon, p->tool_id, p->recs[i]->code, 0) < 0)
                 PyErr_Clear();
-        pyro_release_tool(mon, p->tool_id, event_names, N_CALLBACKS);
+        pyro_monitoring_unsubscribe(mon, p->tool_id, callbacks, N_CALLBACKS);
         Py_DECREF(mon);
     }
     PyErr_Clear();
