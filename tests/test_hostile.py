@@ -205,7 +205,7 @@ def test_huge_format_version_is_told_as_it_is(tmp_path):
     path = tmp_path / "v.lines"
     path.write_bytes(HOSTILE_LINES["version_huge"])
     r = pyrometer("report", str(path))
-    assert r.returncode == 2 and "-1" not in r.stderr, r.stderr
+    assert r.returncode == 2 and "-1" not in r.stderr.replace(str(path), ""), r.stderr
     assert "too big" in r.stderr
     path.write_bytes(lines_file(m_list(), version=m_int(7)))
     r = pyrometer("report", str(path))

@@ -69,3 +69,31 @@ def test_the_engine_reads_marshal_data_in_one_place():
     users = [str(p.relative_to(ENGINE)) for p in sources()
              if re.search(r"PyMarshal_Read", p.read_text())]
     assert users == []
+
+
+MAX_LINES = 800
+
+
+def test_every_engine_file_stays_short():
+    """A file of one concern fits in a reader's head: at most MAX_LINES lines."""
+    long_files = []
+    for p in sources():
+        n = len(p.read_text().splitlines())
+        if n > MAX_LINES:
+            long_files.append(f"{p.relative_to(ENGINE)}: {n} lines")
+    assert not long_files, f"over {MAX_LINES} lines:\n" + "\n".join(long_files)
+
+
+def test_every_file_is_named_where_it_says_so():
+    """A file's first comment names the file, and a header's include guard
+    is PYRO_<NAME>_H: grep finds what a comment talks about."""
+    wrong = []
+    for path in sources():
+        first = path.read_text().split("\n", 1)[0]
+        if not first.startswith(f"/* {path.name}:"):
+            wrong.append(f"{path.relative_to(ENGINE)}: {first[:60]!r}")
+        if path.suffix == ".h":
+            guard = f"PYRO_{path.stem.upper()}_H"
+            if f"#ifndef {guard}\n#define {guard}\n" not in path.read_text():
+                wrong.append(f"{path.relative_to(ENGINE)}: include guard is not {guard}")
+    assert not wrong, "\n".join(wrong)

@@ -98,3 +98,55 @@ def test_modes_together_leave_each_others_cost_out():
         if abs(out["on"] - out["off"]) <= 10:
             break
     assert abs(out["on"] - out["off"]) <= 10, out
+
+
+FAILURE = r'''
+import json, pyrometer, pyrometer._api
+
+def leaf(i):
+    return i * 2
+
+def other(i):
+    return abs(i) + len(str(i))
+
+def work():
+    total = 0
+    for i in range(200):
+        total += leaf(i) + other(-i)
+    return total
+
+expected = work()
+lp = pyrometer.LineProfiler(work)
+p = pyrometer.Profiler(_node_limit=3)
+lp.enable()
+p.enable()
+result = work()
+p.disable()
+lines_after_failure = lp.get_stats()
+work()
+lp.disable()
+again = lp.get_stats()
+print(json.dumps({
+    "result": result == expected,
+    "function": p.info()["out_of_memory"],
+    "line": lp.info()["out_of_memory"],
+    "frozen": repr(lines_after_failure) == repr(again),
+    "note": lp.get_stats()["meta"].get("note", ""),
+}))
+'''
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12),
+                    reason="before 3.12 the two modes do not run together")
+def test_a_failure_in_one_mode_stops_every_mode():
+    """Memory running out in the function profiler's table stops the line
+    profiler too, and both say so: a profile of part of the run must not
+    read as the whole run."""
+    import json
+    r = run_python(["-c", FAILURE])
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["result"] is True
+    assert out["function"] is True and out["line"] is True, out
+    assert out["frozen"], out
+    assert "memory ran out" in out["note"], out

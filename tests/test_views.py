@@ -101,3 +101,52 @@ def test_html_page_shows_bytes(tmp_path):
 def test_an_unknown_metric_is_named(tmp_path):
     with pytest.raises(ValueError, match="no metric 'time' \\(it has allocated, allocations\\)"):
         _engine.write_collapsed(str(tmp_path / "x"), bytes_tree(), metric="time")
+
+
+def bytes_lines():
+    """A line view whose metric is bytes (as the memory mode will give)."""
+    return {"metrics": [{"name": "allocated", "unit": "bytes", "scale": 1}],
+            "meta": {"clock": "none"},
+            "functions": [{"file": "m.py", "line": 1, "name": "build",
+                           "timings": [(2, 1, 1048576), (3, 1000, 3 * 1048576)],
+                           "source": ["def build():", "    big = bytearray(2**20)",
+                                      "    parts = [bytes(3145) for _ in range(1000)]"]}]}
+
+
+def test_line_report_in_bytes():
+    text = _engine.format_lines(bytes_lines())
+    assert "Unit: bytes" in text and "Total allocated: 4194304 bytes" in text
+    head = next(line for line in text.splitlines() if line.lstrip().startswith("Line #"))
+    assert head.split()[:5] == ["Line", "#", "Hits", "Allocated", "Per"], head
+    assert "% Allocated" in head and "Time" not in text and "Timer" not in text
+    rows = {int(line.split()[0]): line.split() for line in text.splitlines()
+            if line[:6].strip().isdigit()}
+    assert rows[3][1:5] == ["1000", "3145728.0", "3145.7", "75.0"], rows[3]
+
+
+def test_line_file_with_metrics_is_version_2(tmp_path):
+    import marshal
+    path = tmp_path / "bytes.lines"
+    _engine.write_lines(str(path), bytes_lines())
+    data = marshal.loads(path.read_bytes()[16:])
+    assert data["version"] == 2
+    assert _engine.read_lines(str(path)) == bytes_lines()
+    del data["metrics"]                 # version 2 must list them
+    data["unit"] = 1e-9
+    path.write_bytes(b"pyrometer-lines\n" + marshal.dumps(data))
+    with pytest.raises(_engine.FormatError, match="lists its metrics"):
+        _engine.read_lines(str(path))
+
+
+def test_html_line_page_shows_bytes(tmp_path):
+    out = tmp_path / "lines.html"
+    _engine.write_html(str(out), _convert._html_template(), lines=bytes_lines())
+    data, _ = test_html.page_data(out)
+    assert data["metric"] == {"name": "allocated", "unit": "bytes"} and data["unit"] == 1
+    if test_html.CHROMIUM is None:
+        pytest.skip("Chromium is not installed")
+    dom = test_html.open_page(tmp_path, out, selftest=False)
+    rows = [cells for t, cells in dom.rows if t == "src"]
+    assert any("3.0 MiB" in c for cells in rows for c in cells), rows
+    shown = " ".join(" ".join(cells) for _, cells in dom.rows) + " " + " ".join(dom.ids.values())
+    assert not re.search(r"\d (s|ms|µs|ns)\b", shown), shown

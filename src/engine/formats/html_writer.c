@@ -29,7 +29,7 @@
  * as the text \xNN, other lone surrogates as U+FFFD (a browser may crash
  * on lone surrogates in its DOM); other text is UTF-8. */
 #include "formats/html_writer.h"
-#include "formats/lines_file.h"
+#include "model/line_view.h"
 #include "core/text_out.h"
 #include "core/errors.h"
 #include "model/pstats_shape.h"
@@ -155,6 +155,15 @@ static int jb_any_str(jbuf *b, PyObject *o)
         return -1;
     int rc = jb_str(b, s);
     Py_DECREF(s);
+    return rc;
+}
+
+/* A UTF-8 string as a JSON string (as jb_str).  -1 + exception. */
+static int jb_cstr(jbuf *b, const char *s)
+{
+    PyObject *o = PyUnicode_FromString(s);
+    int rc = o == NULL ? -1 : jb_str(b, o);
+    Py_XDECREF(o);
     return rc;
 }
 
@@ -652,72 +661,78 @@ done:
 
 /* ---- line profiles ------------------------------------------------------- */
 
+/* The view's first metric is the one drawn; "unit" is its scale (what one
+ * integer value is worth in the metric's unit). */
 static int lines_json(jbuf *b, PyObject *lines, PyObject *meta)
 {
     PyObject *reason = NULL;
-    int bad = pyro_check_lines(lines, &reason);
+    pyro_line_view v;
+    int bad = pyro_line_view_init(&v, lines, &reason);
     if (bad != 0) {
         if (bad > 0)
             PyErr_Format(pyro_FormatError, "pyrometer: not a line profile: %U", reason);
         Py_XDECREF(reason);
         return -1;
     }
-    PyObject *unit = PyDict_GetItemString(lines, "unit");
-    PyObject *info = PyDict_GetItemString(lines, "meta");
-    PyObject *fl = PyDict_GetItemString(lines, "functions");
+    int rc = -1;
+    const pyro_line_metric *m = &v.metrics[0];
     jb_lit(b, "{\"kind\":\"lines\",\"unit\":");
-    jb_dbl(b, PyFloat_AsDouble(unit));
-    jb_lit(b, ",\"meta\":");
+    jb_dbl(b, m->scale);
+    jb_lit(b, ",\"metric\":{\"name\":");
+    if (jb_cstr(b, m->name) < 0)
+        goto done;
+    jb_lit(b, ",\"unit\":");
+    jb_cstr(b, pyro_unit_name(m->unit));
+    jb_lit(b, "},\"meta\":");
     if (jb_meta(b, meta) < 0)
-        return -1;
+        goto done;
     jb_lit(b, ",\"info\":");
-    if (jb_meta(b, info) < 0)
-        return -1;
+    if (jb_meta(b, v.meta) < 0)
+        goto done;
     jb_lit(b, ",\"functions\":[");
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(fl); i++) {
-        PyObject *fn = PyList_GET_ITEM(fl, i);
+    for (size_t i = 0; i < v.nfuncs; i++) {
+        const pyro_line_function *fn = &v.funcs[i];
         if (i)
             jb_ch(b, ',');
         jb_lit(b, "{\"file\":");
-        if (jb_str(b, PyDict_GetItemString(fn, "file")) < 0)
-            return -1;
+        if (jb_str(b, fn->file) < 0)
+            goto done;
         jb_lit(b, ",\"line\":");
-        jb_ll(b, PyLong_AsLongLong(PyDict_GetItemString(fn, "line")));
+        jb_ll(b, fn->first_line);
         jb_lit(b, ",\"name\":");
-        if (jb_str(b, PyDict_GetItemString(fn, "name")) < 0)
-            return -1;
+        if (jb_str(b, fn->name) < 0)
+            goto done;
         jb_lit(b, ",\"t\":[");
-        PyObject *tm = PyDict_GetItemString(fn, "timings");
-        for (Py_ssize_t j = 0; j < PySequence_Fast_GET_SIZE(tm); j++) {
-            PyObject *row = PySequence_Fast_GET_ITEM(tm, j);
-            for (int k = 0; k < 3; k++) {
-                PyObject *v = PySequence_Fast_GET_ITEM(row, k);
-                if (j || k)
-                    jb_ch(b, ',');
-                if (PyFloat_Check(v))
-                    jb_dbl(b, PyFloat_AS_DOUBLE(v));
-                else
-                    jb_ll(b, PyLong_AsLongLong(v));
-            }
+        for (size_t j = 0; j < fn->nrows; j++) {
+            const pyro_line_row *row = &v.rows[fn->first_row + j];
+            if (j)
+                jb_ch(b, ',');
+            jb_ll(b, row->line);
+            jb_ch(b, ',');
+            jb_ll(b, row->hits);
+            jb_ch(b, ',');
+            jb_ll(b, row->value[0]);
         }
         jb_lit(b, "],\"src\":");
-        PyObject *src = PyDict_GetItemString(fn, "source");
-        if (src == NULL || src == Py_None) {
+        if (fn->source == NULL) {
             jb_lit(b, "null");
         } else {
             jb_ch(b, '[');
-            for (Py_ssize_t j = 0; j < PyList_GET_SIZE(src); j++) {
+            for (Py_ssize_t j = 0; j < PyList_GET_SIZE(fn->source); j++) {
                 if (j)
                     jb_ch(b, ',');
-                if (jb_str(b, PyList_GET_ITEM(src, j)) < 0)
-                    return -1;
+                if (jb_str(b, PyList_GET_ITEM(fn->source, j)) < 0)
+                    goto done;
             }
             jb_ch(b, ']');
         }
         jb_ch(b, '}');
     }
     jb_lit(b, "]}");
-    return PyErr_Occurred() ? -1 : 0;
+    rc = PyErr_Occurred() ? -1 : 0;
+done:
+    pyro_line_view_release(&v);
+    return rc;
 }
 
 /* ---- the page ------------------------------------------------------------ */

@@ -3,6 +3,7 @@
  * checked, so a damaged file is refused with one clear line. */
 #include "formats/lines_file.h"
 #include "formats/marshal_reader.h"
+#include "model/line_view.h"
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/file_read.h"
@@ -13,102 +14,18 @@
 
 #define MAGIC_LEN (sizeof(PYRO_LINES_MAGIC) - 1)
 
-/* ---- shape check --------------------------------------------------------- */
-
-static int bad(PyObject **reason, const char *fmt, ...)
-{
-    va_list va;
-    va_start(va, fmt);
-    *reason = PyUnicode_FromFormatV(fmt, va);
-    va_end(va);
-    return *reason == NULL ? -1 : 1;
-}
-
-static int is_count(PyObject *o)
-{
-    if (!PyLong_Check(o) || PyBool_Check(o))
-        return 0;
-    int overflow = 0;
-    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
-    if (v == -1 && PyErr_Occurred()) {
-        PyErr_Clear();
-        return 0;
-    }
-    return overflow == 0 && v >= 0;
-}
-
-static int check_function(PyObject *f, Py_ssize_t i, PyObject **reason)
-{
-    if (!PyDict_Check(f))
-        return bad(reason, "function %zd is not a dict", i);
-    PyObject *file = PyDict_GetItemString(f, "file");
-    PyObject *line = PyDict_GetItemString(f, "line");
-    PyObject *name = PyDict_GetItemString(f, "name");
-    PyObject *timings = PyDict_GetItemString(f, "timings");
-    PyObject *source = PyDict_GetItemString(f, "source");
-    if (file == NULL || !PyUnicode_Check(file) || name == NULL || !PyUnicode_Check(name))
-        return bad(reason, "function %zd has no file or name", i);
-    if (line == NULL || !is_count(line))
-        return bad(reason, "function %zd has no first line number", i);
-    if (timings == NULL || !PyList_Check(timings))
-        return bad(reason, "function %zd has no list of timings", i);
-    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(timings); j++) {
-        PyObject *t = PyList_GET_ITEM(timings, j);
-        if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) != 3 || !is_count(PyTuple_GET_ITEM(t, 0))
-            || !is_count(PyTuple_GET_ITEM(t, 1)) || !is_count(PyTuple_GET_ITEM(t, 2)))
-            return bad(reason, "function %zd: timing %zd is not (line, hits, time)", i, j);
-    }
-    if (source != NULL && source != Py_None) {
-        if (!PyList_Check(source))
-            return bad(reason, "function %zd: source is not a list of lines", i);
-        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(source); j++)
-            if (!PyUnicode_Check(PyList_GET_ITEM(source, j)))
-                return bad(reason, "function %zd: source line %zd is not text", i, j);
-    }
-    return 0;
-}
-
-int pyro_check_lines(PyObject *stats, PyObject **reason)
-{
-    *reason = NULL;
-    if (!PyDict_Check(stats))
-        return bad(reason, "its data is not a dict");
-    PyObject *unit = PyDict_GetItemString(stats, "unit");
-    if (unit == NULL || !(PyFloat_Check(unit) || PyLong_Check(unit)))
-        return bad(reason, "it has no time unit");
-    double u = PyFloat_AsDouble(unit);
-    if (u == -1.0 && PyErr_Occurred())
-        return -1;
-    if (!(u > 0.0) || u == Py_HUGE_VAL)
-        return bad(reason, "its time unit is not a positive number");
-    PyObject *meta = PyDict_GetItemString(stats, "meta");
-    if (meta != NULL && !PyDict_Check(meta))
-        return bad(reason, "its meta data is not a dict");
-    PyObject *functions = PyDict_GetItemString(stats, "functions");
-    if (functions == NULL || !PyList_Check(functions))
-        return bad(reason, "it has no list of functions");
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(functions); i++) {
-        int rc = check_function(PyList_GET_ITEM(functions, i), i, reason);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
 /* ---- writing ------------------------------------------------------------- */
 
 int pyro_lines_write(PyObject *path_obj, PyObject *stats)
 {
-    PyObject *path_bytes = NULL, *reason = NULL;
-    int rc = pyro_check_lines(stats, &reason);
-    if (rc != 0) {
-        if (rc > 0)
-            PyErr_Format(PyExc_ValueError, "pyrometer: not line statistics: %U", reason);
-        Py_XDECREF(reason);
+    PyObject *path_bytes = NULL;
+    pyro_line_view view;
+    if (pyro_line_view_of_arg(&view, stats) < 0)
         return -1;
-    }
+    int file_version = view.version;   /* 2 only when it lists its metrics */
+    pyro_line_view_release(&view);
     PyObject *body = PyDict_Copy(stats);
-    PyObject *version = PyLong_FromLong(PYRO_LINES_VERSION);
+    PyObject *version = PyLong_FromLong(file_version);
     if (body == NULL || version == NULL || PyDict_SetItemString(body, "version", version) < 0) {
         Py_XDECREF(body);
         Py_XDECREF(version);
@@ -197,18 +114,29 @@ PyObject *pyro_lines_read(PyObject *path_obj)
     }
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(version, &overflow);
-    if (overflow != 0 || v != PYRO_LINES_VERSION) {
+    if (overflow != 0 || v < 1 || v > PYRO_LINES_VERSION) {
         /* The version as the file has it (an int of up to 64 bits: the
          * decoder refuses bigger ones). */
         PyErr_Format(pyro_FormatError,
                      "pyrometer: %s is a line profile of format version %S, which this "
-                     "pyrometer does not read (it reads version %d)", path, version,
+                     "pyrometer does not read (it reads versions 1 to %d)", path, version,
                      PYRO_LINES_VERSION);
         Py_CLEAR(stats);
         goto done;
     }
     PyObject *reason = NULL;
-    int shape = pyro_check_lines(stats, &reason);
+    pyro_line_view view;
+    int shape = pyro_line_view_init(&view, stats, &reason);
+    if (shape == 0) {
+        pyro_line_view_release(&view);
+        if (view.version != v) {
+            shape = 1;
+            reason = PyUnicode_FromString(v == 1 ? "version 1 lists no metrics"
+                                                 : "version 2 lists its metrics");
+            if (reason == NULL)
+                shape = -1;
+        }
+    }
     if (shape != 0) {
         Py_CLEAR(stats);
         if (shape > 0) {

@@ -7,11 +7,9 @@
 
 /* The bytes every line-profile file starts with. */
 #define PYRO_LINES_MAGIC "pyrometer-lines\n"
-#define PYRO_LINES_VERSION 1
-
-/* Whether `stats` has the shape LineProfiler.get_stats() gives.  0 if so;
- * 1 and *reason (a new str, one line) if not; -1 + exception on failure. */
-int pyro_check_lines(PyObject *stats, PyObject **reason);
+/* The newest version this reader reads: 1 (one time metric) or 2 (a
+ * list of metrics); a profile is written as the oldest that holds it. */
+#define PYRO_LINES_VERSION 2
 
 /* Module-level functions. */
 /* Save line statistics (LineProfiler.get_stats()) to `path` (str or

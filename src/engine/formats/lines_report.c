@@ -16,6 +16,9 @@
  * Functions come in (file, line, name) order. */
 #include "core/text_out.h"
 #include "formats/lines_file.h"
+#include "model/line_view.h"
+
+#include <ctype.h>
 
 #include <stdio.h>
 
@@ -56,11 +59,6 @@ static int putf(out_text *o, const char *fmt, ...)
     return put(o, buf);
 }
 
-static long long as_ll(PyObject *o)
-{
-    return PyLong_AsLongLong(o);
-}
-
 /* One number as line_profiler shows it: "%5.1f", or "%5.3g" past `width`. */
 static void format_number(char *out, size_t size, double v, int width)
 {
@@ -69,58 +67,75 @@ static void format_number(char *out, size_t size, double v, int width)
         snprintf(out, size, "%5.3g", v);
 }
 
-static int sort_functions(PyObject *functions, PyObject **sorted)
+/* Function indices in (file, line, name) order, through a sorted list of
+ * tuples: a new list of (file, line, name, index), or NULL + exception. */
+static PyObject *sort_functions(const pyro_line_view *v)
 {
-    /* sorted(functions, key=(file, line, name)) through a list of tuples. */
-    Py_ssize_t n = PyList_GET_SIZE(functions);
-    PyObject *decorated = PyList_New(n);
+    PyObject *decorated = PyList_New((Py_ssize_t)v->nfuncs);
     if (decorated == NULL)
-        return -1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *f = PyList_GET_ITEM(functions, i);
-        PyObject *t = Py_BuildValue("(OOOn)", PyDict_GetItemString(f, "file"),
-                                    PyDict_GetItemString(f, "line"),
-                                    PyDict_GetItemString(f, "name"), i);
+        return NULL;
+    for (size_t i = 0; i < v->nfuncs; i++) {
+        const pyro_line_function *f = &v->funcs[i];
+        PyObject *t = Py_BuildValue("(OLOn)", f->file, f->first_line, f->name, (Py_ssize_t)i);
         if (t == NULL) {
             Py_DECREF(decorated);
-            return -1;
+            return NULL;
         }
-        PyList_SET_ITEM(decorated, i, t);
+        PyList_SET_ITEM(decorated, (Py_ssize_t)i, t);
     }
     if (PyList_Sort(decorated) < 0) {
-        Py_DECREF(decorated);
-        return -1;
+        Py_CLEAR(decorated);
     }
-    *sorted = decorated;
-    return 0;
+    return decorated;
 }
 
-static int show_function(out_text *o, PyObject *f, double unit, double out_unit, int show_zero)
+/* How the report names and scales its value column: line_profiler's words
+ * for time; the metric's own name and unit for anything else. */
+typedef struct {
+    char title[40];            /* "Time", "Bytes" */
+    char share[48];            /* "% Time" */
+    double to_shown;           /* shown value per integer */
+    int timed;
+} value_column;
+
+static void describe_column(const pyro_line_metric *m, double out_unit, value_column *c)
 {
-    PyObject *file = PyDict_GetItemString(f, "file");
-    PyObject *name = PyDict_GetItemString(f, "name");
-    long long first = as_ll(PyDict_GetItemString(f, "line"));
-    PyObject *timings = PyDict_GetItemString(f, "timings");
-    PyObject *source = PyDict_GetItemString(f, "source");
-    Py_ssize_t nt = PyList_GET_SIZE(timings);
+    c->timed = m->unit == PYRO_UNIT_SECONDS;
+    if (c->timed) {
+        strcpy(c->title, "Time");
+        c->to_shown = m->scale / out_unit;
+    }
+    else {
+        snprintf(c->title, sizeof(c->title), "%s", m->name);
+        c->title[0] = (char)toupper((unsigned char)c->title[0]);
+        c->to_shown = m->scale;
+    }
+    snprintf(c->share, sizeof(c->share), "%% %s", c->title);
+}
+
+static int show_function(out_text *o, const pyro_line_view *v, const pyro_line_function *fn,
+                         const value_column *col, int show_zero)
+{
+    PyObject *file = fn->file, *name = fn->name, *source = fn->source;
+    long long first = fn->first_line;
+    const pyro_line_row *trows = v->rows + fn->first_row;
+    Py_ssize_t nt = (Py_ssize_t)fn->nrows;
+    const pyro_line_metric *m = &v->metrics[0];
 
     long long total = 0, hits_all = 0, min_line = first, max_line = first;
     for (Py_ssize_t i = 0; i < nt; i++) {
-        PyObject *t = PyList_GET_ITEM(timings, i);
-        long long line = as_ll(PyTuple_GET_ITEM(t, 0));
-        hits_all += as_ll(PyTuple_GET_ITEM(t, 1));
-        total += as_ll(PyTuple_GET_ITEM(t, 2));
+        long long line = trows[i].line;
+        hits_all += trows[i].hits;
+        total += trows[i].value[0];
         if (line < min_line)
             min_line = line;
         if (line > max_line)
             max_line = line;
     }
-    if (PyErr_Occurred())
-        return -1;
     if (hits_all == 0 && !show_zero)
         return 0;
 
-    double scalar = unit / out_unit;
+    double scalar = col->to_shown;
     row_cells *rows = PyMem_Calloc(nt ? (size_t)nt : 1, sizeof(*rows));
     if (rows == NULL) {
         PyErr_NoMemory();
@@ -129,11 +144,10 @@ static int show_function(out_text *o, PyObject *f, double unit, double out_unit,
     int width[NCOLS];
     memcpy(width, default_width, sizeof(width));
     for (Py_ssize_t i = 0; i < nt; i++) {
-        PyObject *t = PyList_GET_ITEM(timings, i);
-        long long hits = as_ll(PyTuple_GET_ITEM(t, 1));
-        long long time = as_ll(PyTuple_GET_ITEM(t, 2));
+        long long hits = trows[i].hits;
+        long long time = trows[i].value[0];
         row_cells *r = &rows[i];
-        r->line = as_ll(PyTuple_GET_ITEM(t, 0));
+        r->line = trows[i].line;
         snprintf(r->cell[0], sizeof(r->cell[0]), "%lld", hits);
         if ((int)strlen(r->cell[0]) > default_width[COL_HITS])
             snprintf(r->cell[0], sizeof(r->cell[0]), "%g", (double)hits);
@@ -163,10 +177,12 @@ static int show_function(out_text *o, PyObject *f, double unit, double out_unit,
         Py_XDECREF(efile);
         goto done;
     }
-    int hrc = putf(o, "Total time: %g s\n", (double)total * unit) < 0
+    int hrc = (col->timed ? putf(o, "Total time: %g s\n", (double)total * m->scale)
+               : putf(o, "Total %s: %.15g %s\n", m->name, (double)total * m->scale,
+                      pyro_unit_name(m->unit))) < 0
         || put_str(o, PyUnicode_FromFormat("File: %U\nFunction: %U at line %lld\n",
                                            efile, ename, first)) < 0;
-    if (!hrc && (source == NULL || source == Py_None))
+    if (!hrc && source == NULL)
         hrc = put_str(o, PyUnicode_FromFormat(
             "\nCould not find the source of %U; showing the timings without it.\n", efile)) < 0;
     Py_DECREF(efile);
@@ -175,7 +191,7 @@ static int show_function(out_text *o, PyObject *f, double unit, double out_unit,
         goto done;
 
     Py_ssize_t nsrc;
-    int have_source = source != NULL && source != Py_None;
+    int have_source = source != NULL;
     if (have_source)
         nsrc = PyList_GET_SIZE(source);
     else {
@@ -185,7 +201,7 @@ static int show_function(out_text *o, PyObject *f, double unit, double out_unit,
 
     char head[256];
     snprintf(head, sizeof(head), "%*s %*s %*s %*s %*s  %s", width[0], "Line #", width[1], "Hits",
-             width[2], "Time", width[3], "Per Hit", width[4], "% Time", "Line Contents");
+             width[2], col->title, width[3], "Per Hit", width[4], col->share, "Line Contents");
     size_t hl = strlen(head);
     if (putf(o, "\n%s\n", head) < 0)
         goto done;
@@ -239,30 +255,27 @@ done:
 
 PyObject *pyro_lines_text(PyObject *stats, double out_unit, int show_zero)
 {
-    PyObject *reason = NULL;
     if (!(out_unit > 0.0)) {
         PyErr_SetString(PyExc_ValueError, "pyrometer: the unit must be a positive number");
         return NULL;
     }
-    int shape = pyro_check_lines(stats, &reason);
-    if (shape != 0) {
-        if (shape > 0)
-            PyErr_Format(PyExc_ValueError, "pyrometer: not line statistics: %U", reason);
-        Py_XDECREF(reason);
+    pyro_line_view v;
+    if (pyro_line_view_of_arg(&v, stats) < 0)
         return NULL;
-    }
-    double unit = PyFloat_AsDouble(PyDict_GetItemString(stats, "unit"));
-    PyObject *functions = PyDict_GetItemString(stats, "functions");
+    value_column col;
+    describe_column(&v.metrics[0], out_unit, &col);
     out_text o = {PyList_New(0)};
-    if (o.parts == NULL)
-        return NULL;
     PyObject *sorted = NULL, *result = NULL;
-    if (putf(&o, "Timer unit: %g s\n\n", out_unit) < 0 || sort_functions(functions, &sorted) < 0)
+    if (o.parts == NULL)
+        goto done;
+    int head = col.timed ? putf(&o, "Timer unit: %g s\n\n", out_unit)
+                         : putf(&o, "Unit: %s\n\n", pyro_unit_name(v.metrics[0].unit));
+    if (head < 0 || (sorted = sort_functions(&v)) == NULL)
         goto done;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(sorted); i++) {
         PyObject *t = PyList_GET_ITEM(sorted, i);
         Py_ssize_t index = PyLong_AsSsize_t(PyTuple_GET_ITEM(t, 3));
-        if (show_function(&o, PyList_GET_ITEM(functions, index), unit, out_unit, show_zero) < 0)
+        if (show_function(&o, &v, &v.funcs[index], &col, show_zero) < 0)
             goto done;
     }
     PyObject *empty = PyUnicode_FromString("");
@@ -272,6 +285,7 @@ PyObject *pyro_lines_text(PyObject *stats, double out_unit, int show_zero)
     }
 done:
     Py_XDECREF(sorted);
-    Py_DECREF(o.parts);
+    Py_XDECREF(o.parts);
+    pyro_line_view_release(&v);
     return result;
 }

@@ -1,12 +1,12 @@
-/* compat_eval.h: the frames an eval-frame hook (PEP 523) is given, 3.9-3.11.
+/* eval_frame.h: the frames an eval-frame hook (PEP 523) is given, 3.9-3.11.
  *
  * The line engine's event source before 3.12 runs around the interpreter's
  * frame evaluation (_PyInterpreterState_SetEvalFrameFunc).  3.9 and 3.10
  * hand it a PyFrameObject; 3.11 an interpreter frame whose layout is only
  * in CPython's internal headers, which this header alone includes (and
  * only on 3.11).  Nothing here is used on 3.12+. */
-#ifndef PYRO_COMPAT_EVAL_H
-#define PYRO_COMPAT_EVAL_H
+#ifndef PYRO_EVAL_FRAME_H
+#define PYRO_EVAL_FRAME_H
 
 #include "core/compat.h"
 

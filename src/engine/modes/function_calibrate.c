@@ -1,4 +1,4 @@
-/* calibrate.c: measure what the profiler itself costs per event, so that
+/* function_calibrate.c: measure what the profiler itself costs per event, so that
  * the cost can be taken off the clock (overhead compensation).
  *
  * A loop calls a trivial Python function (and, with built-ins, abs() and
@@ -244,6 +244,8 @@ int pyro_calibrate(pyro_profiler *p)
     memset(p->st.cost_leave, 0, sizeof(saved_leave));
     int64_t saved_stretch = p->st.builtin_stretch;
     p->st.builtin_stretch = 0;
+    size_t saved_limit = p->st.node_limit;   /* a test's pretend limit is for the program */
+    p->st.node_limit = 0;
     pyro_state_clear(&p->st);
 
     /* The kinds take turns within each repetition: a machine whose speed
@@ -254,6 +256,11 @@ int pyro_calibrate(pyro_profiler *p)
         for (int i = 0; rc == 0 && i < count; i++)
             rc = run_kind(p, &kinds[i], n, rep);
     Py_DECREF(n);
+    if (rc == 0 && p->st.nomemory) {
+        PyErr_NoMemory();   /* the session has stopped the other modes too */
+        rc = -1;
+    }
+    p->st.node_limit = saved_limit;
     pyro_state_clear(&p->st);
     if (rc == 0) {
         double slowdown = slowdown_of(&kinds[0]);

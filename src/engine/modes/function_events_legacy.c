@@ -1,4 +1,4 @@
-/* events_legacy.c: the event source on 3.9-3.11, through the profile slot
+/* function_events_legacy.c: the event source on 3.9-3.11, through the profile slot
  * of each thread (hooks/profile_hook.c shares it with the program's own
  * profile functions). */
 #include "modes/function_mode.h"

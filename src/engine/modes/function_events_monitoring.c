@@ -1,4 +1,4 @@
-/* events_monitoring.c: the event source on 3.12+, through sys.monitoring
+/* function_events_monitoring.c: the event source on 3.12+, through sys.monitoring
  * with C (METH_FASTCALL) callbacks. */
 #include "modes/function_mode.h"
 #include "hooks/monitoring.h"

@@ -1,4 +1,4 @@
-/* profiler.c: the Profiler type: settings, enable/disable, statistics. */
+/* function_mode.c: the Profiler type: settings, enable/disable, statistics. */
 #include "modes/function_mode.h"
 #include "model/calltree_export.h"
 #include "hooks/profile_hook.h"
@@ -68,11 +68,21 @@ double pyro_data_seconds_per_tick(pyro_profiler *p)
 {
     if (p->data_seconds_per_tick == 0.0) {
         double sec_per_tick = pyro_clock_seconds_per_tick_of(p->clock_kind);
-        if (p->compensate && p->slowdown > 1.0)
+        /* The interpreter's slowdown under our hooks is taken off only
+         * where the built-ins' own C time is seen, and stretched back
+         * (pyro_leave): without built-ins, a sleep or a C call inside a
+         * function would shrink with the Python code around it. */
+        if (p->compensate && p->builtins && p->slowdown > 1.0)
             sec_per_tick /= p->slowdown;
         p->data_seconds_per_tick = sec_per_tick;
     }
     return p->data_seconds_per_tick;
+}
+
+/* The session stops us: another mode met a failure. */
+static void stop_for_session(PyObject *owner, unsigned failure)
+{
+    pyro_state_stop(&((pyro_profiler *)owner)->st, failure & PYRO_FAIL_NOMEMORY);
 }
 
 static void stop_hooks(pyro_profiler *self)
@@ -136,7 +146,7 @@ static PyObject *profiler_enable(pyro_profiler *self, PyObject *unused)
     (void)unused;
     if (self->enabled)
         Py_RETURN_NONE;
-    if (pyro_session_join(PYRO_MODE_FUNCTION, (PyObject *)self, self->clock) < 0)
+    if (pyro_session_join(PYRO_MODE_FUNCTION, (PyObject *)self, self->clock, stop_for_session) < 0)
         return NULL;
     self->clock_kind = pyro_clock_mode;
     set_own_keys(&self->st);

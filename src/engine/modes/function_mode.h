@@ -1,6 +1,6 @@
-/* profiler.h: the Profiler object that owns a call tree and its hooks. */
-#ifndef PYRO_PROFILER_H
-#define PYRO_PROFILER_H
+/* function_mode.h: the Profiler object that owns a call tree and its hooks. */
+#ifndef PYRO_FUNCTION_MODE_H
+#define PYRO_FUNCTION_MODE_H
 
 #include "tables/calltree.h"
 

@@ -363,7 +363,7 @@ void pyro_line_events_stop(pyro_line_profiler *p)
         hook_installed = 0;     /* stepped aside for deep recursion: stays off */
         stepped_aside = NULL;
     }
-    pyro_line_thread *th = p->ls.nomemory ? NULL : pyro_line_thread_current(&p->ls);
+    pyro_line_thread *th = p->ls.stopped ? NULL : pyro_line_thread_current(&p->ls);
     if (th != NULL && th->watching) {
         th->watching = 0;
         PyEval_SetProfile(NULL, NULL);   /* the watch of the seeded frames */

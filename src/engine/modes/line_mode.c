@@ -1,4 +1,4 @@
-/* lineprofiler.c: the LineProfiler type: selection, enable/disable, data. */
+/* line_mode.c: the LineProfiler type: selection, enable/disable, data. */
 #include "modes/line_mode.h"
 #include "runtime/session.h"
 
@@ -244,6 +244,12 @@ static int lp_init(pyro_line_profiler *self, PyObject *args, PyObject *kwds)
     return 0;
 }
 
+/* The session stops us: another mode met a failure. */
+static void stop_for_session(PyObject *owner, unsigned failure)
+{
+    pyro_line_state_stop(&((pyro_line_profiler *)owner)->ls, failure & PYRO_FAIL_NOMEMORY);
+}
+
 static void stop_hooks(pyro_line_profiler *self)
 {
     pyro_line_events_stop(self);
@@ -299,7 +305,7 @@ static PyObject *lp_enable(pyro_line_profiler *self, PyObject *unused)
     (void)unused;
     if (self->enabled)
         Py_RETURN_NONE;
-    if (pyro_session_join(PYRO_MODE_LINES, (PyObject *)self, self->clock) < 0)
+    if (pyro_session_join(PYRO_MODE_LINES, (PyObject *)self, self->clock, stop_for_session) < 0)
         return NULL;
     self->clock_kind = pyro_clock_mode;
     if (apply_calibration(self) < 0) {
@@ -401,6 +407,7 @@ static PyObject *lp_clear(pyro_line_profiler *self, PyObject *unused)
                (size_t)self->recs[i]->nlines * sizeof(pyro_line_count));
     pyro_line_state_clear(&self->ls);
     self->ls.nomemory = 0;
+    self->ls.stopped = 0;
     Py_RETURN_NONE;
 }
 

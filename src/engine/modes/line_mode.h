@@ -1,7 +1,7 @@
-/* lineprofiler.h: the LineProfiler object: which code is selected, the
+/* line_mode.h: the LineProfiler object: which code is selected, the
  * per-line records, the event source and its calibration. */
-#ifndef PYRO_LINEPROFILER_H
-#define PYRO_LINEPROFILER_H
+#ifndef PYRO_LINE_MODE_H
+#define PYRO_LINE_MODE_H
 
 #include "tables/linetable.h"
 

@@ -3,6 +3,8 @@
 #include "runtime/session.h"
 
 static PyObject *owners[PYRO_MODE_N];   /* borrowed: an owner leaves before it dies */
+static pyro_mode_stop stops[PYRO_MODE_N];
+static unsigned failures;                /* PYRO_FAIL_* met since the session began */
 static int active;                       /* modes on */
 static pyro_clock_kind session_clock;    /* theirs */
 
@@ -35,7 +37,7 @@ static const struct {
      "at the same time"},
 };
 
-int pyro_session_join(pyro_mode m, PyObject *owner, const char *clock_name)
+int pyro_session_join(pyro_mode m, PyObject *owner, const char *clock_name, pyro_mode_stop stop)
 {
     int kind = pyro_clock_kind_of(clock_name);
     if (kind < 0) {
@@ -71,8 +73,10 @@ int pyro_session_join(pyro_mode m, PyObject *owner, const char *clock_name)
     if (active == 0) {
         session_clock = (pyro_clock_kind)kind;
         pyro_clock_use(session_clock);
+        failures = 0;
     }
     owners[m] = owner;
+    stops[m] = stop;
     active++;
     return 0;
 }
@@ -81,6 +85,7 @@ void pyro_session_leave(pyro_mode m, PyObject *owner)
 {
     if (owner != NULL && owners[m] == owner) {
         owners[m] = NULL;
+        stops[m] = NULL;
         active--;
     }
 }
@@ -88,4 +93,19 @@ void pyro_session_leave(pyro_mode m, PyObject *owner)
 PyObject *pyro_session_owner(pyro_mode m)
 {
     return owners[m];
+}
+
+void pyro_session_fail(unsigned failure)
+{
+    if ((failures & failure) == failure)
+        return;   /* already stopped for it (a stop may report it again) */
+    failures |= failure;
+    for (int m = 0; m < PYRO_MODE_N; m++)
+        if (owners[m] != NULL && stops[m] != NULL)
+            stops[m](owners[m], failure);
+}
+
+unsigned pyro_session_failures(void)
+{
+    return failures;
 }

@@ -13,17 +13,38 @@
 
 typedef enum { PYRO_MODE_FUNCTION, PYRO_MODE_LINES, PYRO_MODE_N } pyro_mode;
 
+/* Failures are sticky: the first one stops every mode that is on (a
+ * profile missing part of the run must not go on as if whole), and each
+ * profiler reports it once, as a note, when its data is read. */
+enum {
+    PYRO_FAIL_NOMEMORY = 1,   /* a table could not grow */
+    PYRO_FAIL_WRITE = 2,      /* a file written while profiling could not be */
+};
+
+/* How the session stops a mode's owner when a failure happens: sets the
+ * owner's tables to drop events from now on.  Called with the GIL, from
+ * inside a hook: it must not call back into Python or raise. */
+typedef void (*pyro_mode_stop)(PyObject *owner, unsigned failure);
+
 /* `owner` (a profiler object) takes mode `m` on the clock named `clock`
  * ("wall", "cpu", "test"): 0, or -1 + ValueError naming the rule that
  * refuses it (the mode is taken, it cannot run beside a mode that is on,
  * or that one measures another clock).  The first mode to join chooses the
  * clock every mode then reads (core/clock.h's pyro_clock_mode). */
-int pyro_session_join(pyro_mode m, PyObject *owner, const char *clock);
+int pyro_session_join(pyro_mode m, PyObject *owner, const char *clock, pyro_mode_stop stop);
 
 /* `owner` gives mode `m` back (nothing if it does not hold it). */
 void pyro_session_leave(pyro_mode m, PyObject *owner);
 
 /* The profiler holding mode `m`, borrowed, or NULL. */
 PyObject *pyro_session_owner(pyro_mode m);
+
+/* A hook or table met `failure` (PYRO_FAIL_*): every mode that is on stops
+ * recording.  Never raises.  The flags last until the session is empty and
+ * a mode joins again. */
+void pyro_session_fail(unsigned failure);
+
+/* The failures met since the session began (PYRO_FAIL_* bits). */
+unsigned pyro_session_failures(void);
 
 #endif

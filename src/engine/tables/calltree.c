@@ -1,6 +1,7 @@
 /* calltree.c: the slow paths of the call tree: node creation, recursion
  * folding, thread attachment, stack growth, unwinding. */
 #include "tables/calltree.h"
+#include "runtime/session.h"
 
 #include <pythread.h>
 
@@ -52,11 +53,17 @@ void pyro_state_clear(pyro_state *st)
     pyro_functable_release(&st->funcs);
 }
 
-void pyro_out_of_memory(pyro_state *st)
+void pyro_state_stop(pyro_state *st, int nomemory)
 {
-    st->nomemory = 1;
+    st->nomemory |= (uint8_t)(nomemory != 0);
     st->stopped = 1;
     st->epoch = next_epoch++;   /* every thread misses its cache ... */
+}
+
+void pyro_out_of_memory(pyro_state *st)
+{
+    pyro_state_stop(st, 1);
+    pyro_session_fail(PYRO_FAIL_NOMEMORY);   /* and every other mode stops */
 }
 
 pyro_thread *pyro_thread_attach(pyro_state *st, pyro_tstate *t)

@@ -106,8 +106,8 @@ typedef struct pyro_state {
     size_t node_soft_cap;      /* ... or once the tree has this many nodes */
     size_t node_limit;         /* tests: act as if memory ran out past this */
     const void *own_keys[2];   /* our own disable() and __exit__: never recorded */
-    uint8_t nomemory;
-    uint8_t stopped;           /* out of memory: no more events recorded */
+    uint8_t nomemory;          /* memory ran out (here or in another mode) */
+    uint8_t stopped;           /* a failure: no more events recorded */
 } pyro_state;
 
 int pyro_state_init(pyro_state *st);
@@ -119,7 +119,11 @@ pyro_node *pyro_child_slow(pyro_state *st, pyro_thread *th, pyro_node *parent,
                            int kind);
 void pyro_enter_slow(pyro_state *st, pyro_thread *th, pyro_node *child, int64_t now);
 void pyro_leave_slow(pyro_thread *th, const void *key, int64_t now);
+/* A table that cannot grow stops recording and tells the session, which
+ * stops the other modes. */
 void pyro_out_of_memory(pyro_state *st);
+/* Stop recording (the session stops us for another mode's failure). */
+void pyro_state_stop(pyro_state *st, int nomemory);
 /* The current thread runs the function whose key is `running`: frames
  * above its last one on the stack ended unseen (a hook was away); they
  * end now.  Nothing happens if it is not on the stack. */

@@ -1,5 +1,6 @@
 /* linetable.c: the slow paths of the line tables: threads, growth, flush. */
 #include "tables/linetable.h"
+#include "runtime/session.h"
 
 /* Epochs are never reused, so a thread's cache from an earlier state (or
  * an earlier profiler) can never look valid. */
@@ -26,15 +27,22 @@ void pyro_line_state_clear(pyro_line_state *ls)
     ls->epoch = next_epoch++;
 }
 
+void pyro_line_state_stop(pyro_line_state *ls, int nomemory)
+{
+    ls->nomemory |= (uint8_t)(nomemory != 0);
+    ls->stopped = 1;
+    ls->epoch = next_epoch++;   /* every thread misses its cache ... */
+}
+
 void pyro_line_out_of_memory(pyro_line_state *ls)
 {
-    ls->nomemory = 1;
-    ls->epoch = next_epoch++;   /* every thread misses its cache ... */
+    pyro_line_state_stop(ls, 1);
+    pyro_session_fail(PYRO_FAIL_NOMEMORY);   /* and every other mode stops */
 }
 
 pyro_line_thread *pyro_line_thread_attach(pyro_line_state *ls, pyro_tstate *t)
 {
-    if (ls->nomemory || t == &pyro_tstate_none)   /* ... and finds no state: */
+    if (ls->stopped || t == &pyro_tstate_none)   /* ... and finds no state: */
         return NULL;                                /* events are dropped */
     pyro_line_thread *th = PyMem_RawCalloc(1, sizeof(*th));
     if (th == NULL) {
@@ -87,7 +95,7 @@ void pyro_line_grow(pyro_line_state *ls, pyro_code_lines *rec, int index)
 
 void pyro_line_flush_all(pyro_line_state *ls)
 {
-    pyro_line_thread *me = ls->nomemory ? NULL : pyro_line_thread_current(ls);
+    pyro_line_thread *me = ls->stopped ? NULL : pyro_line_thread_current(ls);
     for (pyro_line_thread *th = ls->threads; th != NULL; th = th->next) {
         /* Another thread's CPU clock cannot be read from here: its open
          * lines end where they started. */

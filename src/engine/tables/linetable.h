@@ -91,7 +91,8 @@ typedef struct {
     pyro_line_thread *threads;
     uint64_t epoch;            /* which threads' pyro_tstate.lines are ours */
     int64_t cost[PYRO_LINE_COST_N];
-    uint8_t nomemory;          /* out of memory: no more events recorded */
+    uint8_t stopped;           /* a failure: no more events recorded */
+    uint8_t nomemory;          /* memory ran out (here or in another mode) */
 } pyro_line_state;
 
 void pyro_line_state_init(pyro_line_state *ls);
@@ -101,7 +102,11 @@ int pyro_line_push_slow(pyro_line_state *ls, pyro_line_thread *th);
 void pyro_line_grow(pyro_line_state *ls, pyro_code_lines *rec, int index);
 /* Charge every open line of every thread up to now and empty the stacks. */
 void pyro_line_flush_all(pyro_line_state *ls);
+/* A table that cannot grow stops recording and tells the session, which
+ * stops the other modes. */
 void pyro_line_out_of_memory(pyro_line_state *ls);
+/* Stop recording (the session stops us for another mode's failure). */
+void pyro_line_state_stop(pyro_line_state *ls, int nomemory);
 /* The line of the instruction at `offset` (bytes) of the record's code,
  * -1 if none; cached per offset. */
 int pyro_line_at_offset(pyro_code_lines *rec, int offset);

@@ -1,0 +1,116 @@
+/* report_internal.h: what the parts of pstats' text report share (not for
+ * other files; formats/report.h is the report's interface).
+ *
+ * report.c loads the entries and prints the stats table, report_sort.c
+ * orders them, report_calls.c prints their callers and callees: one report
+ * passed between them, described here, with the few helpers they all call
+ * on their hot paths kept inline. */
+#ifndef PYRO_REPORT_INTERNAL_H
+#define PYRO_REPORT_INTERNAL_H
+
+#include "formats/text_buffer.h"
+
+#include <string.h>
+
+/* ---- function keys ------------------------------------------------------ */
+
+typedef struct {
+    const char *s;
+    Py_ssize_t len;
+} utf8_span;
+
+typedef struct {
+    utf8_span file, name;
+    long long line;
+    int builtin;          /* ('~', 0, name): how cProfile keys C functions */
+    int ascii;            /* file and name are */
+} fkey;
+
+typedef struct {
+    PyObject *stats;
+    PyObject *keep;       /* UTF-8 copies of strs with lone surrogates */
+} rctx;
+
+/* str order of two names: UTF-8 byte order is code point order. */
+static inline int cmp_utf8(const utf8_span *a, const utf8_span *b)
+{
+    Py_ssize_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->s, b->s, (size_t)n);
+    if (c != 0)
+        return c < 0 ? -1 : 1;
+    return (a->len > b->len) - (a->len < b->len);
+}
+
+/* `key` has been checked (pyro_check_entry/call): its file, line and name
+ * as text in `k`.  0, or -1 + exception. */
+int pyro_report_key_of(rctx *c, PyObject *key, fkey *k);
+
+/* pstats' func_std_string() of `k`, into `o`. */
+void pyro_report_ob_std(outbuf *o, const fkey *k);
+
+/* ---- entries ------------------------------------------------------------ */
+
+typedef struct {
+    fkey k;
+    PyObject *key, *value;     /* strong: the dict is ours to read, not to keep */
+    PyObject *callers;         /* in value */
+    long long cc, nc;
+    double tt, ct;
+    Py_ssize_t width;          /* len(func_std_string(key)) */
+    utf8_span std;                    /* func_std_string(key) */
+    size_t arena_off;          /* where file, name and std are copied */
+} entry;
+
+/* A time of a stats tuple (float, or the profile module's int). */
+static inline double num(PyObject *o)
+{
+    return PyFloat_CheckExact(o) ? PyFloat_AS_DOUBLE(o) : PyFloat_AsDouble(o);
+}
+
+/* ValueError "stats is not a pstats dict (reason)", the reason consumed;
+ * returns -1. */
+int pyro_report_not_pstats(PyObject *reason);
+
+/* ---- the report --------------------------------------------------------- */
+
+typedef struct {
+    int nkeys;
+    int keys[64][2];
+    int random;                /* sort_stats() with no key: dict order */
+} sort_spec;
+
+typedef struct {
+    rctx c;
+    entry *entries;
+    entry **list;
+    Py_ssize_t n, count;
+    Py_ssize_t loaded;         /* entries holding references */
+    unsigned long long total_calls, prim_calls;   /* wrap, not overflow */
+    double total_tt;
+    Py_ssize_t max_name_len;
+    outbuf out, msg, title, arena;
+    int ascii;                 /* every name and header line is ASCII */
+    struct fkey_chunk *others; /* keys of callers without an entry */
+} report;
+
+/* Stable storage for the key of a caller that has no entry, freed with the
+ * report; NULL + MemoryError. */
+fkey *pyro_report_other_key(report *r);
+
+/* Start r->out once all the text the report holds is known; `hint`: about
+ * the bytes it will take.  0, or -1 + exception. */
+int pyro_report_start_output(report *r, size_t hint);
+
+/* sort_stats() (report_sort.c): `sort` parsed into `spec`, its title
+ * ("cumulative time, ...") written to `title`; then the listed entries
+ * put in that order.  0, or -1 + exception. */
+int pyro_report_parse_sort(PyObject *sort, sort_spec *spec, outbuf *title);
+int pyro_report_sort_entries(report *r, const sort_spec *spec);
+
+/* print_callers() and print_callees() (report_calls.c) of the listed
+ * entries, into r->out; name_size: the width of the name column.  0, or
+ * -1 + exception. */
+int pyro_report_print_callers(report *r, Py_ssize_t name_size);
+int pyro_report_print_callees(report *r, Py_ssize_t name_size);
+
+#endif
