@@ -95,9 +95,11 @@ def test_signal_still_writes_the_profile(tmp_path, sig):
         spin()
     ''')
     out = tmp_path / "sig.prof"
+    # A shell's background job starts with SIGINT ignored, and Python keeps
+    # it so: give the program the disposition a terminal would.
     proc = subprocess.Popen([sys.executable, "-m", "pyrometer", "run", "-o", str(out),
                              str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=lambda: signal.signal(sig, signal.SIG_DFL))
     try:
         wait_for(ready)
         proc.send_signal(sig)

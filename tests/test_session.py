@@ -130,7 +130,10 @@ print(json.dumps({
     "result": result == expected,
     "function": p.info()["out_of_memory"],
     "line": lp.info()["out_of_memory"],
-    "frozen": repr(lines_after_failure) == repr(again),
+    # the same hits and times (the clock's scale may be refined meanwhile)
+    "frozen": all(h1 == h2 and abs(t1 - t2) <= 1e-3 * t1 + 2
+                  for f1, f2 in zip(lines_after_failure["functions"], again["functions"])
+                  for (_, h1, t1), (_, h2, t2) in zip(f1["timings"], f2["timings"])),
     "note": lp.get_stats()["meta"].get("note", ""),
 }))
 '''

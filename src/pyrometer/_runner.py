@@ -106,7 +106,8 @@ class Target:
         if self.kind == "script":
             from importlib.machinery import SourceFileLoader
             main.__file__ = self.filename
-            main.__cached__ = None
+            if sys.version_info < (3, 15):   # 3.15 no longer sets it for a script
+                main.__cached__ = None
             main.__loader__ = SourceFileLoader("__main__", self.filename)
             sys.argv[:] = [self.name, *self.args]
         elif self.kind == "code":

@@ -116,6 +116,26 @@ static inline PyObject *pyro_type_dict(PyTypeObject *type)
 #define pyro_dict_set_hashed(d, k, v, h) ((void)(h), PyDict_SetItem((d), (k), (v)))
 #endif
 
+/* A str's characters ready to read (before 3.12 a legacy str may need
+ * them built first).  -1 + exception. */
+static inline int pyro_unicode_ready(PyObject *s)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    return PyUnicode_READY(s);
+#else
+    (void)s;
+    return 0;
+#endif
+}
+
+/* 3.11+ run a Python-to-Python call without a new C frame of the
+ * interpreter, so plain Python recursion costs the C stack nothing. */
+#if PY_VERSION_HEX >= 0x030B0000
+#define PYRO_INLINED_PY_CALLS 1
+#else
+#define PYRO_INLINED_PY_CALLS 0
+#endif
+
 #if PY_VERSION_HEX < 0x030A0000
 static inline PyObject *Py_NewRef(PyObject *o) { Py_INCREF(o); return o; }
 static inline PyObject *Py_XNewRef(PyObject *o) { Py_XINCREF(o); return o; }

@@ -88,10 +88,8 @@ static char *put_u_escape(char *p, Py_UCS4 c)
 /* A str as a JSON string safe inside <script>.  -1 + exception. */
 static int jb_str(jbuf *b, PyObject *s)
 {
-#if PY_VERSION_HEX < 0x030C0000
-    if (PyUnicode_READY(s) < 0)
+    if (pyro_unicode_ready(s) < 0)
         return -1;
-#endif
     int kind = PyUnicode_KIND(s);
     const void *data = PyUnicode_DATA(s);
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);

@@ -42,7 +42,7 @@ static int on_trace(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg
  * Past a nesting that the thread's stack can take for sure, the hook steps
  * aside until the call that went too deep returns: deeper frames run as
  * without a profiler and are not line-profiled (the notes say so). */
-#if PY_VERSION_HEX >= 0x030B0000
+#if PYRO_INLINED_PY_CALLS
 #define NESTING_CAP 3000       /* inlined calls cost plain Python no C stack */
 #else
 #define NESTING_CAP 250        /* each level costs C stack anyway: add little to it */
