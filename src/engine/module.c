@@ -11,6 +11,7 @@
 #include "hooks/term_signal.h"
 #include "modes/function_mode.h"
 #include "modes/line_mode.h"
+#include "runtime/speed.h"
 
 static PyObject *py_clock_name(PyObject *m, PyObject *unused)
 {
@@ -36,7 +37,17 @@ static PyObject *py_test_clock(PyObject *m, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* The speed probe's ticks now, on the clock in use (runtime/speed.h). */
+static PyObject *py_speed_probe(PyObject *m, PyObject *unused)
+{
+    (void)m;
+    (void)unused;
+    return PyLong_FromLongLong(pyro_speed_probe());
+}
+
 static PyMethodDef module_methods[] = {
+    {"_speed_probe", py_speed_probe, METH_NOARGS,
+     "_speed_probe() -> ticks of the clock in use that the speed probe's work takes now."},
     {"_calltree_run", (PyCFunction)(void (*)(void))pyro_py_calltree_run,
      METH_VARARGS | METH_KEYWORDS,
      "_calltree_run(script, fold_depth=64, node_limit=0) -> (stats, tree, info): tests:\n"

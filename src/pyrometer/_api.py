@@ -1,11 +1,8 @@
 """The Python API: Profiler, the profile decorator, run() and load()."""
 import functools
 import os
-import random
 import sys
-import tempfile
 import threading
-from datetime import datetime
 
 from . import _engine
 
@@ -129,6 +126,11 @@ def run(statement, filename=None, sort="cumulative", globals=None, locals=None):
 _counts_lock = threading.Lock()
 
 
+def _random():
+    import random   # imported at the first sampled call, not at start-up
+    return random.random()
+
+
 def profile(name=None, *, probability=1.0, limit=None, directory=None,
             builtins=True):
     """Decorator: profile each call and save it to a time-stamped .prof file.
@@ -153,7 +155,7 @@ def profile(name=None, *, probability=1.0, limit=None, directory=None,
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            if probability < 1.0 and random.random() >= probability:
+            if probability < 1.0 and _random() >= probability:
                 return func(*args, **kwargs)
             with _counts_lock:
                 if limit is not None and state["written"] >= limit:
@@ -168,7 +170,12 @@ def profile(name=None, *, probability=1.0, limit=None, directory=None,
                 return func(*args, **kwargs)
             finally:
                 prof.disable()
-                folder = directory or os.environ.get("PYROMETER_DIR") or tempfile.gettempdir()
+                if directory or os.environ.get("PYROMETER_DIR"):
+                    folder = directory or os.environ.get("PYROMETER_DIR")
+                else:
+                    import tempfile   # only when needed: start-up stays short
+                    folder = tempfile.gettempdir()
+                from datetime import datetime
                 stamp = datetime.now().strftime("%Y%m%dT%H%M%S.%f")
                 path = os.path.join(folder, f"{stem}-{stamp}{ext}")
                 try:

@@ -5,11 +5,7 @@ this layer chooses the code (functions, methods, classes, modules,
 patterns), adds each function's source to the statistics and prints them in
 line_profiler's layout.
 """
-import atexit
-import inspect
-import linecache
 import os
-import platform
 import sys
 import types
 
@@ -50,6 +46,8 @@ def _codes_of(obj):
 def _source_block(filename, first_line):
     """The lines of the function starting at `first_line`, as line_profiler
     shows them (its block, found by inspect), or None if the file is gone."""
+    import linecache   # these two only when a report needs them:
+    import inspect     # start-up stays short
     linecache.checkcache(filename)
     lines = linecache.getlines(filename)
     if not lines or first_line < 1 or first_line > len(lines):
@@ -115,7 +113,7 @@ class LineProfiler(_engine.LineProfiler):
                       "source": _source_block(code.co_filename, code.co_firstlineno)}
                      for code, name, timings in raw]
         info = self.info()
-        meta = {"python": platform.python_version(), "clock": info["clock"],
+        meta = {"python": sys.version.split()[0], "clock": info["clock"],
                 "compensated": "yes" if info["compensate"] else "no",
                 "event_source": info["event_source"]}
         notes = []
@@ -197,6 +195,7 @@ def lines(func):
     prof.add_function(func)
     if not prof.enabled and not _report_at_exit and not getattr(prof, "_owned_by_runner", False):
         _report_at_exit = True
+        import atexit
         atexit.register(_print_at_exit)
         prof.enable()
     return func

@@ -9,13 +9,10 @@ handling or its profile: they are not profiled, or with follow_fork each
 writes its own file next to the parent's (`out.prof.<pid>`).
 """
 import builtins
-import linecache
 import os
-import re
 import signal
 import sys
 import threading
-import traceback
 import types
 
 from . import _api, _engine, _lines
@@ -95,6 +92,7 @@ class Target:
             raise TargetError(f"cannot compile -c code: {exc}") from None
         # So that reports can show the lines of functions defined there.
         lines = self.name.splitlines(True)
+        import linecache
         linecache.cache["<string>"] = (len(self.name), None, lines, "<string>")
         self.path0 = ""
 
@@ -121,8 +119,17 @@ class Target:
         return main
 
 def _is_zip(path):
-    import zipfile
+    # A zip archive ends with its directory's end record, at most 64 KiB of
+    # comment from the end: without one, no need to import zipfile (it
+    # would add a tenth to a short run's start-up).
     try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 65557))
+            if b"PK\x05\x06" not in f.read():
+                return False
+        import zipfile
         return zipfile.is_zipfile(path)
     except OSError:
         return False
@@ -154,6 +161,7 @@ def _decorates_with(code, name):
     """Whether the source of `code` uses the bare name as a decorator
     (`@profile`), or None if the source cannot be read."""
     import ast
+    import linecache
     source = "".join(linecache.getlines(code.co_filename))
     if not source:
         return None
@@ -353,6 +361,7 @@ class Session:
         if not self.follow_fork:
             return
         folder, base = os.path.split(self.outfile)
+        import re
         pattern = re.compile(re.escape(base) + r"\.\d+\Z")
         try:
             found = [n for n in os.listdir(folder or ".") if pattern.match(n)
@@ -439,12 +448,43 @@ def print_exception(exc):
 _session = None
 
 
+# SIGTERM is blocked across a fork: a child terminated before it has
+# dropped our handler (a pool worker not yet scheduled when the pool ends)
+# would otherwise take the signal in Python's handler, which the fork then
+# clears or our reset ignores, and the worker would never die.  Unblocked,
+# the pending signal meets the child's own disposition.
+_mask_before_fork = None
+
+
+def _before_fork():
+    global _mask_before_fork
+    if _session is not None and hasattr(signal, "pthread_sigmask"):
+        try:
+            _mask_before_fork = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        except (OSError, ValueError):
+            _mask_before_fork = None
+
+
+def _restore_mask():
+    global _mask_before_fork
+    if _mask_before_fork is not None:
+        mask, _mask_before_fork = _mask_before_fork, None
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        except (OSError, ValueError):
+            pass
+
+
 def _after_fork_in_child():
-    if _session is not None:
-        _session.after_fork_in_child()
+    try:
+        if _session is not None:
+            _session.after_fork_in_child()
+    finally:
+        _restore_mask()
 
 
 def _after_fork_in_parent():
+    _restore_mask()
     if _session is not None:
         _session.forks += 1
 
@@ -456,7 +496,7 @@ def run(target, opts):
     session.started = time.time()
     session.watch_sigterm()
     if _session is None and hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=_after_fork_in_child,
+        os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child,
                             after_in_parent=_after_fork_in_parent)
     _session = session
 

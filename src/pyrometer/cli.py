@@ -3,7 +3,6 @@
 Bad input (unknown option, missing script, unreadable or foreign profile)
 gets one line on stderr and exit code 2; nothing is written then.
 """
-import glob
 import os
 import sys
 import time
@@ -351,6 +350,7 @@ def expand_inputs(args, out=None):
         if not has_magic(arg) or os.path.exists(arg):
             paths.append(arg)
             continue
+        import glob   # only for commands that expand patterns
         matches = sorted(glob.glob(arg, recursive=True))
         if out is not None and os.path.exists(out):
             kept = [m for m in matches if not os.path.samefile(m, out)]

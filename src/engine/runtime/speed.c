@@ -1,0 +1,58 @@
+/* speed.c: the speed probe (see speed.h). */
+#include "runtime/speed.h"
+
+#define PROBE_STEPS 256
+#define PROBE_RUNS 5
+
+/* The probe's work: what hooks do, in small: loads that hit the first-level
+ * cache and depend on each other, with arithmetic and a branch on each. */
+static uint32_t chase[64];
+volatile uint64_t probe_sink;   /* keeps the work from being optimised away */
+static int chase_ready;
+
+static void chase_init(void)
+{
+    /* One cycle through all 64 slots, in a scattered order. */
+    uint32_t order[64];
+    for (uint32_t i = 0; i < 64; i++)
+        order[i] = (i * 37u + 11u) & 63u;
+    for (uint32_t i = 0; i < 64; i++)
+        chase[order[i]] = order[(i + 1) & 63u];
+    chase_ready = 1;
+}
+
+static __attribute__((noinline)) uint64_t probe_work(uint32_t start)
+{
+    volatile uint32_t *c = chase;
+    uint32_t at = start & 63u;
+    uint64_t acc = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < PROBE_STEPS; i++) {
+        at = c[at];
+        acc = (acc ^ at) * 0xff51afd7ed558ccdULL;
+        if (acc & 1)
+            acc += at;
+    }
+    return acc;
+}
+
+int64_t pyro_speed_probe(void)
+{
+    if (!chase_ready)
+        chase_init();
+    int64_t best = INT64_MAX;
+    for (int run = 0; run < PROBE_RUNS; run++) {
+        int64_t t0 = pyro_clock_now();
+        probe_sink = probe_work((uint32_t)run);
+        int64_t ticks = pyro_clock_now() - t0;
+        if (ticks < best)
+            best = ticks;
+    }
+    return best > 0 ? best : 1;
+}
+
+int64_t pyro_speed_interval(void)
+{
+    if (pyro_clock_mode == PYRO_CLOCK_TEST)
+        return INT64_MAX;
+    return (int64_t)(0.02 / pyro_clock_seconds_per_tick());
+}

@@ -1,0 +1,26 @@
+/* speed.h: how fast the CPU runs this thread right now, in clock ticks.
+ *
+ * The profiler's own cost per event is measured once (calibration) but the
+ * machine does not keep one speed: frequency scaling, a busy neighbour or a
+ * move to another core change it by up to 2x, and a cost in ticks measured
+ * at one speed is wrong at the other.  Costs are therefore kept relative to
+ * a speed probe, a fixed piece of work whose ticks are measured beside each
+ * calibration run and again, briefly, every so often while the program
+ * runs: cost now = cost per probe tick x the probe's ticks now. */
+#ifndef PYRO_SPEED_H
+#define PYRO_SPEED_H
+
+#include "core/compat.h"
+#include "core/clock.h"
+
+/* Ticks of the clock in use that the probe's work takes: the fastest of a
+ * few very short runs (the scheduler can make a run slower, never faster).
+ * About 3 us at 3 GHz.  Never 0. */
+int64_t pyro_speed_probe(void);
+
+/* How often a thread probes the speed while profiled, in ticks of the
+ * clock in use (about every 20 ms); INT64_MAX when the clock counts no
+ * time (the test clock). */
+int64_t pyro_speed_interval(void);
+
+#endif
