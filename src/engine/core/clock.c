@@ -14,8 +14,32 @@ int64_t pyro_test_step = 1000;
 /* A (tsc, monotonic ns) pair taken when the TSC was chosen. */
 static int64_t anchor_tsc, anchor_ns;
 
-/* Shortest interval for a TSC/ns ratio good to better than 1e-4. */
-#define PYRO_CALIBRATION_NS 20000000
+/* Shortest interval for the TSC/ns ratio: with each pair read within a
+ * microsecond, 2 ms give it to 5e-4, and a profile that short has no
+ * time that precise anyway.  Longer profiles get the ratio over their
+ * whole length. */
+#define PYRO_CALIBRATION_NS 2000000
+#define PYRO_PAIR_NS 1000
+
+/* A (tsc, ns) pair read close together: the tsc between two ns reads that
+ * are less than PYRO_PAIR_NS apart (a few tries; the scheduler may step
+ * in between). */
+static void read_pair(int64_t *tsc, int64_t *ns)
+{
+#if PYRO_HAVE_TSC
+    for (int i = 0; i < 16; i++) {
+        int64_t a = pyro_clock_ns(CLOCK_MONOTONIC);
+        *tsc = (int64_t)__rdtsc();
+        int64_t b = pyro_clock_ns(CLOCK_MONOTONIC);
+        *ns = a + (b - a) / 2;
+        if (b - a < PYRO_PAIR_NS)
+            return;
+    }
+#else
+    *tsc = 0;
+    *ns = pyro_clock_ns(CLOCK_MONOTONIC);
+#endif
+}
 
 static int tsc_is_invariant(void)
 {
@@ -43,12 +67,8 @@ int pyro_clock_kind_of(const char *name)
 
 void pyro_clock_use(pyro_clock_kind kind)
 {
-    if (kind == PYRO_CLOCK_TSC && anchor_ns == 0) {
-        anchor_ns = pyro_clock_ns(CLOCK_MONOTONIC);
-#if PYRO_HAVE_TSC
-        anchor_tsc = (int64_t)__rdtsc();
-#endif
-    }
+    if (kind == PYRO_CLOCK_TSC && anchor_ns == 0)
+        read_pair(&anchor_tsc, &anchor_ns);
     pyro_clock_mode = kind;
 }
 
@@ -68,10 +88,9 @@ double pyro_clock_seconds_per_tick_of(pyro_clock_kind kind)
         return 1e-9;
 #if PYRO_HAVE_TSC
     int64_t ns, tsc;
-    do {
-        ns = pyro_clock_ns(CLOCK_MONOTONIC);
-        tsc = (int64_t)__rdtsc();
-    } while (ns - anchor_ns < PYRO_CALIBRATION_NS);
+    do
+        read_pair(&tsc, &ns);
+    while (ns - anchor_ns < PYRO_CALIBRATION_NS);
     return (double)(ns - anchor_ns) * 1e-9 / (double)(tsc - anchor_tsc);
 #else
     return 1e-9;

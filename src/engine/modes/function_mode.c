@@ -4,6 +4,8 @@
 #include "hooks/profile_hook.h"
 #include "runtime/session.h"
 
+#include <math.h>
+
 pyro_profiler *pyro_active;
 
 static void set_own_keys(pyro_state *st);
@@ -11,8 +13,9 @@ static void set_own_keys(pyro_state *st);
 /* Calibration is done once per process for each clock and event set. */
 static struct {
     uint8_t valid;
-    int64_t enter[PYRO_KINDS], leave[PYRO_KINDS];
+    double enter[PYRO_KINDS], leave[PYRO_KINDS];   /* probe units */
     double slowdown;
+    uint16_t rejected, attempts;
 } calibration_cache[PYRO_CLOCK_KINDS][2];
 
 static int profiler_init(pyro_profiler *self, PyObject *args, PyObject *kwds)
@@ -106,6 +109,23 @@ static void profiler_dealloc(pyro_profiler *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* The tables' costs in ticks at the speed the probe shows now. */
+static void scale_costs(pyro_profiler *self, int64_t probe)
+{
+    for (int k = 0; k < PYRO_KINDS; k++) {
+        self->st.cost_enter[k] = self->compensate
+            ? (int64_t)llround(self->measured_enter[k] * (double)probe) : 0;
+        self->st.cost_leave[k] = self->compensate
+            ? (int64_t)llround(self->measured_leave[k] * (double)probe) : 0;
+    }
+}
+
+/* The session saw the machine change speed. */
+static void rescale_for_session(PyObject *owner, int64_t probe)
+{
+    scale_costs((pyro_profiler *)owner, probe);
+}
+
 static int apply_calibration(pyro_profiler *self)
 {
     int clock = (int)pyro_clock_mode, b = self->builtins;
@@ -115,29 +135,27 @@ static int apply_calibration(pyro_profiler *self)
             memset(self->measured_enter, 0, sizeof(self->measured_enter));
             memset(self->measured_leave, 0, sizeof(self->measured_leave));
             self->slowdown = 1.0;
+            self->cal_rejected = 0;
+            self->cal_attempts = 0;
         }
         else if (pyro_calibrate(self) < 0)
             return -1;
         calibration_cache[clock][b].valid = 1;
         calibration_cache[clock][b].slowdown = self->slowdown;
+        calibration_cache[clock][b].rejected = self->cal_rejected;
+        calibration_cache[clock][b].attempts = self->cal_attempts;
         memcpy(calibration_cache[clock][b].enter, self->measured_enter, sizeof(self->measured_enter));
         memcpy(calibration_cache[clock][b].leave, self->measured_leave, sizeof(self->measured_leave));
     }
     memcpy(self->measured_enter, calibration_cache[clock][b].enter, sizeof(self->measured_enter));
     memcpy(self->measured_leave, calibration_cache[clock][b].leave, sizeof(self->measured_leave));
     self->slowdown = calibration_cache[clock][b].slowdown;
+    self->cal_rejected = calibration_cache[clock][b].rejected;
+    self->cal_attempts = calibration_cache[clock][b].attempts;
     self->calibrated = 1;
-    if (self->compensate) {
-        memcpy(self->st.cost_enter, self->measured_enter, sizeof(self->measured_enter));
-        memcpy(self->st.cost_leave, self->measured_leave, sizeof(self->measured_leave));
-        self->st.builtin_stretch = self->slowdown > 1.0
-            ? (int64_t)((self->slowdown - 1.0) * 65536.0) : 0;
-    }
-    else {
-        memset(self->st.cost_enter, 0, sizeof(self->st.cost_enter));
-        memset(self->st.cost_leave, 0, sizeof(self->st.cost_leave));
-        self->st.builtin_stretch = 0;
-    }
+    scale_costs(self, clock == PYRO_CLOCK_TEST ? 0 : pyro_session_speed());
+    self->st.builtin_stretch = self->compensate && self->slowdown > 1.0
+        ? (int64_t)((self->slowdown - 1.0) * 65536.0) : 0;
     return 0;
 }
 
@@ -146,7 +164,8 @@ static PyObject *profiler_enable(pyro_profiler *self, PyObject *unused)
     (void)unused;
     if (self->enabled)
         Py_RETURN_NONE;
-    if (pyro_session_join(PYRO_MODE_FUNCTION, (PyObject *)self, self->clock, stop_for_session) < 0)
+    if (pyro_session_join(PYRO_MODE_FUNCTION, (PyObject *)self, self->clock, stop_for_session,
+                          rescale_for_session) < 0)
         return NULL;
     self->clock_kind = pyro_clock_mode;
     set_own_keys(&self->st);
@@ -251,8 +270,13 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
     late = hs.late;
     late_seconds = hs.late_seconds;
 #endif
+    /* The costs in ns at the speed the session saw last. */
+    double probe_ns = self->calibrated && pyro_clock_mode != PYRO_CLOCK_TEST
+        ? (double)pyro_session_speed() * sec_per_tick * 1e9 : 0.0;
+    double unit_ns = probe_ns;
     return Py_BuildValue(
-        "{s:s,s:O,s:O,s:O,s:K,s:K,s:I,s:d,s:K,s:K,s:d,s:{s:d,s:d,s:d,s:d,s:d,s:d}}",
+        "{s:s,s:O,s:O,s:O,s:K,s:K,s:I,s:d,s:K,s:K,s:d,s:d,s:I,s:I,s:I,"
+        "s:{s:d,s:d,s:d,s:d,s:d,s:d}}",
         "clock", self->calibrated ? pyro_clock_name_of(self->clock_kind) : self->clock,
         "builtins", self->builtins ? Py_True : Py_False,
         "compensate", self->compensate ? Py_True : Py_False,
@@ -264,13 +288,17 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
         "hook_shared", shared,
         "hook_taken_back_late", late,
         "hook_late_seconds", late_seconds,
+        "speed_probe_ns", probe_ns,
+        "speed_changes", pyro_session_speed_changes(),
+        "calibration_rejected", (unsigned int)self->cal_rejected,
+        "calibration_attempts", (unsigned int)self->cal_attempts,
         "overhead_ns",
-        "python_enter", self->measured_enter[PYRO_PY] * sec_per_tick * 1e9,
-        "python_leave", self->measured_leave[PYRO_PY] * sec_per_tick * 1e9,
-        "builtin_enter", self->measured_enter[PYRO_C] * sec_per_tick * 1e9,
-        "builtin_leave", self->measured_leave[PYRO_C] * sec_per_tick * 1e9,
-        "method_enter", self->measured_enter[PYRO_C_METHOD] * sec_per_tick * 1e9,
-        "method_leave", self->measured_leave[PYRO_C_METHOD] * sec_per_tick * 1e9);
+        "python_enter", self->measured_enter[PYRO_PY] * unit_ns,
+        "python_leave", self->measured_leave[PYRO_PY] * unit_ns,
+        "builtin_enter", self->measured_enter[PYRO_C] * unit_ns,
+        "builtin_leave", self->measured_leave[PYRO_C] * unit_ns,
+        "method_enter", self->measured_enter[PYRO_C_METHOD] * unit_ns,
+        "method_leave", self->measured_leave[PYRO_C_METHOD] * unit_ns);
 }
 
 static PyObject *profiler_set_own_prefix(PyObject *unused, PyObject *prefix)

@@ -15,9 +15,15 @@ typedef struct {
     PyObject *missing;      /* sys.monitoring.MISSING, 3.12+ */
     char clock[16];         /* "wall", "cpu" or "test", as asked */
     pyro_clock_kind clock_kind;   /* the clock of the data, once enabled */
-    int64_t measured_enter[PYRO_KINDS];  /* calibration results, ticks */
-    int64_t measured_leave[PYRO_KINDS];
+    /* Calibration results: cost per event in probe units (ticks of the
+     * clock per tick of the speed probe, runtime/speed.h), which do not
+     * change with the machine's speed; the tables' costs in ticks are
+     * these times the probe's ticks now. */
+    double measured_enter[PYRO_KINDS];
+    double measured_leave[PYRO_KINDS];
     double slowdown;            /* how much slower code runs with hooks on */
+    uint16_t cal_rejected;      /* calibration repetitions rejected as outliers */
+    uint16_t cal_attempts;      /* calibrations run (more than one: noisy machine) */
     double data_seconds_per_tick;            /* seconds per tick of the data, 0 until read */
     PyObject *weakreflist;
 } pyro_profiler;

@@ -7,9 +7,13 @@
  * slower traced code itself runs (3.9-3.11 check for a new line at every
  * instruction); loops that call other code, selected code and a built-in
  * give the cost of those events.  Other work on the machine only adds
- * time, so the fastest repetition is kept for each loop. */
+ * time, so the fastest repetition is kept for each loop.  Each repetition
+ * is divided by a speed probe taken beside it (runtime/speed.h): the costs
+ * are in probe units, whatever the machine's speed was then. */
 #include "modes/line_mode.h"
 #include "runtime/calibrate.h"
+#include "runtime/speed.h"
+#include "runtime/tstate.h"
 
 #define CAL_N 10000
 #define CAL_REPS 9
@@ -112,17 +116,18 @@ int pyro_line_calibrate(pyro_line_profiler *p)
         uint64_t ev = 0;
         if (time_loop(s, loop, n, 0, &ev) < 0)
             goto fail;
-        int64_t best_off = INT64_MAX, best_on = INT64_MAX;
+        double best_off = 1e300, best_on = 1e300;
         for (int rep = 0; rep < CAL_REPS; rep++) {
+            double probe = (double)pyro_speed_probe();
             int64_t a = time_loop(s, loop, n, 0, &ev);
             int64_t b = time_loop(s, loop, n, 1, &ev);
             if (a < 0 || b < 0)
                 goto fail;
-            best_off = a < best_off ? a : best_off;
-            best_on = b < best_on ? b : best_on;
+            best_off = a / probe < best_off ? a / probe : best_off;
+            best_on = b / probe < best_on ? b / probe : best_on;
         }
-        off[l] = (double)best_off;
-        on[l] = (double)best_on;
+        off[l] = best_off;
+        on[l] = best_on;
         events[l] = (double)ev;
     }
     /* on = slowdown * off + events * line + calls * (cost of the call) */
@@ -135,11 +140,11 @@ int pyro_line_calibrate(pyro_line_profiler *p)
     for (int l = L_CALLS; l < L_N; l++)
         per_call[l] = clamp((on[l] - slowdown * off[l] - events[l] * line) / CAL_N, 0);
     p->slowdown = slowdown;
-    p->measured[PYRO_LINE_COST_LINE] = (int64_t)line;
-    p->measured[PYRO_LINE_COST_ENTER] = (int64_t)(per_call[L_CALLS_SEL] / 2);
-    p->measured[PYRO_LINE_COST_LEAVE] = (int64_t)(per_call[L_CALLS_SEL] / 2);
-    p->measured[PYRO_LINE_COST_CALL] = (int64_t)per_call[L_CALLS];
-    p->measured[PYRO_LINE_COST_CCALL] = (int64_t)per_call[L_BUILTIN];
+    p->measured[PYRO_LINE_COST_LINE] = line;
+    p->measured[PYRO_LINE_COST_ENTER] = per_call[L_CALLS_SEL] / 2;
+    p->measured[PYRO_LINE_COST_LEAVE] = per_call[L_CALLS_SEL] / 2;
+    p->measured[PYRO_LINE_COST_CALL] = per_call[L_CALLS];
+    p->measured[PYRO_LINE_COST_CCALL] = per_call[L_BUILTIN];
     Py_DECREF(n);
     Py_DECREF(scratch);
     return 0;

@@ -14,7 +14,7 @@ static uint64_t next_id = 1;
 /* Calibration is done once per process and clock. */
 static struct {
     uint8_t valid;
-    int64_t cost[PYRO_LINE_COST_N];
+    double cost[PYRO_LINE_COST_N];   /* probe units */
     double slowdown;
 } calibration_cache[PYRO_CLOCK_KINDS];
 
@@ -275,6 +275,20 @@ static void lp_dealloc(pyro_line_profiler *self)
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* The table's costs in ticks at the speed the probe shows now. */
+static void scale_costs(pyro_line_profiler *self, int64_t probe)
+{
+    for (int k = 0; k < PYRO_LINE_COST_N; k++)
+        self->ls.cost[k] = self->compensate
+            ? (int64_t)llround(self->measured[k] * (double)probe) : 0;
+}
+
+/* The session saw the machine change speed. */
+static void rescale_for_session(PyObject *owner, int64_t probe)
+{
+    scale_costs((pyro_line_profiler *)owner, probe);
+}
+
 static int apply_calibration(pyro_line_profiler *self)
 {
     int clock = (int)pyro_clock_mode;
@@ -284,8 +298,16 @@ static int apply_calibration(pyro_line_profiler *self)
             memset(self->measured, 0, sizeof(self->measured));
             self->slowdown = 1.0;
         }
-        else if (pyro_line_calibrate(self) < 0)
-            return -1;
+        else {
+            /* No speed probe inside the timed loops. */
+            pyro_tstate *t = pyro_tstate_get();
+            int64_t saved_probe = t->next_probe;
+            t->next_probe = INT64_MAX;
+            int rc = pyro_line_calibrate(self);
+            t->next_probe = saved_probe;
+            if (rc < 0)
+                return -1;
+        }
         calibration_cache[clock].valid = 1;
         memcpy(calibration_cache[clock].cost, self->measured, sizeof(self->measured));
         calibration_cache[clock].slowdown = self->slowdown;
@@ -293,10 +315,7 @@ static int apply_calibration(pyro_line_profiler *self)
     memcpy(self->measured, calibration_cache[clock].cost, sizeof(self->measured));
     self->slowdown = calibration_cache[clock].slowdown;
     self->calibrated = 1;
-    if (self->compensate)
-        memcpy(self->ls.cost, self->measured, sizeof(self->measured));
-    else
-        memset(self->ls.cost, 0, sizeof(self->ls.cost));
+    scale_costs(self, clock == PYRO_CLOCK_TEST ? 0 : pyro_session_speed());
     return 0;
 }
 
@@ -305,7 +324,8 @@ static PyObject *lp_enable(pyro_line_profiler *self, PyObject *unused)
     (void)unused;
     if (self->enabled)
         Py_RETURN_NONE;
-    if (pyro_session_join(PYRO_MODE_LINES, (PyObject *)self, self->clock, stop_for_session) < 0)
+    if (pyro_session_join(PYRO_MODE_LINES, (PyObject *)self, self->clock, stop_for_session,
+                          rescale_for_session) < 0)
         return NULL;
     self->clock_kind = pyro_clock_mode;
     if (apply_calibration(self) < 0) {
@@ -448,7 +468,10 @@ static PyObject *lp_raw(pyro_line_profiler *self, PyObject *unused)
 static PyObject *lp_info(pyro_line_profiler *self, PyObject *unused)
 {
     (void)unused;
-    double ns = self->calibrated ? pyro_clock_seconds_per_tick_of(self->clock_kind) * 1e9 : 0.0;
+    /* Costs in probe units, shown in ns at the speed the session saw last. */
+    double ns = self->calibrated && self->clock_kind != PYRO_CLOCK_TEST
+        ? pyro_clock_seconds_per_tick_of(self->clock_kind) * 1e9 * (double)pyro_session_speed()
+        : 0.0;
     return Py_BuildValue(
         "{s:s,s:O,s:O,s:n,s:d,s:s,s:K,s:{s:d,s:d,s:d,s:d,s:d}}",
         "clock", self->calibrated ? pyro_clock_name_of(self->clock_kind) : self->clock,

@@ -23,7 +23,8 @@ typedef struct {
     int tool_id;               /* sys.monitoring tool (3.12+), 0 while the hooks
                                   are set (3.9-3.11); -1 when none */
     PyObject *disable;         /* sys.monitoring.DISABLE, 3.12+ */
-    int64_t measured[PYRO_LINE_COST_N];   /* calibration results, ticks */
+    double measured[PYRO_LINE_COST_N];    /* calibration results, probe units
+                                           * (runtime/speed.h) */
     double slowdown;           /* how much slower traced code runs (>= 1) */
     uint64_t deep_calls;       /* 3.9-3.11: calls too deep for the C stack with our
                                   hook, run (with what they called) without it */

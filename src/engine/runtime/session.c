@@ -1,9 +1,14 @@
 /* session.c: the modes that are on, and the rules for running them
  * together (see session.h). */
 #include "runtime/session.h"
+#include "runtime/speed.h"
+#include "runtime/tstate.h"
+
+#include <string.h>
 
 static PyObject *owners[PYRO_MODE_N];   /* borrowed: an owner leaves before it dies */
 static pyro_mode_stop stops[PYRO_MODE_N];
+static pyro_mode_rescale rescales[PYRO_MODE_N];
 static unsigned failures;                /* PYRO_FAIL_* met since the session began */
 static int active;                       /* modes on */
 static pyro_clock_kind session_clock;    /* theirs */
@@ -37,7 +42,111 @@ static const struct {
      "at the same time"},
 };
 
-int pyro_session_join(pyro_mode m, PyObject *owner, const char *clock_name, pyro_mode_stop stop)
+/* ---- speed -------------------------------------------------------------
+ * Probes from every thread go into a small ring; the median of the ring is
+ * the speed.  Costs follow it only when it moved by more than SPEED_SLACK
+ * per cent: a probe's noise must not make the costs jitter. */
+#define SPEED_RING 5
+#define SPEED_SLACK 3
+
+static int64_t ring[SPEED_RING];
+static int ring_count, ring_next;
+/* Scheduler time over the last SHARE_RING probes: how much of the wall
+ * clock the profiled threads got (one probe's 20 ms see a time slice or
+ * two; eight of them, a steadier share). */
+#define SHARE_RING 8
+static int64_t ran_ring[SHARE_RING], waited_ring[SHARE_RING];
+static int share_next;
+static int64_t speed_applied;     /* the probe ticks the modes' costs follow */
+static unsigned speed_changes;
+
+static void speed_restart(void)
+{
+    ring_count = ring_next = 0;
+    share_next = 0;
+    memset(ran_ring, 0, sizeof(ran_ring));
+    memset(waited_ring, 0, sizeof(waited_ring));
+    speed_applied = 0;
+    speed_changes = 0;
+    pyro_tstate_restart_probes(pyro_speed_interval());
+}
+
+static int64_t ring_median(void)
+{
+    int64_t v[SPEED_RING];
+    for (int i = 0; i < ring_count; i++)
+        v[i] = ring[i];
+    for (int i = 1; i < ring_count; i++)   /* five values: insertion sort */
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            int64_t x = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = x;
+        }
+    return v[ring_count / 2];
+}
+
+static void speed_add(int64_t probe)
+{
+    ring[ring_next] = probe;
+    ring_next = (ring_next + 1) % SPEED_RING;
+    if (ring_count < SPEED_RING)
+        ring_count++;
+}
+
+int64_t pyro_session_speed(void)
+{
+    if (speed_applied == 0) {
+        speed_add(pyro_speed_probe());
+        speed_applied = ring_median();
+    }
+    return speed_applied;
+}
+
+/* The probes' median over the share of the wall clock the threads ran. */
+static int64_t effective_speed(void)
+{
+    int64_t ran = 0, waited = 0;
+    for (int i = 0; i < SHARE_RING; i++) {
+        ran += ran_ring[i];
+        waited += waited_ring[i];
+    }
+    int64_t probe = ring_median();
+    if (ran <= 0 || waited <= 0)
+        return probe;
+    double stretch = (double)(ran + waited) / (double)ran;
+    if (stretch > 16.0)
+        stretch = 16.0;   /* a thread that barely ran tells little */
+    return (int64_t)((double)probe * stretch);
+}
+
+void pyro_session_speed_sample(int64_t ran_ns, int64_t waited_ns)
+{
+    speed_add(pyro_speed_probe());
+    if (ran_ns > 0) {
+        ran_ring[share_next] = ran_ns;
+        waited_ring[share_next] = waited_ns;
+        share_next = (share_next + 1) % SHARE_RING;
+    }
+    int64_t now = effective_speed();
+    if (speed_applied != 0) {
+        int64_t moved = now > speed_applied ? now - speed_applied : speed_applied - now;
+        if (moved * 100 <= speed_applied * SPEED_SLACK)
+            return;
+        speed_changes++;
+    }
+    speed_applied = now;
+    for (int m = 0; m < PYRO_MODE_N; m++)
+        if (owners[m] != NULL && rescales[m] != NULL)
+            rescales[m](owners[m], now);
+}
+
+unsigned pyro_session_speed_changes(void)
+{
+    return speed_changes;
+}
+
+int pyro_session_join(pyro_mode m, PyObject *owner, const char *clock_name, pyro_mode_stop stop,
+                      pyro_mode_rescale rescale)
 {
     int kind = pyro_clock_kind_of(clock_name);
     if (kind < 0) {
@@ -74,9 +183,11 @@ int pyro_session_join(pyro_mode m, PyObject *owner, const char *clock_name, pyro
         session_clock = (pyro_clock_kind)kind;
         pyro_clock_use(session_clock);
         failures = 0;
+        speed_restart();
     }
     owners[m] = owner;
     stops[m] = stop;
+    rescales[m] = rescale;
     active++;
     return 0;
 }
@@ -86,6 +197,7 @@ void pyro_session_leave(pyro_mode m, PyObject *owner)
     if (owner != NULL && owners[m] == owner) {
         owners[m] = NULL;
         stops[m] = NULL;
+        rescales[m] = NULL;
         active--;
     }
 }

@@ -26,12 +26,19 @@ enum {
  * inside a hook: it must not call back into Python or raise. */
 typedef void (*pyro_mode_stop)(PyObject *owner, unsigned failure);
 
+/* How the session tells a mode's owner that the machine's speed changed:
+ * `probe` is the speed probe's ticks now (runtime/speed.h); the owner
+ * rescales its cost per event (kept in probe units) to it.  Same rules as
+ * a stop: GIL held, inside a hook, never raises. */
+typedef void (*pyro_mode_rescale)(PyObject *owner, int64_t probe);
+
 /* `owner` (a profiler object) takes mode `m` on the clock named `clock`
  * ("wall", "cpu", "test"): 0, or -1 + ValueError naming the rule that
  * refuses it (the mode is taken, it cannot run beside a mode that is on,
  * or that one measures another clock).  The first mode to join chooses the
  * clock every mode then reads (core/clock.h's pyro_clock_mode). */
-int pyro_session_join(pyro_mode m, PyObject *owner, const char *clock, pyro_mode_stop stop);
+int pyro_session_join(pyro_mode m, PyObject *owner, const char *clock, pyro_mode_stop stop,
+                      pyro_mode_rescale rescale);
 
 /* `owner` gives mode `m` back (nothing if it does not hold it). */
 void pyro_session_leave(pyro_mode m, PyObject *owner);
@@ -46,5 +53,20 @@ void pyro_session_fail(unsigned failure);
 
 /* The failures met since the session began (PYRO_FAIL_* bits). */
 unsigned pyro_session_failures(void);
+
+/* The machine's speed as the session last saw it: the speed probe's ticks
+ * (the median of the last few probes, of any thread) over the share of the
+ * wall clock the threads ran lately; measured now if no probe was taken
+ * since the session began. */
+int64_t pyro_session_speed(void);
+
+/* A thread's periodic probe (tstate.h): probe, add the ns the thread ran
+ * and waited for a CPU since its last probe, and when the speed (the
+ * probes' median over the share of the recent wall clock the threads ran)
+ * has moved by more than a few per cent, rescale every mode that is on. */
+void pyro_session_speed_sample(int64_t ran_ns, int64_t waited_ns);
+
+/* How many times the modes were rescaled since the session began. */
+unsigned pyro_session_speed_changes(void);
 
 #endif

@@ -6,7 +6,8 @@
  * at one speed is wrong at the other.  Costs are therefore kept relative to
  * a speed probe, a fixed piece of work whose ticks are measured beside each
  * calibration run and again, briefly, every so often while the program
- * runs: cost now = cost per probe tick x the probe's ticks now. */
+ * runs: cost now = cost per probe tick x the probe's ticks now, over the
+ * share of the wall clock the thread gets from the scheduler. */
 #ifndef PYRO_SPEED_H
 #define PYRO_SPEED_H
 
@@ -18,8 +19,18 @@
  * About 3 us at 3 GHz.  Never 0. */
 int64_t pyro_speed_probe(void);
 
+/* The calling thread's time on a CPU and time waiting for one (ready to
+ * run, but the CPU was given to another process), in ns since it began:
+ * 1, or 0 where the system does not tell (Linux's schedstat).  Over an
+ * interval, run / (run + wait) is the share of the wall clock the thread
+ * really ran: on a machine busy with other work everything the thread
+ * does, the profiler's hooks included, takes 1 / share longer on the wall
+ * clock, which a short probe (which the scheduler rarely interrupts)
+ * cannot see. */
+int pyro_speed_sched(int64_t *run_ns, int64_t *wait_ns);
+
 /* How often a thread probes the speed while profiled, in ticks of the
- * clock in use (about every 20 ms); INT64_MAX when the clock counts no
+ * clock in use (every 15-25 ms); INT64_MAX when the clock counts no
  * time (the test clock). */
 int64_t pyro_speed_interval(void);
 

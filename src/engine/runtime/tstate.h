@@ -19,6 +19,8 @@ struct pyro_line_thread;
 typedef struct pyro_tstate pyro_tstate;
 struct pyro_tstate {
     int64_t overhead;                /* ticks the hooks of every mode cost so far */
+    int64_t next_probe;              /* raw clock of this thread's next speed probe */
+    int64_t sched_run, sched_wait;   /* its scheduler times at the last probe (ns) */
     struct pyro_thread *calls;       /* the function mode's stack on this thread */
     uint64_t calls_epoch;            /* ... valid while equal to its table's epoch */
     struct pyro_line_thread *lines;  /* the line mode's */
@@ -34,6 +36,14 @@ extern pyro_tstate pyro_tstate_none;
 
 pyro_tstate *pyro_tstate_attach(void);
 
+/* Every thread probes the machine's speed every `interval` ticks of the
+ * raw clock from now on (INT64_MAX: never, the test clock). */
+void pyro_tstate_restart_probes(int64_t interval);
+
+/* The probe itself, out of line: its time is the profiler's, not the
+ * program's.  Returns the raw clock after it. */
+int64_t pyro_tstate_probe(pyro_tstate *t, int64_t raw);
+
 #define PYRO_HOT static inline __attribute__((always_inline))
 
 /* This thread's state: one thread-local load. */
@@ -44,10 +54,14 @@ PYRO_HOT pyro_tstate *pyro_tstate_get(void)
 }
 
 /* The compensated clock: raw time less what the hooks of every mode cost
- * this thread so far. */
+ * this thread so far.  Now and then (every 20 ms or so) the thread probes
+ * the machine's speed first, so that the costs follow it. */
 PYRO_HOT int64_t pyro_tstate_now(pyro_tstate *t)
 {
-    return pyro_clock_now() - t->overhead;
+    int64_t raw = pyro_clock_now();
+    if (PYRO_UNLIKELY(raw >= t->next_probe))
+        raw = pyro_tstate_probe(t, raw);
+    return raw - t->overhead;
 }
 
 #endif
