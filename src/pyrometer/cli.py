@@ -39,6 +39,10 @@ run options:
                        start method): each writes its own file next to -o FILE,
                        FILE.<pid>; without it children are not profiled
 
+report, convert, merge and diff also read CPython 3.15's sampling profiler's files
+  (python -m profiling.sampling run --pstats or --collapsed) and other collapsed stacks
+  ('a;b;c 12' lines); a sampled profile sorts by samples, nsamples or psamples too
+
 merge: add up function profiles (ours or cProfile's) as pstats' Stats.add() does, and
   their call trees path by path (dropped, with a note, if an input has none); a FILE
   may be a glob pattern such as 'runs/*.prof' (expanded here too, in sorted order)

@@ -182,12 +182,21 @@ static PyObject *sampled_stats_of(PyObject *tree)
     return stats;
 }
 
-/* Data that is not a marshal dict: collapsed stacks, or nothing known. */
-static PyObject *load_collapsed(const char *path, const char *data, size_t len, PyObject **tree)
+/* Whether the first line has no NUL byte: text, not marshal data. */
+static int text_line(const char *data, size_t len)
 {
-    /* binary data (a NUL in the first line) is said as marshal data */
     const char *nl = memchr(data, '\n', len);
-    if (memchr(data, '\0', nl != NULL ? (size_t)(nl - data) : len) != NULL) {
+    return memchr(data, '\0', nl != NULL ? (size_t)(nl - data) : len) == NULL;
+}
+
+/* Data that is not a marshal dict: collapsed stacks, or nothing known.
+ * With `say`, data that is no stacks at all is a FormatError; without, it
+ * is NULL with no exception. */
+static PyObject *load_collapsed(const char *path, const char *data, size_t len, PyObject **tree,
+                                int say)
+{
+    /* binary data is said as marshal data */
+    if (!text_line(data, len)) {
         size_t end;
         int sampled;
         return parse_stats(path, data, len, &end, &sampled);
@@ -195,7 +204,9 @@ static PyObject *load_collapsed(const char *path, const char *data, size_t len, 
     PyObject *why = NULL;
     int rc = pyro_collapsed_read(path, data, len, tree, &why);
     if (rc > 0) {
-        not_a_profile(path, "it is neither pstats' marshal data nor collapsed stacks: %U", why);
+        if (say)
+            not_a_profile(path, "it is neither pstats' marshal data nor collapsed stacks: %U",
+                          why);
         Py_DECREF(why);
         return NULL;
     }
@@ -222,13 +233,32 @@ PyObject *pyro_load_profile(const char *path, PyObject **tree, pyro_profile_info
         return NULL;
     PyObject *stats;
     if (len > 0 && !marshal_dict(data, len)) {
-        stats = load_collapsed(path, data, len, tree);
+        stats = load_collapsed(path, data, len, tree, 1);
         if (*tree != NULL) {
             info->format = "collapsed";
             info->sampled = info->counts = 1;
         }
     } else {
         stats = parse_stats(path, data, len, &end, &info->sampled);
+        if (stats == NULL && data[0] == '{' && PyErr_ExceptionMatches(pyro_FormatError)
+            && text_line(data, len)) {
+            /* stacks whose root is a built-in, {built-in method ...}, start
+             * as a marshal dict does: read as stacks, unless they are none */
+            pyro_saved_exc not_marshal, mine;
+            pyro_exc_save(&not_marshal);
+            stats = load_collapsed(path, data, len, tree, 0);
+            if (*tree != NULL) {
+                info->format = "collapsed";
+                info->sampled = info->counts = 1;
+            }
+            pyro_exc_save(&mine);   /* none when they were stacks */
+            pyro_exc_restore(&not_marshal);
+            if (stats != NULL || pyro_exc_is_set(&mine)) {
+                PyErr_Clear();
+                pyro_exc_restore(&mine);
+            }
+            goto done;
+        }
         if (stats != NULL && pyro_read_tree(path, data + end, len - end, tree) < 0) {
             if (need_tree || !PyErr_ExceptionMatches(pyro_FormatError))
                 Py_CLEAR(stats);
@@ -237,6 +267,7 @@ PyObject *pyro_load_profile(const char *path, PyObject **tree, pyro_profile_info
         }
         info->counts = info->sampled && *tree != NULL && counts_samples(*tree);
     }
+done:
     PyMem_RawFree(data);
     return stats;
 }
