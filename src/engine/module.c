@@ -57,11 +57,20 @@ static PyMethodDef module_methods[] = {
      "_test_clock(step=1000, start=0): tests: the 'test' clock starts again at `start` ns\n"
      "and moves `step` ns at every read."},
     {"dump_stats", (PyCFunction)(void (*)(void))pyro_py_dump_stats, METH_VARARGS | METH_KEYWORDS,
-     "dump_stats(path, stats, tree=None): write a pstats dict as a .prof file, and the\n"
-     "call tree (docs/tree-format.md) after it when given, atomically."},
+     "dump_stats(path, stats, tree=None, *, sampled=False): write a pstats dict as a .prof\n"
+     "file, and the call tree (docs/tree-format.md) after it when given, atomically; a\n"
+     "sampled profile (or stats that carry the marker) gets 3.15's ('__sampled__',): True."},
     {"load_profile", pyro_py_load_profile, METH_O,
-     "load_profile(path) -> (stats, tree or None): the stats as load_stats reads them and\n"
-     "pyrometer's call tree when the file has one; FormatError if it is corrupt."},
+     "load_profile(path) -> (stats, tree or None): the stats as load_stats reads them (without\n"
+     "3.15's sampled marker) and pyrometer's call tree when the file has one; collapsed\n"
+     "stacks too (read_profile tells which); FormatError if it is corrupt."},
+    {"read_profile", (PyCFunction)(void (*)(void))pyro_py_read_profile,
+     METH_VARARGS | METH_KEYWORDS,
+     "read_profile(path, *, tree=True) -> {'stats', 'tree', 'sampled', 'unit', 'format'}:\n"
+     "with tree=False a damaged call tree in a .prof is left out, not an error.  A .prof file\n"
+     "(ours, cProfile's, or 3.15's profiling.sampling --pstats, whose marker is taken out:\n"
+     "sampled True) or collapsed stacks (format 'collapsed', sampled, unit 'samples': the\n"
+     "stats' times are sample counts); OSError if unreadable, FormatError if not a profile."},
     {"write_collapsed", (PyCFunction)(void (*)(void))pyro_py_write_collapsed,
      METH_VARARGS | METH_KEYWORDS,
      "write_collapsed(path, tree): collapsed stacks, one 'frame;frame;frame value' line per\n"
@@ -76,8 +85,9 @@ static PyMethodDef module_methods[] = {
      "min_width=0.1): an interactive, self-contained SVG flame graph."},
     {"clock_name", py_clock_name, METH_NOARGS, "The clock in use."},
     {"load_stats", pyro_py_load_stats, METH_O,
-     "load_stats(path) -> dict: read a .prof file (cProfile's, profile's or ours) as\n"
-     "marshal.load would; OSError if unreadable, FormatError if not a profile."},
+     "load_stats(path) -> dict: read a .prof file (cProfile's, profile's, 3.15's sampler's\n"
+     "with its marker, or ours) as marshal.load would; OSError if unreadable, FormatError\n"
+     "if not a profile."},
     {"format_report", (PyCFunction)(void (*)(void))pyro_py_format_report,
      METH_VARARGS | METH_KEYWORDS,
      "format_report(stats, *, sort=('cumulative',), limit=None, files=(), mode='stats') -> str:\n"

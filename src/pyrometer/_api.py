@@ -82,16 +82,41 @@ def sort_keys(sort):
     return tuple(sort)
 
 
+class SampledStats(dict):
+    """The pstats dict of a sampled profile, as load() gives it: CPython
+    3.15's `profiling.sampling --pstats` (its ('__sampled__',) marker taken
+    out) or collapsed stacks.  Its counts are samples: cc those a function
+    was running in, nc those it was on the stack in.  `unit` is what its
+    tottime and cumtime hold: "seconds", or "samples" when the file knew no
+    time (collapsed stacks: they are the counts again)."""
+
+    sampled = True
+
+    def __init__(self, stats, unit="seconds"):
+        super().__init__(stats)
+        self.unit = unit
+
+
 def format_report(stats, sort="cumulative", limit=None, callers=False,
-                  callees=False, files=(), notes=()):
-    """pstats' print_stats (and print_callers/print_callees) layout."""
+                  callees=False, files=(), notes=(), sampled=None, unit=None):
+    """pstats' print_stats (and print_callers/print_callees) layout; for a
+    sampled profile (SampledStats, `sampled`, or stats that carry 3.15's
+    marker) in the words of 3.15's SampledStats, and with no time known
+    (unit "samples") a table of samples and shares."""
     keys = sort_keys(sort)
+    if sampled is None:
+        sampled = getattr(stats, "sampled", None)
+    if unit is None:
+        unit = getattr(stats, "unit", "seconds")
+    kind = {"sampled": sampled, "unit": unit}
     parts = [_engine.format_report(stats, sort=keys, limit=limit, files=tuple(files),
-                                   mode="stats")]
+                                   mode="stats", **kind)]
     if callers:
-        parts.append(_engine.format_report(stats, sort=keys, limit=limit, mode="callers"))
+        parts.append(_engine.format_report(stats, sort=keys, limit=limit, mode="callers",
+                                           **kind))
     if callees:
-        parts.append(_engine.format_report(stats, sort=keys, limit=limit, mode="callees"))
+        parts.append(_engine.format_report(stats, sort=keys, limit=limit, mode="callees",
+                                           **kind))
     text = "".join(parts)
     if notes:
         text += "".join(n + "\n" for n in notes)
@@ -99,8 +124,14 @@ def format_report(stats, sort="cumulative", limit=None, callers=False,
 
 
 def load(path):
-    """Read a .prof file (ours or cProfile's) as a pstats dict."""
-    return _engine.load_stats(os.fspath(path))
+    """Read a profile as a pstats dict: a .prof file (ours, cProfile's, or
+    3.15's profiling.sampling --pstats) or collapsed stacks.  A sampled one
+    comes as a SampledStats (`.sampled` True, `.unit`), without 3.15's
+    marker; the others as a plain dict."""
+    got = _engine.read_profile(os.fspath(path), tree=False)
+    if got["sampled"]:
+        return SampledStats(got["stats"], got["unit"])
+    return got["stats"]
 
 
 def run(statement, filename=None, sort="cumulative", globals=None, locals=None):

@@ -36,43 +36,61 @@ def register(name, needs_tree=False, options=None, help=""):
 
 class LoadedProfile:
     """A profile read from a file: the pstats dict and, for pyrometer's own
-    files, the call tree (docs/tree-format.md); tree is None for cProfile's."""
+    files and collapsed stacks, the call tree (docs/tree-format.md); tree is
+    None for cProfile's.  `sampled`: its counts are samples (CPython 3.15's
+    profiling.sampling, collapsed stacks); `unit`: what its tottime and
+    cumtime hold, "seconds", or "samples" when no time is known (collapsed
+    stacks); `format`: "prof" or "collapsed"."""
 
-    def __init__(self, path, stats, tree):
+    def __init__(self, path, stats, tree, sampled=False, unit="seconds", format="prof"):
         self.path = path
         self.stats = stats
         self.tree = tree
+        self.sampled = sampled
+        self.unit = unit
+        self.format = format
+
+    @property
+    def kind(self):
+        """What its counts count, in words: for messages."""
+        if not self.sampled:
+            return "a traced profile (calls)"
+        if self.unit == "samples":
+            return "sampled stacks without time (sample counts only)"
+        return "a sampled profile (with times)"
 
 
-def load(path):
-    """Read a function profile (ours or cProfile's). OSError or FormatError."""
+def load(path, need_tree=True):
+    """Read a function profile: ours, cProfile's, 3.15's profiling.sampling
+    --pstats, or collapsed stacks. OSError or FormatError (without
+    `need_tree`, not for a damaged call tree, which is then left out)."""
     path = os.fspath(path)
-    loader = getattr(_engine, "load_profile", None)
-    if loader is not None:
-        stats, tree = loader(path)
-    else:
-        stats, tree = _api.load(path), None
-    return LoadedProfile(path, stats, tree)
+    got = _engine.read_profile(path, tree=need_tree)
+    return LoadedProfile(path, got["stats"], got["tree"], got["sampled"], got["unit"],
+                         got["format"])
 
 
 def check_tree(profile, fmt):
     if profile.tree is None:
+        hint = ("write collapsed stacks with 'python -m profiling.sampling run --collapsed' "
+                "for the stacks" if profile.sampled else
+                "profile with 'pyrometer run -o FILE.prof' to get the tree")
         raise ConvertError(
-            f"'{profile.path}' has no call tree (a cProfile/pstats file keeps only "
+            f"'{profile.path}' has no call tree (a pstats file keeps only "
             f"per-function totals and caller->callee edges), so the {fmt} format, which "
-            f"is built from call paths, cannot be rebuilt from it; profile with "
-            f"'pyrometer run -o FILE.prof' to get the tree, or use -f callgrind, dot, "
-            f"svg, png, html or prof")
+            f"is built from call paths, cannot be rebuilt from it; {hint}, or use -f "
+            f"callgrind, dot, svg, png, html or prof")
 
 
 def _write_prof(profile, out, options):
     if profile.tree is not None:
-        _engine.dump_stats(out, profile.stats, profile.tree)
+        _engine.dump_stats(out, profile.stats, profile.tree, sampled=profile.sampled)
     else:
-        _engine.dump_stats(out, profile.stats)
+        _engine.dump_stats(out, profile.stats, sampled=profile.sampled)
 
 
-register("prof", help="pstats .prof (with the call tree when the input has one)")(_write_prof)
+register("prof", help="pstats .prof (with the call tree when the input has one; a sampled "
+                      "profile keeps 3.15's sampled marker)")(_write_prof)
 
 
 # ---- call graphs: callgrind, dot, svg, png ---------------------------------
@@ -94,11 +112,13 @@ GRAPH_OPTIONS = {
 
 def _write_callgrind(profile, out, options):
     from . import __version__
-    _engine.write_callgrind(out, profile.stats, f"pyrometer {__version__}")
+    _engine.write_callgrind(out, profile.stats, f"pyrometer {__version__}",
+                            sampled=profile.sampled)
 
 
 def _write_dot(profile, out, options):
-    _engine.write_dot(out, profile.stats, options["node_threshold"], options["edge_threshold"])
+    _engine.write_dot(out, profile.stats, options["node_threshold"], options["edge_threshold"],
+                      sampled=profile.sampled)
 
 
 def _renderer(kind):
@@ -114,7 +134,7 @@ def _renderer(kind):
                 f"graphviz, or https://graphviz.org/download/), or use -f dot to write the "
                 f"graph without it")
         text = _engine.format_dot(profile.stats, options["node_threshold"],
-                                  options["edge_threshold"])
+                                  options["edge_threshold"], sampled=profile.sampled)
         try:
             done = subprocess.run([dot, f"-T{kind}"], input=text, capture_output=True)
         except OSError as exc:
@@ -151,7 +171,8 @@ def _tree_writer(name):
 @register("collapsed", needs_tree=True,
           help="collapsed stacks for flamegraph.pl, Pyroscope, speedscope: one "
                "'frame;frame;frame value' line per call path, root first, value = the "
-               "path's self time in whole microseconds (paths under 0.5 us left out)")
+               "path's self time in whole microseconds (paths under 0.5 us left out), "
+               "or its samples for sampled stacks")
 @_tree_writer("collapsed")
 def _write_collapsed(profile, out, options):
     _engine.write_collapsed(out, profile.tree)
@@ -220,7 +241,7 @@ def _html_meta(path):
 
 def _write_html(profile, out, options):
     _engine.write_html(out, _html_template(), stats=profile.stats, tree=profile.tree,
-                       meta=_html_meta(profile.path))
+                       meta=_html_meta(profile.path), sampled=profile.sampled)
 
 
 register("html", help="a self-contained HTML page: sortable function table, icicle view of the "

@@ -38,6 +38,10 @@ run options:
                        start method): each writes its own file next to -o FILE,
                        FILE.<pid>; without it children are not profiled
 
+report, convert, merge and diff also read CPython 3.15's sampling profiler's files
+  (python -m profiling.sampling run --pstats or --collapsed) and other collapsed stacks
+  ('a;b;c 12' lines); a sampled profile sorts by samples, nsamples or psamples too
+
 merge: add up function profiles (ours or cProfile's) as pstats' Stats.add() does, and
   their call trees path by path (dropped, with a note, if an input has none); a FILE
   may be a glob pattern such as 'runs/*.prof' (expanded here too, in sorted order)
@@ -54,6 +58,8 @@ diff: compare two function profiles function by function (calls, tottime, cumtim
 
 SORT_KEYS = {"calls", "cumulative", "cumtime", "file", "filename", "module", "ncalls",
              "pcalls", "line", "name", "nfl", "stdname", "time", "tottime"}
+# a sampled profile's, as 3.15's SampledStats has them (the call words stay synonyms)
+SAMPLED_SORT_KEYS = SORT_KEYS | {"samples", "nsamples", "psamples"}
 
 
 class UsageError(Exception):
@@ -83,12 +89,17 @@ def fail(message):
     return 2
 
 
-def check_sort(value):
+def check_sort(value, sampled=False):
     keys = _api.sort_keys(value)
+    known = SAMPLED_SORT_KEYS if sampled else SORT_KEYS
     for k in keys:
-        matches = [s for s in SORT_KEYS if s.startswith(k)]
-        if k not in SORT_KEYS and len(matches) != 1:
-            raise UsageError(f"unknown sort key '{k}' (choose from {', '.join(sorted(SORT_KEYS))})")
+        matches = [s for s in known if s.startswith(k)]
+        if k not in known and len(matches) != 1:
+            what = "a sampled profile's " if sampled else ""
+            hint = (" (samples, nsamples and psamples are for sampled profiles)"
+                    if not sampled and k in SAMPLED_SORT_KEYS else "")
+            raise UsageError(f"unknown {what}sort key '{k}' (choose from "
+                             f"{', '.join(sorted(known))}){hint}")
     return keys
 
 
@@ -145,7 +156,8 @@ def parse_report_options(args, allow_target):
         opts["set"].add(name)
         if name in ("-s", "--sort"):
             v, i = take_value(args, i, name)
-            opts["sort"] = check_sort(v)
+            # a report checks them once it knows whether the file is sampled
+            opts["sort"] = check_sort(v) if allow_target else _api.sort_keys(v)
         elif name in ("-l", "--limit"):
             v, i = take_value(args, i, name)
             opts["limit"] = check_limit(v)
@@ -221,15 +233,20 @@ def cmd_report(args):
                                                   show_zero=opts["show_zero"]))
             return 0
         check_mode(opts, lines=False)
-        stats = _api.load(path)
+        profile = _convert.load(path, need_tree=False)   # the stats are what it prints
     except OSError as exc:
         return fail(f"cannot read '{path}': {os_reason(exc)}")
     except _api.FormatError as exc:
         return fail(str(exc).replace("pyrometer: ", "", 1))
+    sort = check_sort(opts["sort"], sampled=profile.sampled)
     header = [time.ctime(os.stat(path).st_mtime) + "    " + path]
-    sys.stdout.write(_api.format_report(stats, sort=opts["sort"], limit=opts["limit"],
-                                        callers=opts["callers"], callees=opts["callees"],
-                                        files=header))
+    try:
+        text = _api.format_report(profile.stats, sort=sort, limit=opts["limit"],
+                                  callers=opts["callers"], callees=opts["callees"],
+                                  files=header, sampled=profile.sampled, unit=profile.unit)
+    except ValueError as exc:   # an ambiguous sort key
+        return fail(str(exc).replace("pyrometer: ", "", 1))
+    sys.stdout.write(text)
     return 0
 
 
@@ -382,6 +399,17 @@ def load_function_profile(path, command):
         raise ProfileInputError(str(exc).replace("pyrometer: ", "", 1)) from None
 
 
+def check_same_kind(profiles, command, verb):
+    """Samples and calls (or samples with and without time) do not add up
+    nor compare: ProfileInputError naming the first two that differ."""
+    first = profiles[0]
+    for p in profiles[1:]:
+        if (p.sampled, p.unit) != (first.sampled, first.unit):
+            raise ProfileInputError(
+                f"cannot {command} '{first.path}' and '{p.path}': the first is {first.kind}, "
+                f"the second {p.kind}, and the two do not {verb}")
+
+
 def cmd_merge(args):
     inputs, out = [], None
     i = 0
@@ -411,17 +439,19 @@ def cmd_merge(args):
         return fail(f"cannot write '{out}': no such directory '{folder}'")
     try:
         profiles = [load_function_profile(p, "merge") for p in paths]
+        check_same_kind(profiles, "merge", "add up")
     except ProfileInputError as exc:
         return fail(str(exc))
     try:
         stats, tree = _engine.merge_profiles([(p.stats, p.tree) for p in profiles], paths)
     except _api.FormatError as exc:
         return fail(str(exc).replace("pyrometer: ", "", 1))
+    sampled = profiles[0].sampled   # kept: 3.15's pstats still reads it as sampled
     try:
         if tree is not None:
-            _engine.dump_stats(out, stats, tree)
+            _engine.dump_stats(out, stats, tree, sampled=sampled)
         else:
-            _engine.dump_stats(out, stats)
+            _engine.dump_stats(out, stats, sampled=sampled)
     except OSError as exc:
         return fail(f"cannot write '{out}': {os_reason(exc)}")
     treeless = [p.path for p in profiles if p.tree is None]
@@ -436,7 +466,8 @@ def cmd_merge(args):
 
 
 DIFF_SORT_KEYS = {"tottime": "tottime", "time": "tottime", "cumtime": "cumtime",
-                  "cumulative": "cumtime", "calls": "calls", "ncalls": "calls"}
+                  "cumulative": "cumtime", "calls": "calls", "ncalls": "calls",
+                  "samples": "calls", "nsamples": "calls"}
 
 
 def check_percent(value, opt, upper=None):
@@ -460,7 +491,8 @@ def cmd_diff(args):
         if name in ("-s", "--sort"):
             v, i = take_value(args, i, name)
             if v not in DIFF_SORT_KEYS:
-                raise UsageError(f"unknown diff sort key '{v}' (choose tottime, cumtime or calls)")
+                raise UsageError(f"unknown diff sort key '{v}' (choose tottime, cumtime or calls; "
+                                 f"samples for sampled profiles)")
             opts["sort"] = DIFF_SORT_KEYS[v]
         elif name in ("-l", "--limit"):
             v, i = take_value(args, i, name)
@@ -483,11 +515,13 @@ def cmd_diff(args):
         raise UsageError("diff takes two profile files: OLD NEW")
     try:
         old, new = (load_function_profile(p, "diff") for p in files)
+        check_same_kind([old, new], "diff", "compare")
     except ProfileInputError as exc:
         return fail(str(exc))
     names = [time.ctime(os.stat(p).st_mtime) + "    " + p for p in files]
     text, failed = _engine.format_diff(old.stats, new.stats, old_name=names[0],
-                                       new_name=names[1], **opts)
+                                       new_name=names[1], sampled=old.sampled, unit=old.unit,
+                                       **opts)
     sys.stdout.write(text)
     return 1 if failed else 0
 

@@ -4,6 +4,7 @@
 #include "core/file_read.h"
 #include "core/text_out.h"
 #include "formats/lines_file.h"
+#include "model/pstats_shape.h"
 #include "formats/prof_file.h"
 
 /* The path of a str, bytes or os.PathLike argument as bytes, or NULL. */
@@ -30,26 +31,57 @@ PyObject *pyro_py_load_profile(PyObject *module, PyObject *path)
     PyObject *b = path_bytes_of(path), *tree = NULL;
     if (b == NULL)
         return NULL;
-    PyObject *stats = pyro_load_profile(PyBytes_AS_STRING(b), &tree);
+    PyObject *stats = pyro_load_profile(PyBytes_AS_STRING(b), &tree, NULL, 1);
     Py_DECREF(b);
     if (stats == NULL)
         return NULL;
     return Py_BuildValue("(NN)", stats, tree != NULL ? tree : Py_NewRef(Py_None));
 }
 
-PyObject *pyro_py_dump_stats(PyObject *module, PyObject *args, PyObject *kwargs)
+PyObject *pyro_py_read_profile(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;
-    static char *kwlist[] = {"path", "stats", "tree", NULL};
-    PyObject *path, *stats, *tree = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO!|O:dump_stats", kwlist,
-                                     &path, &PyDict_Type, &stats, &tree))
+    static char *kwlist[] = {"path", "tree", NULL};
+    PyObject *path, *tree = NULL;
+    int need_tree = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$p:read_profile", kwlist, &path,
+                                     &need_tree))
         return NULL;
     PyObject *b = path_bytes_of(path);
     if (b == NULL)
         return NULL;
-    int rc = pyro_write_prof_tree(PyBytes_AS_STRING(b), stats, tree == Py_None ? NULL : tree);
+    pyro_profile_info info;
+    PyObject *stats = pyro_load_profile(PyBytes_AS_STRING(b), &tree, &info, need_tree);
     Py_DECREF(b);
+    if (stats == NULL)
+        return NULL;
+    return Py_BuildValue("{s:N,s:N,s:O,s:s,s:s}", "stats", stats, "tree",
+                         tree != NULL ? tree : Py_NewRef(Py_None), "sampled",
+                         info.sampled ? Py_True : Py_False, "unit",
+                         info.counts ? "samples" : "seconds", "format", info.format);
+}
+
+PyObject *pyro_py_dump_stats(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"path", "stats", "tree", "sampled", NULL};
+    PyObject *path, *stats, *tree = Py_None;
+    int sampled = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO!|O$p:dump_stats", kwlist,
+                                     &path, &PyDict_Type, &stats, &tree, &sampled))
+        return NULL;
+    /* stats that carry the marker stay sampled */
+    int marked;
+    PyObject *plain = pyro_stats_unmark(stats, &marked);
+    PyObject *b = plain != NULL ? path_bytes_of(path) : NULL;
+    if (b == NULL) {
+        Py_XDECREF(plain);
+        return NULL;
+    }
+    int rc = pyro_write_prof_tree(PyBytes_AS_STRING(b), plain, tree == Py_None ? NULL : tree,
+                                  sampled || marked);
+    Py_DECREF(b);
+    Py_DECREF(plain);
     if (rc < 0)
         return NULL;
     Py_RETURN_NONE;

@@ -7,6 +7,7 @@
 
 PyObject *pyro_py_load_stats(PyObject *module, PyObject *path);
 PyObject *pyro_py_load_profile(PyObject *module, PyObject *path);
+PyObject *pyro_py_read_profile(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_dump_stats(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_read_lines(PyObject *module, PyObject *path);
 PyObject *pyro_py_write_lines(PyObject *module, PyObject *args);

@@ -8,8 +8,11 @@
 #include "formats/merge.h"
 #include "formats/report.h"
 #include "formats/stack_writers.h"
+#include "model/pstats_shape.h"
 
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 /* The view of a tree dict, drawing the metric named `metric` (None: the
  * first).  0, or -1 + exception (nothing to release then). */
@@ -27,6 +30,27 @@ static int view_of(PyObject *tree, PyObject *metric, pyro_stack_view *v)
         }
     }
     return 0;
+}
+
+/* `stats` without 3.15's sampled marker (a new reference), and what its
+ * counts count (PYRO_KIND_*): samples when `sampled` is true or the marker
+ * was there, their times sample counts when `unit` is "samples".  NULL +
+ * exception on failure. */
+static PyObject *plain_stats(PyObject *stats, PyObject *sampled, const char *unit, int *kind)
+{
+    int marked = 0, wanted = 0;
+    if (sampled != NULL && sampled != Py_None && (wanted = PyObject_IsTrue(sampled)) < 0)
+        return NULL;
+    int counts = unit != NULL && strcmp(unit, "samples") == 0;
+    if (unit != NULL && !counts && strcmp(unit, "seconds") != 0)
+        return PyErr_Format(PyExc_ValueError,
+                            "pyrometer: unit must be 'seconds' or 'samples', not '%.50s'", unit);
+    PyObject *plain = pyro_stats_unmark(stats, &marked);
+    if (plain == NULL)
+        return NULL;
+    *kind = counts ? PYRO_KIND_SAMPLE_COUNTS
+          : marked || wanted ? PYRO_KIND_SAMPLED : PYRO_KIND_TRACED;
+    return plain;
 }
 
 /* A str argument as UTF-8 (NULL stays NULL); a PyMem_Raw copy. */
@@ -141,9 +165,11 @@ PyObject *pyro_py_write_flamegraph(PyObject *module, PyObject *args, PyObject *k
 }
 
 /* The call graph a graph writer draws: from the tree's metric when a tree
- * is given with a metric (or without stats), else from the pstats dict.
- * 0, or -1 + exception (nothing to free then). */
-static int graph_of(PyObject *stats, PyObject *tree, PyObject *metric, pyro_callgraph *g)
+ * is given with a metric (or without stats), else from the pstats dict,
+ * in samples for a sampled profile.  0, or -1 + exception (nothing to
+ * free then). */
+static int graph_of(PyObject *stats, PyObject *tree, PyObject *metric, PyObject *sampled,
+                    pyro_callgraph *g)
 {
     if (tree != NULL && tree != Py_None
         && (stats == NULL || stats == Py_None || (metric != NULL && metric != Py_None))) {
@@ -160,9 +186,21 @@ static int graph_of(PyObject *stats, PyObject *tree, PyObject *metric, pyro_call
         PyErr_SetString(PyExc_TypeError, "pyrometer: give stats or a tree");
         return -1;
     }
-    if (pyro_callgraph_build(stats, g) < 0) {
+    int kind;
+    PyObject *plain = plain_stats(stats, sampled, NULL, &kind);
+    if (plain == NULL)
+        return -1;
+    if (kind != PYRO_KIND_TRACED)
+        Py_SETREF(plain, pyro_stats_sample_counts(plain));
+    int rc = plain != NULL ? pyro_callgraph_build(plain, g) : -1;
+    Py_XDECREF(plain);
+    if (rc < 0) {
         pyro_callgraph_free(g);
         return -1;
+    }
+    if (kind != PYRO_KIND_TRACED) {
+        g->unit = PYRO_UNIT_SAMPLES;
+        snprintf(g->metric, sizeof(g->metric), "samples");
     }
     return 0;
 }
@@ -170,18 +208,18 @@ static int graph_of(PyObject *stats, PyObject *tree, PyObject *metric, pyro_call
 PyObject *pyro_py_write_callgrind(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;
-    static char *kwlist[] = {"path", "stats", "creator", "tree", "metric", NULL};
-    PyObject *path, *stats = Py_None, *tree = NULL, *metric = NULL;
+    static char *kwlist[] = {"path", "stats", "creator", "tree", "metric", "sampled", NULL};
+    PyObject *path, *stats = Py_None, *tree = NULL, *metric = NULL, *sampled = NULL;
     const char *creator = "pyrometer";
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|Os$OO:write_callgrind", kwlist, &path,
-                                     &stats, &creator, &tree, &metric))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|Os$OOO:write_callgrind", kwlist, &path,
+                                     &stats, &creator, &tree, &metric, &sampled))
         return NULL;
     if (strchr(creator, '\n') != NULL) {
         PyErr_SetString(PyExc_ValueError, "pyrometer: creator must be one line");
         return NULL;
     }
     pyro_callgraph g;
-    if (graph_of(stats, tree, metric, &g) < 0)
+    if (graph_of(stats, tree, metric, sampled, &g) < 0)
         return NULL;
     pyro_text out = PYRO_TEXT_INIT;
     int rc = pyro_write_callgrind(&g, creator, &out);
@@ -190,11 +228,11 @@ PyObject *pyro_py_write_callgrind(PyObject *module, PyObject *args, PyObject *kw
 }
 
 /* The dot text of a graph into `out`; 0 or -1. */
-static int dot_of(PyObject *stats, PyObject *tree, PyObject *metric, double node, double edge,
-                  pyro_text *out)
+static int dot_of(PyObject *stats, PyObject *tree, PyObject *metric, PyObject *sampled,
+                  double node, double edge, pyro_text *out)
 {
     pyro_callgraph g;
-    if (graph_of(stats, tree, metric, &g) < 0)
+    if (graph_of(stats, tree, metric, sampled, &g) < 0)
         return -1;
     int rc = pyro_write_dot(&g, node, edge, out);
     pyro_callgraph_free(&g);
@@ -205,29 +243,30 @@ PyObject *pyro_py_write_dot(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;
     static char *kwlist[] = {"path", "stats", "node_threshold", "edge_threshold", "tree",
-                             "metric", NULL};
-    PyObject *path, *stats = Py_None, *tree = NULL, *metric = NULL;
+                             "metric", "sampled", NULL};
+    PyObject *path, *stats = Py_None, *tree = NULL, *metric = NULL, *sampled = NULL;
     double node = 0.5, edge = 0.1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|Odd$OO:write_dot", kwlist, &path, &stats,
-                                     &node, &edge, &tree, &metric))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|Odd$OOO:write_dot", kwlist, &path, &stats,
+                                     &node, &edge, &tree, &metric, &sampled))
         return NULL;
     pyro_text out = PYRO_TEXT_INIT;
-    int rc = dot_of(stats, tree, metric, node, edge, &out);
+    int rc = dot_of(stats, tree, metric, sampled, node, edge, &out);
     return finish(&out, rc, path);
 }
 
 PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;
-    static char *kwlist[] = {"stats", "node_threshold", "edge_threshold", "tree", "metric", NULL};
-    PyObject *stats = Py_None, *tree = NULL, *metric = NULL;
+    static char *kwlist[] = {"stats", "node_threshold", "edge_threshold", "tree", "metric",
+                             "sampled", NULL};
+    PyObject *stats = Py_None, *tree = NULL, *metric = NULL, *sampled = NULL;
     double node = 0.5, edge = 0.1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|Odd$OO:format_dot", kwlist, &stats, &node,
-                                     &edge, &tree, &metric))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|Odd$OOO:format_dot", kwlist, &stats, &node,
+                                     &edge, &tree, &metric, &sampled))
         return NULL;
     pyro_text out = PYRO_TEXT_INIT;
     PyObject *result = NULL;
-    if (dot_of(stats, tree, metric, node, edge, &out) == 0) {
+    if (dot_of(stats, tree, metric, sampled, node, edge, &out) == 0) {
         if (out.failed)
             PyErr_NoMemory();
         else
@@ -240,11 +279,11 @@ PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs)
 PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;
-    static char *kwlist[] = {"stats", "sort", "limit", "files", "mode", NULL};
-    PyObject *stats, *sort = NULL, *limit = Py_None, *files = NULL;
-    const char *mode_name = "stats";
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OOOs:format_report", kwlist,
-                                     &stats, &sort, &limit, &files, &mode_name))
+    static char *kwlist[] = {"stats", "sort", "limit", "files", "mode", "sampled", "unit", NULL};
+    PyObject *stats, *sort = NULL, *limit = Py_None, *files = NULL, *sampled = NULL;
+    const char *mode_name = "stats", *unit = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OOOsOz:format_report", kwlist,
+                                     &stats, &sort, &limit, &files, &mode_name, &sampled, &unit))
         return NULL;
     int mode;
     if (strcmp(mode_name, "stats") == 0)
@@ -257,7 +296,13 @@ PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwar
         return PyErr_Format(PyExc_ValueError,
                             "pyrometer: mode must be 'stats', 'callers' or 'callees', not '%.50s'",
                             mode_name);
-    return pyro_report_text(stats, sort, limit, files, mode);
+    int kind;
+    PyObject *plain = plain_stats(stats, sampled, unit, &kind);
+    if (plain == NULL)
+        return NULL;
+    PyObject *text = pyro_report_text(plain, sort, limit, files, mode, kind);
+    Py_DECREF(plain);
+    return text;
 }
 
 PyObject *pyro_py_format_lines(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -277,12 +322,13 @@ PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs
 {
     (void)module;
     static char *kwlist[] = {"old", "new", "sort", "limit", "fail_above", "min_share",
-                             "old_name", "new_name", NULL};
-    PyObject *old, *new, *limit_arg = Py_None, *fail_arg = Py_None;
+                             "old_name", "new_name", "sampled", "unit", NULL};
+    PyObject *old, *new, *limit_arg = Py_None, *fail_arg = Py_None, *sampled = NULL;
+    const char *unit = NULL;
     pyro_diff_opts o = {.limit = -1, .min_share = 1.0};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$OOOdUU:format_diff", kwlist, &old, &new,
-                                     &o.sort, &limit_arg, &fail_arg, &o.min_share, &o.old_name,
-                                     &o.new_name))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$OOOdUUOz:format_diff", kwlist, &old,
+                                     &new, &o.sort, &limit_arg, &fail_arg, &o.min_share,
+                                     &o.old_name, &o.new_name, &sampled, &unit))
         return NULL;
     if (limit_arg != Py_None) {
         o.limit = PyLong_AsSsize_t(limit_arg);
@@ -299,7 +345,21 @@ PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs
         return PyErr_Format(PyExc_ValueError, "pyrometer: fail_above must be a percentage >= 0");
     if (!(o.min_share >= 0.0 && o.min_share <= 100.0))
         return PyErr_Format(PyExc_ValueError, "pyrometer: min_share must be 0 to 100 percent");
-    return pyro_diff_text(old, new, &o);
+    int old_kind, new_kind;
+    PyObject *old_plain = plain_stats(old, sampled, unit, &old_kind);
+    PyObject *new_plain = old_plain != NULL ? plain_stats(new, sampled, unit, &new_kind) : NULL;
+    PyObject *result = NULL;
+    if (new_plain != NULL && old_kind != new_kind)
+        PyErr_SetString(PyExc_ValueError,
+                        "pyrometer: one profile counts samples, the other calls: they do not "
+                        "compare");
+    else if (new_plain != NULL) {
+        o.kind = old_kind;
+        result = pyro_diff_text(old_plain, new_plain, &o);
+    }
+    Py_XDECREF(old_plain);
+    Py_XDECREF(new_plain);
+    return result;
 }
 
 PyObject *pyro_py_merge_profiles(PyObject *module, PyObject *args, PyObject *kwargs)
@@ -317,13 +377,13 @@ PyObject *pyro_py_write_html(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;
     static char *kwlist[] = {"path", "template", "stats", "tree", "lines", "meta", "metric",
-                             NULL};
-    PyObject *path, *template, *metric = Py_None;
+                             "sampled", NULL};
+    PyObject *path, *template, *metric = Py_None, *sampled = NULL;
     pyro_html_page page = {.stats = Py_None, .tree = Py_None, .lines = Py_None,
                            .meta = Py_None};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OU|$OOOOO:write_html", kwlist, &path,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OU|$OOOOOO:write_html", kwlist, &path,
                                      &template, &page.stats, &page.tree, &page.lines,
-                                     &page.meta, &metric))
+                                     &page.meta, &metric, &sampled))
         return NULL;
     if (metric != Py_None && (page.metric = PyUnicode_AsUTF8(metric)) == NULL)
         return NULL;
@@ -331,7 +391,23 @@ PyObject *pyro_py_write_html(PyObject *module, PyObject *args, PyObject *kwargs)
     if ((page.template = PyUnicode_AsUTF8AndSize(template, &tlen)) == NULL)
         return NULL;
     page.template_len = (size_t)tlen;
+    PyObject *plain = NULL;
+    if (page.stats != Py_None) {
+        int kind;
+        if ((plain = plain_stats(page.stats, sampled, NULL, &kind)) == NULL)
+            return NULL;
+        /* a sampled profile without its stacks: its table in samples */
+        if (kind != PYRO_KIND_TRACED && page.tree == Py_None) {
+            Py_SETREF(plain, pyro_stats_sample_counts(plain));
+            if (plain == NULL)
+                return NULL;
+            page.stats_unit = PYRO_UNIT_SAMPLES;
+            page.metric = "samples";
+        }
+        page.stats = plain;
+    }
     pyro_text out = PYRO_TEXT_INIT;
     int rc = pyro_write_html(&page, &out);
+    Py_XDECREF(plain);
     return finish(&out, rc, path);
 }

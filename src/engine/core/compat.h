@@ -81,6 +81,16 @@ static inline void pyro_exc_restore(pyro_saved_exc *s)
 #endif
 }
 
+/* Whether an exception was there to save. */
+static inline int pyro_exc_is_set(const pyro_saved_exc *s)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return s->exc != NULL;
+#else
+    return s->type != NULL;
+#endif
+}
+
 /* ---- frames (legacy hook only) ----------------------------------------- */
 /* Borrowed code object of a frame. 3.9/3.10 expose f_code; 3.11 hides the
  * frame layout, so take a new reference and drop it at once: the frame

@@ -12,6 +12,7 @@
  * `min_share` percent are checked for a slowdown beyond it. */
 #include "formats/diff.h"
 #include "formats/merge.h"
+#include "formats/report.h"
 #include "core/text_out.h"
 #include "core/errors.h"
 #include "model/pstats_shape.h"
@@ -38,6 +39,8 @@ static void tx_group(pyro_text *t, const char *label, int width)
 
 enum { ST_SLOWER, ST_FASTER, ST_SAME, ST_NEW, ST_GONE };
 static const char *status_words[] = {"slower", "faster", "same", "new", "gone"};
+/* samples without time: more or fewer of them */
+static const char *count_words[] = {"more", "fewer", "same", "new", "gone"};
 
 enum { BY_TOTTIME, BY_CUMTIME, BY_CALLS };
 
@@ -276,11 +279,14 @@ static double slowdown(double old, double new)
     return new > 0.0 ? HUGE_VAL : 0.0;
 }
 
-/* A time of the table: "%8.3f", or "-" for a side without the function. */
-static void tx_time(pyro_text *t, int present, double x, int sign)
+/* A time of the table: "%8.3f" (a count of samples: "%8.0f"), or "-" for
+ * a side without the function. */
+static void tx_time(pyro_text *t, int present, double x, int sign, int whole)
 {
     if (!present)
         pyro_text_printf(t, " %8s", "-");
+    else if (whole)
+        pyro_text_printf(t, sign ? " %+8.0f" : " %8.0f", x);
     else
         pyro_text_printf(t, sign ? " %+8.3f" : " %8.3f", x);
 }
@@ -308,6 +314,7 @@ static int parse_sort(PyObject *sort, int *by)
     } words[] = {
         {"tottime", BY_TOTTIME}, {"time", BY_TOTTIME},   {"cumtime", BY_CUMTIME},
         {"cumulative", BY_CUMTIME}, {"calls", BY_CALLS}, {"ncalls", BY_CALLS},
+        {"samples", BY_CALLS}, {"nsamples", BY_CALLS},
     };
     if (sort == NULL) {
         *by = BY_TOTTIME;
@@ -355,7 +362,8 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
         goto done;
     }
     double ototal = 0.0, ntotal = 0.0;
-    long long ocalls = 0, ncalls = 0;
+    long long ocalls = 0, ncalls = 0, osamples = 0, nsamples = 0;
+    int counts_only = o->kind == PYRO_KIND_SAMPLE_COUNTS, sampled = o->kind != PYRO_KIND_TRACED;
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     while (PyDict_Next(old, &pos, &key, &value)) {
@@ -364,6 +372,7 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
         take_side(r, value, 0);
         ototal += r->ott;
         ocalls += r->onc;
+        osamples += PyLong_AsLongLong(PyTuple_GET_ITEM(value, 0));
         PyObject *nv = PyDict_GetItemWithError(new, key);
         if (nv != NULL) {
             r->nkey = key;
@@ -378,6 +387,7 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
         take_side(&probe, value, 1);
         ntotal += probe.ntt;
         ncalls += probe.nnc;
+        nsamples += PyLong_AsLongLong(PyTuple_GET_ITEM(value, 0));
         int has = PyDict_Contains(old, key);
         if (has < 0)
             goto done;
@@ -425,7 +435,11 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
 
     /* the heading */
     static const char *by_names[] = {"tottime", "cumtime", "calls"};
-    const char *basis = by == BY_CUMTIME ? "cumtime" : "tottime";
+    static const char *by_sampled[] = {"tottime", "cumtime", "samples"};
+    static const char *by_counts[] = {"self samples", "cumulative samples", "samples"};
+    const char **by_word = counts_only ? by_counts : sampled ? by_sampled : by_names;
+    const char *basis = by_word[by == BY_CUMTIME ? BY_CUMTIME : BY_TOTTIME];
+    const char **words = counts_only ? count_words : status_words;
     char pbuf[64];
     PyObject *on = PyUnicode_AsEncodedString(d.old_name, "utf-8", "surrogatepass");
     PyObject *nn = on ? PyUnicode_AsEncodedString(d.new_name, "utf-8", "surrogatepass") : NULL;
@@ -436,16 +450,23 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
     pyro_text_printf(&t, "Old: %s\nNew: %s\n\n", PyBytes_AS_STRING(on), PyBytes_AS_STRING(nn));
     Py_DECREF(on);
     Py_DECREF(nn);
-    pyro_text_printf(&t, "Total time: %.3f s -> %.3f s, %+.3f s (%s), %s\n", ototal, ntotal,
-              ntotal - ototal, pct_text(pbuf, sizeof pbuf, ototal, ntotal),
-              ntotal > ototal ? "slower" : ntotal < ototal ? "faster" : "the same");
-    pyro_text_printf(&t, "Function calls: %lld -> %lld (%+lld)\n", ocalls, ncalls, ncalls - ocalls);
+    if (!counts_only)
+        pyro_text_printf(&t, "Total time: %.3f s -> %.3f s, %+.3f s (%s), %s\n", ototal, ntotal,
+                  ntotal - ototal, pct_text(pbuf, sizeof pbuf, ototal, ntotal),
+                  ntotal > ototal ? "slower" : ntotal < ototal ? "faster" : "the same");
+    if (sampled)
+        pyro_text_printf(&t, "Samples: %lld -> %lld (%+lld)\n", osamples, nsamples,
+                         nsamples - osamples);
+    else
+        pyro_text_printf(&t, "Function calls: %lld -> %lld (%+lld)\n", ocalls, ncalls,
+                         ncalls - ocalls);
     pyro_text_printf(&t, "Functions: %zd in both", in_both);
     if (moved > 0)
         pyro_text_printf(&t, " (%zd moved)", moved);
-    pyro_text_printf(&t, ", %zd new, %zd gone; %zd slower, %zd faster, %zd the same (%s)\n\n",
-              only_new, only_old, counts[ST_SLOWER], counts[ST_FASTER], counts[ST_SAME], basis);
-    pyro_text_printf(&t, "   Ordered by: absolute change of %s\n", by_names[by]);
+    pyro_text_printf(&t, ", %zd new, %zd gone; %zd %s, %zd %s, %zd the same (%s)\n\n",
+              only_new, only_old, counts[ST_SLOWER], words[ST_SLOWER], counts[ST_FASTER],
+              words[ST_FASTER], counts[ST_SAME], basis);
+    pyro_text_printf(&t, "   Ordered by: absolute change of %s\n", by_word[by]);
     Py_ssize_t shown = live;
     if (limit >= 0 && limit < live) {
         shown = limit;
@@ -455,11 +476,11 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
 
     /* the table */
     if (shown > 0) {
-        tx_group(&t, "ncalls", 19);
+        tx_group(&t, sampled ? "nsamples" : "ncalls", 19);
         pyro_text_str(&t, "  ");
-        tx_group(&t, "tottime (s)", 35);
+        tx_group(&t, counts_only ? "self samples" : "tottime (s)", 35);
         pyro_text_str(&t, "  ");
-        tx_group(&t, "cumtime (s)", 35);
+        tx_group(&t, counts_only ? "cumulative samples" : "cumtime (s)", 35);
         pyro_text_str(&t, "\n");
         pyro_text_printf(&t, "%9s %9s  %8s %8s %8s %8s  %8s %8s %8s %8s  %-6s  %s\n", "old", "new",
                   "old", "new", "change", "%", "old", "new", "change", "%", "status",
@@ -472,15 +493,15 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
         pyro_text_str(&t, " ");
         tx_calls(&t, n, r->nnc);
         pyro_text_str(&t, " ");
-        tx_time(&t, o, r->ott, 0);
-        tx_time(&t, n, r->ntt, 0);
-        tx_time(&t, 1, (n ? r->ntt : 0.0) - (o ? r->ott : 0.0), 1);
+        tx_time(&t, o, r->ott, 0, counts_only);
+        tx_time(&t, n, r->ntt, 0, counts_only);
+        tx_time(&t, 1, (n ? r->ntt : 0.0) - (o ? r->ott : 0.0), 1, counts_only);
         pyro_text_printf(&t, " %8s  ", o ? pct_text(pbuf, sizeof pbuf, r->ott, n ? r->ntt : 0.0) : "-");
-        tx_time(&t, o, r->oct, 0);
-        tx_time(&t, n, r->nct, 0);
-        tx_time(&t, 1, (n ? r->nct : 0.0) - (o ? r->oct : 0.0), 1);
+        tx_time(&t, o, r->oct, 0, counts_only);
+        tx_time(&t, n, r->nct, 0, counts_only);
+        tx_time(&t, 1, (n ? r->nct : 0.0) - (o ? r->oct : 0.0), 1, counts_only);
         pyro_text_printf(&t, " %8s  ", o ? pct_text(pbuf, sizeof pbuf, r->oct, n ? r->nct : 0.0) : "-");
-        pyro_text_printf(&t, "%-6s  ", status_words[r->status]);
+        pyro_text_printf(&t, "%-6s  ", words[r->status]);
         tx_label(&t, r);
         pyro_text_str(&t, "\n");
     }
@@ -504,20 +525,28 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
                 list[nfailed++] = list[i];   /* in table order, before i */
         }
         failed = total_failed || nfailed > 0;
-        pyro_text_printf(&t, "\nRegression check (slower by more than %g%%; functions with at least %g%% "
-                  "of the total tottime): %s\n", fail_above, min_share, failed ? "FAILED" : "passed");
-        pyro_text_printf(&t, "  total time %s (%.3f s -> %.3f s)%s\n",
-                  pct_text(pbuf, sizeof pbuf, ototal, ntotal), ototal, ntotal,
-                  total_failed ? ": slower" : "");
+        /* samples without time: their counts, whole */
+        const char *self_word = counts_only ? "self samples" : "tottime";
+        const char *total_word = counts_only ? "total samples" : "total time";
+        const char *unit = counts_only ? "" : " s";
+        int prec = counts_only ? 0 : 3;
+        pyro_text_printf(&t, "\nRegression check (%s by more than %g%%; functions with at least "
+                  "%g%% of the total %s): %s\n", counts_only ? "more" : "slower", fail_above,
+                  min_share, self_word, failed ? "FAILED" : "passed");
+        pyro_text_printf(&t, "  %s %s (%.*f%s -> %.*f%s)%s\n", total_word,
+                  pct_text(pbuf, sizeof pbuf, ototal, ntotal), prec, ototal, unit, prec, ntotal,
+                  unit, total_failed ? (counts_only ? ": more" : ": slower") : "");
         for (Py_ssize_t i = 0; i < nfailed; i++) {
             const drow *r = list[i];
             pyro_text_str(&t, "  ");
             tx_label(&t, r);
-            pyro_text_printf(&t, ": tottime %s (%.3f s -> %.3f s), slower\n",
-                      pct_text(pbuf, sizeof pbuf, r->ott, r->ntt), r->ott, r->ntt);
+            pyro_text_printf(&t, ": %s %s (%.*f%s -> %.*f%s), %s\n", self_word,
+                      pct_text(pbuf, sizeof pbuf, r->ott, r->ntt), prec, r->ott, unit, prec,
+                      r->ntt, unit, words[ST_SLOWER]);
         }
         if (!failed)
-            pyro_text_str(&t, "  no function got slower beyond the threshold\n");
+            pyro_text_str(&t, counts_only ? "  no function got more samples beyond the threshold\n"
+                                          : "  no function got slower beyond the threshold\n");
     }
     if (t.failed) {
         PyErr_NoMemory();

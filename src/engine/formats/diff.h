@@ -11,6 +11,8 @@ typedef struct {
     double fail_above;         /* percent */
     double min_share;          /* percent of the total a function needs to be judged */
     PyObject *old_name, *new_name;   /* str, or NULL: "old", "new" */
+    int kind;                  /* PYRO_KIND_* (report.h) of both: samples are
+                                  named so, and counted without time */
 } pyro_diff_opts;
 
 /* (text, failed): the comparison table, and whether the total, or a

@@ -119,7 +119,8 @@ static double weight(double pct)
 
 /* ---- the graph ------------------------------------------------------------ */
 
-static void put_node(pyro_text *t, size_t id, const pyro_cg_func *f, double total, double self)
+static void put_node(pyro_text *t, size_t id, const pyro_cg_func *f, double total, double self,
+                     pyro_unit unit)
 {
     unsigned char fill[3];
     heat(weight(total), fill);
@@ -135,9 +136,14 @@ static void put_node(pyro_text *t, size_t id, const pyro_cg_func *f, double tota
         pyro_text_char(t, ':');
         pyro_text_ll(t, f->line);
     }
-    pyro_text_printf(t, "\\n%.2f%%\\n(%.2f%%)\\n", total, self);
-    pyro_text_ll(t, f->nc);
-    pyro_text_str(t, "\xc3\x97\", tooltip=\"");   /* U+00D7 */
+    pyro_text_printf(t, "\\n%.2f%%\\n(%.2f%%)", total, self);
+    /* samples are not calls: their shares say it all */
+    if (unit != PYRO_UNIT_SAMPLES) {
+        pyro_text_str(t, "\\n");
+        pyro_text_ll(t, f->nc);
+        pyro_text_str(t, "\xc3\x97");   /* U+00D7 */
+    }
+    pyro_text_str(t, "\", tooltip=\"");
     if (f->builtin) {
         pyro_text_str(t, "built-in");
     } else {
@@ -161,9 +167,13 @@ static void put_edge(pyro_text *t, const pyro_callgraph *g, const pyro_cg_call *
     pyro_text_ull(t, c->caller + 1);
     pyro_text_str(t, " -> ");
     pyro_text_ull(t, c->callee + 1);
-    pyro_text_printf(t, " [label=\"%.2f%%\\n", pct);
-    pyro_text_ll(t, c->nc);
-    pyro_text_str(t, "\xc3\x97\", tooltip=\"");
+    pyro_text_printf(t, " [label=\"%.2f%%", pct);
+    if (g->unit != PYRO_UNIT_SAMPLES) {
+        pyro_text_str(t, "\\n");
+        pyro_text_ll(t, c->nc);
+        pyro_text_str(t, "\xc3\x97");
+    }
+    pyro_text_str(t, "\", tooltip=\"");
     put_name(t, &g->funcs[c->caller]);
     pyro_text_str(t, " -> ");
     put_name(t, &g->funcs[c->callee]);
@@ -194,7 +204,11 @@ int pyro_write_dot(const pyro_callgraph *g, double node_threshold, double edge_t
                      "ranksep=0.25, nodesep=0.125, tooltip=\" \", labelloc=b, labeljust=l, "
                      "label=\"");
     if (g->unit != PYRO_UNIT_SECONDS) {
-        pyro_text_printf(t, "Total %s ", g->metric);
+        /* "Total allocated 3.5 MiB", but "Total 163 samples" */
+        if (strcmp(g->metric, pyro_unit_name(g->unit)) != 0)
+            pyro_text_printf(t, "Total %s ", g->metric);
+        else
+            pyro_text_str(t, "Total ");
         pyro_unit_text(t, g->unit, total);
     }
     else {
@@ -217,7 +231,7 @@ int pyro_write_dot(const pyro_callgraph *g, double node_threshold, double edge_t
         if (pct < node_threshold)
             continue;
         shown[i] = 1;
-        put_node(t, i + 1, f, pct, percent(f->tt, g->total_tt));
+        put_node(t, i + 1, f, pct, percent(f->tt, g->total_tt), g->unit);
     }
     for (size_t k = 0; k < g->ncalls; k++) {
         const pyro_cg_call *c = &g->calls[k];

@@ -217,7 +217,10 @@ static void put_frame(svg_ctx *c, long i, long parent_out, uint32_t row,
                 pyro_text_xml(o, full + ll + 2, fl - ll - 3);
         }
     }
-    pyro_text_printf(o, "\ncalls: %llu\ntotal: ", (unsigned long long)calls);
+    /* a path of samples was seen, not called: its total says how often */
+    if (v->unit != PYRO_UNIT_SAMPLES)
+        pyro_text_printf(o, "\ncalls: %llu", (unsigned long long)calls);
+    pyro_text_str(o, "\ntotal: ");
     pyro_unit_text(o, v->unit, total);
     put_share(o, total, c->total);
     pyro_text_str(o, "\nself: ");

@@ -756,7 +756,7 @@ int pyro_write_html(const pyro_html_page *page, pyro_text *out)
     /* A profile of another metric than time (or a tree alone): its
      * function table comes from the tree's call graph, in that metric. */
     PyObject *own_stats = NULL;
-    pyro_unit unit = PYRO_UNIT_SECONDS;
+    pyro_unit unit = page->stats_unit;
     if (lines == Py_None && tree != Py_None) {
         pyro_stack_view v;
         PyObject *reason = NULL;

@@ -11,6 +11,7 @@
 
 #include "core/compat.h"
 #include "core/text_out.h"
+#include "model/units.h"
 
 #define HTML_DATA_MARKER "@PYROMETER_DATA@"
 
@@ -25,6 +26,8 @@ typedef struct {
     PyObject *lines;           /* line statistics, or Py_None */
     PyObject *meta;            /* {str: str} for the summary, or Py_None */
     const char *metric;        /* the tree's metric to show; NULL: the first */
+    pyro_unit stats_unit;      /* what the stats' times are (seconds; samples
+                                  for the counts of a sampled profile) */
 } pyro_html_page;
 
 /* The page into `out`: a function profile (stats and/or a tree; a tree of

@@ -369,6 +369,13 @@ PyObject *pyro_marshal_read_dict(mreader *r, int flag)
                 PyErr_Clear();   /* found again by the whole check */
             callers_ok = bad == 0;
         }
+        if (top && pyro_is_sampled_marker(key, value)) {
+            /* 3.15's sampling profiler: told to the caller, not kept */
+            r->sampled = 1;
+            Py_DECREF(key);
+            Py_DECREF(value);
+            continue;
+        }
         int rc = hash != -1 ? pyro_dict_set_hashed(d, key, value, hash)
                             : PyDict_SetItem(d, key, value);
         if (rc == 0 && top) {

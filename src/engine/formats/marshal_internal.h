@@ -88,6 +88,7 @@ typedef struct {
     int in_value;              /* the profile's dict is reading a value */
     PyObject *key;             /* its key (borrowed) */
     int callers;               /* CALLERS_*: the value's callers dict, as read */
+    int sampled;               /* the profile's dict held the sampled marker */
 } mreader;
 
 /* A profile entry's callers are checked item by item as they are read

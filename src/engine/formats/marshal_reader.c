@@ -402,5 +402,6 @@ PyObject *pyro_marshal_read(const char *data, size_t len, const pyro_marshal_rul
     res->foreign = r.foreign;
     res->reason = r.reason;
     res->end = (size_t)((const char *)r.p - data);
+    res->sampled = r.sampled;
     return v;
 }

@@ -39,6 +39,8 @@ typedef struct {
     const char *foreign;       /* CORRUPT on a type no profile has: its name, or NULL */
     PyObject *reason;          /* INVALID: a new str, one line; the caller frees it */
     size_t end;                /* OK: where the object ends in the data */
+    int sampled;               /* OK, pstats rules: the dict held 3.15's sampled
+                                  marker, which is left out of it */
 } pyro_marshal_result;
 
 /* The first marshal object of data[0:len), decoded under `rules`: a new

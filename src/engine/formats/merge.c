@@ -7,13 +7,15 @@
  * (docs/tree-format.md) are merged path by path: a node of the result is
  * a (parent node, function) pair, so two runs' nodes meet when they are
  * the same call path; calls, self and total are summed and `folded` is
- * or-ed. */
+ * or-ed.  What a tree's self and total add up is its first metric (time,
+ * or samples for stacks of samples): every tree must have it. */
 #include "formats/merge.h"
 #include "core/errors.h"
 #include "model/pstats_shape.h"
 #include "model/stack_view.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- statistics: pstats.Stats.add() ------------------------------------ */
@@ -128,6 +130,8 @@ typedef struct {
     size_t *slots;             /* open addressing: node + 1, 0 when empty */
     size_t nslots;
     int folded;
+    char metric[32];           /* what adds up: the first tree's first metric */
+    pyro_unit unit;
 } tree_acc;
 
 static void tree_acc_free(tree_acc *a)
@@ -212,11 +216,16 @@ static int tree_acc_add(tree_acc *a, PyObject *tree, PyObject *name)
         }
         return -1;
     }
-    /* The trees of function profiles: their time metric is what adds up. */
-    if (pyro_stack_view_select(&v, "time") < 0 || v.unit != PYRO_UNIT_SECONDS) {
+    /* What adds up is the first tree's first metric (time in seconds for
+     * traced profiles, samples for sampled ones): every tree needs it. */
+    if (a->metric[0] == '\0') {
+        snprintf(a->metric, sizeof(a->metric), "%s", v.metric->name);
+        a->unit = v.unit;
+    }
+    if (pyro_stack_view_select(&v, a->metric) < 0 || v.unit != a->unit) {
         PyErr_Clear();
-        PyErr_Format(pyro_FormatError, "pyrometer: the call tree of %U has no time in seconds "
-                     "to add up", name);
+        PyErr_Format(pyro_FormatError, "pyrometer: the call tree of %U has no %s in %s "
+                     "to add up", name, a->metric, pyro_unit_name(a->unit));
         pyro_stack_view_release(&v);
         return -1;
     }
@@ -306,11 +315,19 @@ static PyObject *tree_acc_result(tree_acc *a)
         if (bad)
             goto done;
     }
-    tree = Py_BuildValue("{s:s,s:i,s:O,s:O,s:O,s:O,s:O,s:O,s:O}",
-                         "pyrometer", "calltree", "version", 1, "funcs", a->funcs,
-                         "parent", lists[0], "func", lists[1], "calls", lists[2],
-                         "self", lists[3], "total", lists[4],
-                         "folded", a->folded ? Py_True : Py_False);
+    if (strcmp(a->metric, "time") == 0 && a->unit == PYRO_UNIT_SECONDS)
+        tree = Py_BuildValue("{s:s,s:i,s:O,s:O,s:O,s:O,s:O,s:O,s:O}",
+                             "pyrometer", "calltree", "version", 1, "funcs", a->funcs,
+                             "parent", lists[0], "func", lists[1], "calls", lists[2],
+                             "self", lists[3], "total", lists[4],
+                             "folded", a->folded ? Py_True : Py_False);
+    else
+        tree = Py_BuildValue("{s:s,s:i,s:O,s:O,s:O,s:O,s:O,s:[{s:s,s:s,s:O,s:O}]}",
+                             "pyrometer", "calltree", "version", 2, "funcs", a->funcs,
+                             "parent", lists[0], "func", lists[1], "calls", lists[2],
+                             "folded", a->folded ? Py_True : Py_False, "metrics",
+                             "name", a->metric, "unit", pyro_unit_name(a->unit),
+                             "self", lists[3], "total", lists[4]);
 done:
     for (int f = 0; f < 5; f++)
         Py_XDECREF(lists[f]);

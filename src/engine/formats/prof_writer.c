@@ -2,6 +2,7 @@
  * with the call tree as a second marshal object when there is one
  * (docs/tree-format.md): pstats and the viewers read only the first. */
 #include "core/atomic_file.h"
+#include "model/pstats_shape.h"
 #include "model/stack_view.h"
 #include "formats/prof_file.h"
 
@@ -13,7 +14,7 @@
 static PyObject *canonical_tree(PyObject *tree)
 {
     static const char *keys[] = {"pyrometer", "version", "funcs", "parent", "func",
-                                 "calls", "self", "total", "folded", NULL};
+                                 "calls", "self", "total", "folded", "metrics", NULL};
     PyObject *out = PyDict_New();
     if (out == NULL)
         return NULL;
@@ -27,13 +28,20 @@ static PyObject *canonical_tree(PyObject *tree)
     return out;
 }
 
-int pyro_write_prof_tree(const char *path, PyObject *stats, PyObject *tree)
+int pyro_write_prof_tree(const char *path, PyObject *stats, PyObject *tree, int sampled)
 {
     if (!PyDict_Check(stats)) {
         PyErr_SetString(PyExc_TypeError, "pyrometer: stats must be a dict");
         return -1;
     }
-    PyObject *data = PyMarshal_WriteObjectToString(stats, Py_MARSHAL_VERSION);
+    /* 3.15's pstats reads a sampled profile as one by its marker */
+    PyObject *marked = sampled ? PyDict_Copy(stats) : Py_NewRef(stats);
+    if (marked == NULL || (sampled && pyro_stats_mark(marked) < 0)) {
+        Py_XDECREF(marked);
+        return -1;
+    }
+    PyObject *data = PyMarshal_WriteObjectToString(marked, Py_MARSHAL_VERSION);
+    Py_DECREF(marked);
     if (data == NULL)
         return -1;
     if (tree != NULL) {
@@ -65,5 +73,5 @@ int pyro_write_prof_tree(const char *path, PyObject *stats, PyObject *tree)
 
 int pyro_write_prof(const char *path, PyObject *stats)
 {
-    return pyro_write_prof_tree(path, stats, NULL);
+    return pyro_write_prof_tree(path, stats, NULL, 0);
 }

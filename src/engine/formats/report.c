@@ -357,6 +357,39 @@ static int load_entries(report *r)
     return 0;
 }
 
+/* "  69.5%": a share of the samples, as 3.15's sampler prints it. */
+static void ob_share(outbuf *o, long long part, unsigned long long whole)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%7.1f%%", whole > 0 ? 100.0 * (double)part / (double)whole : 0.0);
+    ob_str(o, buf);
+}
+
+/* The stats table of samples with no time: direct and cumulative samples
+ * and their shares of all samples (each sample ran one function, so the
+ * direct ones add up to all). */
+static int print_sample_counts(report *r)
+{
+    outbuf *o = &r->out;
+    ob_str(o, "     self    self%    cumul   cumul%  filename:lineno(function)\n");
+    for (Py_ssize_t i = 0; i < r->count; i++) {
+        const entry *e = r->list[i];
+        ob_spaces(o, 9 - ll_width(e->cc));
+        ob_ll(o, e->cc);
+        ob_char(o, ' ');
+        ob_share(o, e->cc, r->prim_calls);
+        ob_spaces(o, 9 - ll_width(e->nc));
+        ob_ll(o, e->nc);
+        ob_char(o, ' ');
+        ob_share(o, e->nc, r->prim_calls);
+        ob_str(o, "  ");
+        ob_put(o, e->std.s, (size_t)e->std.len);
+        ob_char(o, '\n');
+    }
+    ob_str(o, "\n\n");
+    return 0;
+}
+
 /* Stats.print_stats(): the header, then Stats.print_line() per function. */
 static int print_stats(report *r, PyObject *files)
 {
@@ -415,21 +448,36 @@ static int print_stats(report *r, PyObject *files)
     }
     Py_DECREF(jkey);
     ob_spaces(o, 9);
-    ob_ll(o, (long long)r->total_calls);
-    ob_str(o, " function calls ");
-    if (r->total_calls != r->prim_calls) {
-        ob_char(o, '(');
+    if (r->kind != PYRO_KIND_TRACED) {
+        /* pstats would add up the samples each function was on the stack
+         * in, which counts nothing; every sample ran one function */
         ob_ll(o, (long long)r->prim_calls);
-        ob_str(o, " primitive calls) ");
+        ob_str(o, r->prim_calls == 1 ? " sample" : " samples");
+    } else {
+        ob_ll(o, (long long)r->total_calls);
+        ob_str(o, " function calls ");
+        if (r->total_calls != r->prim_calls) {
+            ob_char(o, '(');
+            ob_ll(o, (long long)r->prim_calls);
+            ob_str(o, " primitive calls) ");
+        }
     }
-    ob_str(o, "in ");
-    ob_fixed3(o, r->total_tt, 0);
-    ob_str(o, " seconds\n\n");
+    if (r->kind != PYRO_KIND_SAMPLE_COUNTS) {
+        ob_str(o, r->kind == PYRO_KIND_TRACED ? "in " : " in ");
+        ob_fixed3(o, r->total_tt, 0);
+        ob_str(o, " seconds");
+    }
+    ob_str(o, "\n\n");
     if (r->count == 0)
         return 0;
     ob_put(o, r->msg.buf, r->msg.len);
     ob_char(o, '\n');
-    ob_str(o, "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n");
+    if (r->kind == PYRO_KIND_SAMPLE_COUNTS)
+        return print_sample_counts(r);
+    /* SampledStats.print_title() for samples; the lines are pstats' */
+    ob_str(o, r->kind == PYRO_KIND_TRACED
+                  ? "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n"
+                  : " nsamples  tottime persample cumtime persample filename:lineno(function)\n");
     for (Py_ssize_t i = 0; i < r->count; i++) {
         const entry *e = r->list[i];
         Py_ssize_t w = ll_width(e->nc) + (e->nc != e->cc ? 1 + ll_width(e->cc) : 0);
@@ -492,7 +540,7 @@ static int print_list(report *r, PyObject *limit, const sort_spec *spec, Py_ssiz
 }
 
 PyObject *pyro_report_text(PyObject *stats, PyObject *sort, PyObject *limit, PyObject *files_arg,
-                           int mode)
+                           int mode, int kind)
 {
     if (!PyDict_Check(stats))
         return PyErr_Format(PyExc_TypeError, "pyrometer: stats must be a dict, not %.100s",
@@ -500,7 +548,7 @@ PyObject *pyro_report_text(PyObject *stats, PyObject *sort, PyObject *limit, PyO
     /* The entries are checked as they are read, callers only where used:
      * a second pass over the whole dict would cost as much as the report.
      * The entries are then held, as pstats holds its own copy. */
-    report r = {.c = {.stats = stats}, .ascii = 1};
+    report r = {.c = {.stats = stats}, .ascii = 1, .kind = kind};
     sort_spec spec;
     PyObject *files = NULL, *result = NULL;
     Py_ssize_t width;
@@ -514,11 +562,11 @@ PyObject *pyro_report_text(PyObject *stats, PyObject *sort, PyObject *limit, PyO
         PyObject *dflt = PyUnicode_FromString("cumulative");
         if (dflt == NULL)
             goto done;
-        int rc = pyro_report_parse_sort(dflt, &spec, &r.title);
+        int rc = pyro_report_parse_sort(dflt, &spec, &r.title, kind);
         Py_DECREF(dflt);
         if (rc < 0)
             goto done;
-    } else if (pyro_report_parse_sort(sort, &spec, &r.title) < 0) {
+    } else if (pyro_report_parse_sort(sort, &spec, &r.title, kind) < 0) {
         goto done;
     }
     if (load_entries(&r) < 0 || pyro_report_sort_entries(&r, &spec) < 0

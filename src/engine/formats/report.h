@@ -7,13 +7,21 @@
 
 enum { PYRO_REPORT_STATS, PYRO_REPORT_CALLERS, PYRO_REPORT_CALLEES };
 
+/* What a pstats dict counts.  TRACED: calls, as cProfile does.  SAMPLED:
+ * samples, with times (3.15's profiling.sampling --pstats): the report
+ * speaks 3.15's SampledStats' words (nsamples, persample, the sort keys
+ * samples, nsamples, psamples).  SAMPLE_COUNTS: samples with no time
+ * known (collapsed stacks), tottime and cumtime holding the direct and
+ * cumulative counts: the stats table is samples and shares. */
+enum { PYRO_KIND_TRACED, PYRO_KIND_SAMPLED, PYRO_KIND_SAMPLE_COUNTS };
+
 /* The text of pstats.Stats(...).sort_stats(*sort).print_stats(limit)
  * (PYRO_REPORT_STATS), print_callers(limit) or print_callees(limit) for a
- * pstats dict.  sort: a tuple of keys (NULL: "cumulative"); limit: None,
- * an int, a float fraction, a regex str or a tuple of them; files: the
- * header lines print_stats() starts with (NULL: none).  A new str, or NULL
- * + exception. */
+ * pstats dict of `kind`.  sort: a tuple of keys (NULL: "cumulative");
+ * limit: None, an int, a float fraction, a regex str or a tuple of them;
+ * files: the header lines print_stats() starts with (NULL: none).  A new
+ * str, or NULL + exception. */
 PyObject *pyro_report_text(PyObject *stats, PyObject *sort, PyObject *limit, PyObject *files,
-                           int mode);
+                           int mode, int kind);
 
 #endif

@@ -263,7 +263,9 @@ static void print_call_heading(report *r, Py_ssize_t name_size, const char *colu
             continue;
         if (PyTuple_Check(v)) {
             ob_spaces(o, name_size);
-            ob_str(o, "    ncalls  tottime  cumtime\n");
+            /* SampledStats.print_call_subheading() for samples */
+            ob_str(o, r->kind == PYRO_KIND_TRACED ? "    ncalls  tottime  cumtime\n"
+                                                  : "    nsamples  tottime  cumtime\n");
         }
         break;
     }

@@ -8,6 +8,7 @@
 #ifndef PYRO_REPORT_INTERNAL_H
 #define PYRO_REPORT_INTERNAL_H
 
+#include "formats/report.h"
 #include "formats/text_buffer.h"
 
 #include <string.h>
@@ -90,6 +91,7 @@ typedef struct {
     Py_ssize_t max_name_len;
     outbuf out, msg, title, arena;
     int ascii;                 /* every name and header line is ASCII */
+    int kind;                  /* PYRO_KIND_*: what the counts count */
     struct fkey_chunk *others; /* keys of callers without an entry */
 } report;
 
@@ -103,8 +105,9 @@ int pyro_report_start_output(report *r, size_t hint);
 
 /* sort_stats() (report_sort.c): `sort` parsed into `spec`, its title
  * ("cumulative time, ...") written to `title`; then the listed entries
- * put in that order.  0, or -1 + exception. */
-int pyro_report_parse_sort(PyObject *sort, sort_spec *spec, outbuf *title);
+ * put in that order; the words and titles of pstats or, for samples
+ * (`kind`), of 3.15's SampledStats.  0, or -1 + exception. */
+int pyro_report_parse_sort(PyObject *sort, sort_spec *spec, outbuf *title, int kind);
 int pyro_report_sort_entries(report *r, const sort_spec *spec);
 
 /* print_callers() and print_callees() (report_calls.c) of the listed

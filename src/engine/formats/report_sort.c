@@ -20,7 +20,7 @@ typedef struct {
 } sort_def;
 
 /* Stats.sort_arg_dict_default, in its order (the order matters below). */
-static const sort_def sort_defs[] = {
+static const sort_def call_defs[] = {
     {"calls", "call count", 1, {{F_NC, -1}}},
     {"ncalls", "call count", 1, {{F_NC, -1}}},
     {"cumtime", "cumulative time", 1, {{F_CT, -1}}},
@@ -34,24 +34,57 @@ static const sort_def sort_defs[] = {
     {"stdname", "standard name", 1, {{F_STD, 1}}},
     {"time", "internal time", 1, {{F_TT, -1}}},
     {"tottime", "internal time", 1, {{F_TT, -1}}},
+    {NULL, NULL, 0, {{0, 0}}},
 };
-#define N_SORT_DEFS (sizeof sort_defs / sizeof sort_defs[0])
+
+/* 3.15's SampledStats.sort_arg_dict, its titles too; the call words last,
+ * as synonyms, so that they claim no prefix of a sample word. */
+static const sort_def sampled_defs[] = {
+    {"samples", "sample count", 1, {{F_NC, -1}}},
+    {"nsamples", "sample count", 1, {{F_NC, -1}}},
+    {"cumtime", "cumulative time", 1, {{F_CT, -1}}},
+    {"cumulative", "cumulative time", 1, {{F_CT, -1}}},
+    {"filename", "file name", 1, {{F_FILE, 1}}},
+    {"line", "line number", 1, {{F_LINE, 1}}},
+    {"module", "file name", 1, {{F_FILE, 1}}},
+    {"name", "function name", 1, {{F_NAME, 1}}},
+    {"nfl", "name/file/line", 3, {{F_NAME, 1}, {F_FILE, 1}, {F_LINE, 1}}},
+    {"psamples", "primitive call count", 1, {{F_CC, -1}}},
+    {"stdname", "standard name", 1, {{F_STD, 1}}},
+    {"time", "internal time", 1, {{F_TT, -1}}},
+    {"tottime", "internal time", 1, {{F_TT, -1}}},
+    {"calls", "sample count", 1, {{F_NC, -1}}},
+    {"ncalls", "sample count", 1, {{F_NC, -1}}},
+    {"pcalls", "primitive call count", 1, {{F_CC, -1}}},
+    {NULL, NULL, 0, {{0, 0}}},
+};
+
+/* Samples without time (collapsed stacks): the times are the counts, so
+ * every word orders by direct or cumulative samples, and says so. */
+static const char *counts_title(const sort_def *d)
+{
+    switch (d->keys[0][0]) {
+    case F_CC: case F_TT: return "direct samples";
+    case F_NC: case F_CT: return "cumulative samples";
+    default: return d->title;
+    }
+}
 
 /* Stats.get_sort_arg_defs(), replayed: each word claims its prefixes,
  * longest first, until it meets one already claimed; that one is dropped as
  * ambiguous, the shorter ones stay with their first claimant (so "cu" is
  * cumtime and "cum" is nothing). */
-static const sort_def *find_sort_def(const char *w, size_t wlen)
+static const sort_def *find_sort_def(const sort_def *defs, const char *w, size_t wlen)
 {
     struct {
         const char *s;
         size_t len;
         int def, bad;
-    } frags[128];
+    } frags[192];
     size_t nfrags = 0;
-    for (size_t i = 0; i < N_SORT_DEFS; i++) {
-        const char *word = sort_defs[i].word;
-        for (size_t len = strlen(word); len > 0; len--) {
+    for (size_t i = 0; defs[i].word != NULL; i++) {
+        const char *word = defs[i].word;
+        for (size_t len = strlen(word); len > 0 && nfrags < 192; len--) {
             size_t j = 0;
             while (j < nfrags && !(frags[j].len == len && memcmp(frags[j].s, word, len) == 0))
                 j++;
@@ -68,11 +101,11 @@ static const sort_def *find_sort_def(const char *w, size_t wlen)
     }
     for (size_t j = 0; j < nfrags; j++)
         if (frags[j].len == wlen && memcmp(frags[j].s, w, wlen) == 0)
-            return frags[j].bad ? NULL : &sort_defs[frags[j].def];
+            return frags[j].bad ? NULL : &defs[frags[j].def];
     return NULL;
 }
 
-static int sort_word(sort_spec *spec, outbuf *title, PyObject *word)
+static int sort_word(sort_spec *spec, outbuf *title, PyObject *word, int kind)
 {
     Py_ssize_t n;
     const char *w = PyUnicode_Check(word) ? PyUnicode_AsUTF8AndSize(word, &n) : NULL;
@@ -82,12 +115,15 @@ static int sort_word(sort_spec *spec, outbuf *title, PyObject *word)
                          Py_TYPE(word)->tp_name);
         return -1;
     }
-    const sort_def *d = find_sort_def(w, (size_t)n);
+    const sort_def *d = find_sort_def(kind == PYRO_KIND_TRACED ? call_defs : sampled_defs, w,
+                                      (size_t)n);
     if (d == NULL) {
         PyErr_Format(PyExc_ValueError,
-                     "pyrometer: unknown or ambiguous sort key %R (one of: calls, cumulative, "
-                     "cumtime, file, filename, module, ncalls, pcalls, line, name, nfl, stdname, "
-                     "time, tottime, or a unique prefix)", word);
+                     "pyrometer: unknown or ambiguous sort key %R (one of: %s, cumulative, "
+                     "cumtime, file, filename, module, %s, line, name, nfl, stdname, "
+                     "time, tottime, or a unique prefix)", word,
+                     kind == PYRO_KIND_TRACED ? "calls" : "samples, nsamples",
+                     kind == PYRO_KIND_TRACED ? "ncalls, pcalls" : "psamples");
         return -1;
     }
     if (spec->nkeys + d->nkeys > 64) {
@@ -101,12 +137,12 @@ static int sort_word(sort_spec *spec, outbuf *title, PyObject *word)
     }
     if (title->len > 0)
         ob_str(title, ", ");
-    ob_str(title, d->title);
+    ob_str(title, kind == PYRO_KIND_SAMPLE_COUNTS ? counts_title(d) : d->title);
     return 0;
 }
 
 /* `sort`: a key, a sequence of keys, or pstats' legacy -1/0/1/2. */
-int pyro_report_parse_sort(PyObject *sort, sort_spec *spec, outbuf *title)
+int pyro_report_parse_sort(PyObject *sort, sort_spec *spec, outbuf *title, int kind)
 {
     spec->nkeys = 0;
     spec->random = 0;
@@ -124,18 +160,18 @@ int pyro_report_parse_sort(PyObject *sort, sort_spec *spec, outbuf *title)
         PyObject *w = PyUnicode_FromString(legacy[v + 1]);
         if (w == NULL)
             return -1;
-        int rc = sort_word(spec, title, w);
+        int rc = sort_word(spec, title, w, kind);
         Py_DECREF(w);
         return rc;
     }
     if (PyUnicode_Check(sort))
-        return sort_word(spec, title, sort);
+        return sort_word(spec, title, sort, kind);
     PyObject *seq = PySequence_Fast(sort, "pyrometer: sort must be a str or a tuple of str");
     if (seq == NULL)
         return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (sort_word(spec, title, PySequence_Fast_GET_ITEM(seq, i)) < 0) {
+        if (sort_word(spec, title, PySequence_Fast_GET_ITEM(seq, i), kind) < 0) {
             Py_DECREF(seq);
             return -1;
         }

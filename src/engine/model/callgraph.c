@@ -297,13 +297,63 @@ done:
 
 /* ---- from a stack view ------------------------------------------------------ */
 
-/* Whether function `f` is on the path above node `i` (its ancestors). */
-static int above(const pyro_stack_view *v, int64_t i, uint32_t f)
+/* Whether each node is the outermost of its function on its path (no
+ * ancestor runs the same function): a walk down the tree counting how
+ * often each function is on the path, so that a deep path costs no more
+ * per node than a shallow one.  A PyMem_Raw array, or NULL + MemoryError. */
+static uint8_t *outermost(const pyro_stack_view *v)
 {
-    for (int64_t a = v->parent[i]; a >= 0; a = v->parent[a])
-        if (v->func[a] == f)
-            return 1;
-    return 0;
+    size_t n = v->n;
+    uint8_t *outer = PyMem_RawMalloc(n + 1);
+    size_t *start = PyMem_RawCalloc(n + 2, sizeof(*start));   /* children of i: group i + 1 */
+    size_t *kids = PyMem_RawMalloc((n + 1) * sizeof(*kids));
+    size_t *path = PyMem_RawMalloc((n + 1) * sizeof(*path));
+    size_t *cursor = PyMem_RawMalloc((n + 1) * sizeof(*cursor));
+    uint32_t *onpath = PyMem_RawCalloc(v->nfuncs + 1, sizeof(*onpath));
+    if (outer == NULL || start == NULL || kids == NULL || path == NULL || cursor == NULL
+        || onpath == NULL) {
+        PyMem_RawFree(outer);
+        outer = NULL;
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++)
+        start[(size_t)(v->parent[i] + 1) + 1]++;
+    for (size_t g = 0; g <= n; g++)
+        start[g + 1] += start[g];
+    {
+        size_t *fill = cursor;   /* free until the walk */
+        memcpy(fill, start, (n + 1) * sizeof(*fill));
+        for (size_t i = 0; i < n; i++)
+            kids[fill[(size_t)(v->parent[i] + 1)]++] = i;
+    }
+    for (size_t k = start[0]; k < start[1]; k++) {
+        size_t top = 0;
+        path[top] = kids[k];
+        cursor[top] = start[kids[k] + 1];
+        outer[kids[k]] = onpath[v->func[kids[k]]]++ == 0;
+        top++;
+        while (top > 0) {
+            size_t node = path[top - 1];
+            if (cursor[top - 1] < start[node + 2]) {
+                size_t child = kids[cursor[top - 1]++];
+                outer[child] = onpath[v->func[child]]++ == 0;
+                path[top] = child;
+                cursor[top] = start[child + 1];
+                top++;
+            } else {
+                onpath[v->func[node]]--;
+                top--;
+            }
+        }
+    }
+done:
+    PyMem_RawFree(start);
+    PyMem_RawFree(kids);
+    PyMem_RawFree(path);
+    PyMem_RawFree(cursor);
+    PyMem_RawFree(onpath);
+    return outer;
 }
 
 typedef struct {
@@ -318,6 +368,7 @@ int pyro_callgraph_from_view(const pyro_stack_view *v, pyro_callgraph *g)
     int rc = -1;
     pair_slot *slots = NULL;
     pyro_cg_call *raw = NULL;
+    uint8_t *outer = NULL;
     size_t *start = NULL, nraw = 0, cap = 1;
     g->unit = v->unit;
     snprintf(g->metric, sizeof(g->metric), "%s", v->metric != NULL ? v->metric->name : "time");
@@ -331,6 +382,8 @@ int pyro_callgraph_from_view(const pyro_stack_view *v, pyro_callgraph *g)
         PyErr_NoMemory();
         goto done;
     }
+    if ((outer = outermost(v)) == NULL)
+        goto done;
     for (size_t f = 0; f < v->nfuncs; f++) {
         size_t i;
         if (add_func(&b, PyList_GET_ITEM(v->funcs, (Py_ssize_t)f), &i) < 0)
@@ -342,11 +395,10 @@ int pyro_callgraph_from_view(const pyro_stack_view *v, pyro_callgraph *g)
         uint32_t f = v->func[i];
         pyro_cg_func *fn = &g->funcs[f];
         long long calls = v->calls[i] > (uint64_t)LLONG_MAX ? LLONG_MAX : (long long)v->calls[i];
-        int outer = !above(v, (int64_t)i, f);
         fn->nc += calls;
         fn->tt += v->self[i];
         ksum_add(&total, v->self[i]);
-        if (outer) {
+        if (outer[i]) {
             fn->cc += calls;
             fn->ct += v->total[i];
         }
@@ -368,7 +420,7 @@ int pyro_callgraph_from_view(const pyro_stack_view *v, pyro_callgraph *g)
         pyro_cg_call *c = &raw[slots[j].index];
         c->nc += calls;
         c->tt += v->self[i];
-        if (outer) {
+        if (outer[i]) {
             c->cc += calls;
             c->ct += v->total[i];
         }
@@ -399,11 +451,20 @@ int pyro_callgraph_from_view(const pyro_stack_view *v, pyro_callgraph *g)
 done:
     PyMem_RawFree(slots);
     PyMem_RawFree(raw);
+    PyMem_RawFree(outer);
     PyMem_RawFree(start);
     return rc;
 }
 
-PyObject *pyro_callgraph_as_stats(const pyro_callgraph *g)
+/* A whole number of samples of a sum of them (exact below 2**53). */
+static long long whole(double x)
+{
+    return x >= 9.2e18 ? LLONG_MAX : (long long)llround(x);
+}
+
+/* The graph as a pstats dict: pstats' counts, or with `sampled` 3.15's
+ * sampled shape. */
+static PyObject *as_stats(const pyro_callgraph *g, int sampled)
 {
     PyObject *stats = PyDict_New();
     PyObject **callers = PyMem_RawCalloc(g->nfuncs + 1, sizeof(*callers));
@@ -414,7 +475,8 @@ PyObject *pyro_callgraph_as_stats(const pyro_callgraph *g)
             goto fail;
     for (size_t k = 0; k < g->ncalls; k++) {
         const pyro_cg_call *c = &g->calls[k];
-        PyObject *v = Py_BuildValue("(LLdd)", c->nc, c->cc, c->tt, c->ct);
+        PyObject *v = sampled ? PyLong_FromLongLong(whole(c->ct))
+                              : Py_BuildValue("(LLdd)", c->nc, c->cc, c->tt, c->ct);
         if (v == NULL || PyDict_SetItem(callers[c->callee], g->funcs[c->caller].key, v) < 0) {
             Py_XDECREF(v);
             goto fail;
@@ -423,7 +485,9 @@ PyObject *pyro_callgraph_as_stats(const pyro_callgraph *g)
     }
     for (size_t i = 0; i < g->nfuncs; i++) {
         const pyro_cg_func *f = &g->funcs[i];
-        PyObject *v = Py_BuildValue("(LLddO)", f->cc, f->nc, f->tt, f->ct, callers[i]);
+        PyObject *v = sampled ? Py_BuildValue("(LLddO)", whole(f->tt), whole(f->ct), f->tt, f->ct,
+                                              callers[i])
+                              : Py_BuildValue("(LLddO)", f->cc, f->nc, f->tt, f->ct, callers[i]);
         if (v == NULL || PyDict_SetItem(stats, f->key, v) < 0) {
             Py_XDECREF(v);
             goto fail;
@@ -442,6 +506,16 @@ fail:
     PyMem_RawFree(callers);
     Py_XDECREF(stats);
     return NULL;
+}
+
+PyObject *pyro_callgraph_as_stats(const pyro_callgraph *g)
+{
+    return as_stats(g, 0);
+}
+
+PyObject *pyro_callgraph_as_sampled(const pyro_callgraph *g)
+{
+    return as_stats(g, 1);
 }
 
 void pyro_callgraph_free(pyro_callgraph *g)

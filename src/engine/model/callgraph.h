@@ -70,4 +70,13 @@ void pyro_callgraph_free(pyro_callgraph *g);
  * dict, or NULL + exception. */
 PyObject *pyro_callgraph_as_stats(const pyro_callgraph *g);
 
+/* The graph of a view of samples as 3.15's sampling profiler shapes its
+ * pstats dict: {key: (direct, cumulative, direct, cumulative, {caller:
+ * samples})}, direct the samples the function was running in, cumulative
+ * those it was on the stack in (outermost activations), a caller's the
+ * samples of the function under it.  The times are in samples: the
+ * caller scales them when it knows the interval.  A new dict, or NULL +
+ * exception. */
+PyObject *pyro_callgraph_as_sampled(const pyro_callgraph *g);
+
 #endif

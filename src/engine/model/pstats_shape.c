@@ -22,9 +22,23 @@ static int is_time(PyObject *o)
     return PyFloat_Check(o) || (PyLong_CheckExact(o) && fits_ll(o));
 }
 
+/* The marker's key, ('__sampled__',). */
+static int is_marker_key(PyObject *k)
+{
+    return PyTuple_Check(k) && PyTuple_GET_SIZE(k) == 1 && PyUnicode_Check(PyTuple_GET_ITEM(k, 0))
+        && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(k, 0), "__sampled__") == 0;
+}
+
+int pyro_is_sampled_marker(PyObject *key, PyObject *value)
+{
+    return value == Py_True && is_marker_key(key);
+}
+
 /* Why `k` is not a (filename, lineno, funcname) key, or NULL if it is. */
 static const char *key_problem(PyObject *k)
 {
+    if (is_marker_key(k))
+        return "marks a sampled profile only with the value True";
     if (!PyTuple_Check(k) || PyTuple_GET_SIZE(k) != 3)
         return "is not a (filename, lineno, funcname) tuple";
     if (!PyUnicode_Check(PyTuple_GET_ITEM(k, 0)))
@@ -107,4 +121,66 @@ int pyro_check_stats(PyObject *stats, PyObject **reason)
             return rc;
     }
     return 0;
+}
+
+/* ('__sampled__',). */
+static PyObject *marker_key(void)
+{
+    return Py_BuildValue("(s)", "__sampled__");
+}
+
+PyObject *pyro_stats_unmark(PyObject *stats, int *sampled)
+{
+    *sampled = 0;
+    if (!PyDict_Check(stats))
+        return Py_NewRef(stats);
+    PyObject *key = marker_key();
+    if (key == NULL)
+        return NULL;
+    PyObject *value = PyDict_GetItemWithError(stats, key);   /* borrowed */
+    if (value != Py_True) {
+        Py_DECREF(key);
+        return PyErr_Occurred() ? NULL : Py_NewRef(stats);
+    }
+    PyObject *copy = PyDict_Copy(stats);
+    if (copy != NULL && PyDict_DelItem(copy, key) < 0)
+        Py_CLEAR(copy);
+    Py_DECREF(key);
+    *sampled = copy != NULL;
+    return copy;
+}
+
+int pyro_stats_mark(PyObject *stats)
+{
+    PyObject *key = marker_key();
+    int rc = key != NULL ? PyDict_SetItem(stats, key, Py_True) : -1;
+    Py_XDECREF(key);
+    return rc;
+}
+
+PyObject *pyro_stats_sample_counts(PyObject *stats)
+{
+    PyObject *out = PyDict_New();
+    if (out == NULL)
+        return NULL;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(stats, &pos, &key, &value)) {
+        PyObject *v;
+        if (PyTuple_Check(value) && PyTuple_GET_SIZE(value) == 5
+            && is_count(PyTuple_GET_ITEM(value, 0)) && is_count(PyTuple_GET_ITEM(value, 1))) {
+            PyObject *cc = PyTuple_GET_ITEM(value, 0), *nc = PyTuple_GET_ITEM(value, 1);
+            v = Py_BuildValue("(OOddO)", cc, nc, (double)PyLong_AsLongLong(cc),
+                              (double)PyLong_AsLongLong(nc), PyTuple_GET_ITEM(value, 4));
+        } else {
+            v = Py_NewRef(value);
+        }
+        if (v == NULL || PyDict_SetItem(out, key, v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(v);
+    }
+    return out;
 }

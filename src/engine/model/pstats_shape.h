@@ -17,4 +17,28 @@ int pyro_check_entry(PyObject *key, PyObject *value, int callers_too, PyObject *
 int pyro_check_call(PyObject *key, PyObject *ckey, PyObject *cvalue, int ckey_checked,
                     PyObject **reason);
 
+/* CPython 3.15's sampling profiler (profiling.sampling --pstats) marks its
+ * dict with one more entry, ('__sampled__',): True, and counts samples
+ * where pstats counts calls: cc the samples a function was running in,
+ * nc those it was on the stack in.  Whether (key, value) is exactly that
+ * marker; the checks above refuse it, so readers take it out first. */
+int pyro_is_sampled_marker(PyObject *key, PyObject *value);
+
+/* `stats` without the marker: a new reference, to a copy when the marker
+ * was there (*sampled = 1), else to `stats` itself (*sampled = 0).  A
+ * marker with another value stays, for the checks to name.  NULL +
+ * exception on failure. */
+PyObject *pyro_stats_unmark(PyObject *stats, int *sampled);
+
+/* The stats of a sampled profile with its times swapped for the sample
+ * counts (tt = cc, the samples a function ran in; ct = nc, those it was on
+ * the stack in): what the graph writers draw in samples.  Entries that
+ * are not (cc, nc, tt, ct, callers) stay as they are, for the checks to
+ * name.  A new dict, or NULL + exception. */
+PyObject *pyro_stats_sample_counts(PyObject *stats);
+
+/* Put the marker in `stats` (last, where 3.15 puts it).  0, or -1 +
+ * exception. */
+int pyro_stats_mark(PyObject *stats);
+
 #endif
