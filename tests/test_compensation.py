@@ -37,3 +37,42 @@ def test_uncompensated_shares_show_the_profilers_cost():
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)["python"]
     assert s["raw"] > s["true"]
+
+
+NESTED = r'''
+import json, pyrometer
+
+def tiny(x):
+    return x
+
+def middle(n):
+    s = 0
+    for i in range(n):
+        s += tiny(i)
+    return s
+
+def outer():
+    return sum(middle(50) for _ in range(2000))
+
+p = pyrometer.Profiler()
+p.enable()
+outer()
+p.disable()
+t = p.get_tree()
+print(json.dumps({"parent": t["parent"], "calls": t["calls"], "self": t["self"],
+                  "total": t["total"], "floored": p.info()["floored"]}))
+'''
+
+
+def test_no_node_gets_zero_time_or_more_than_its_caller():
+    # Compensation takes the hooks' cost off every call; on tiny functions
+    # it can overshoot.  A node that ran never shows 0 (or less), and no
+    # callee's total exceeds the total of the caller that contains it.
+    r = run_python(["-c", NESTED])
+    assert r.returncode == 0, r.stderr
+    t = json.loads(r.stdout)
+    for i, parent in enumerate(t["parent"]):
+        if t["calls"][i]:
+            assert t["self"][i] > 0, (i, t["self"][i])
+        if parent >= 0:
+            assert t["total"][i] <= t["total"][parent] * (1 + 1e-9), i

@@ -148,7 +148,25 @@ def test_table_counts_recursion_as_cprofile():
     stats, tree, info = run_tree(script)
     assert by_name(stats) == {"f": (1, 3, pytest.approx(6e-6), pytest.approx(7e-6)),
                               "g": (1, 1, pytest.approx(1e-6), pytest.approx(1e-6))}
-    assert info == {"nodes": 4, "folded_calls": 0, "out_of_memory": False}
+    assert info == {"nodes": 4, "folded_calls": 0, "out_of_memory": False, "floored": 0}
+
+
+def test_overcompensation_never_gives_zero_or_a_callee_longer_than_its_caller():
+    a, b = codes("a", "b")
+    # Every read is 1 us later and every call is charged 3 us: more than the
+    # calls took, so the compensated clock runs backwards (b: -2 us own,
+    # a: -3 us in all).  With a floor of 0.5 us per call each keeps its
+    # floor, and what b gained is in a's total too.
+    script = [("call", a), ("call", b), ("return", b), ("return", a)]
+    stats, tree, info = run_tree(script, cost=3000, floor=500)
+    assert by_name(stats) == {"a": (1, 1, pytest.approx(0.5e-6), pytest.approx(1e-6)),
+                              "b": (1, 1, pytest.approx(0.5e-6), pytest.approx(0.5e-6))}
+    assert info["floored"] == 2
+    totals = {tree["funcs"][f][2]: t for f, t in zip(tree["func"], tree["total"])}
+    assert totals["b"] <= totals["a"]
+    # Idempotent, and nothing changes where the compensation did not overshoot.
+    stats, _, info = run_tree(script, cost=100, floor=500)
+    assert info["floored"] == 0 and by_name(stats)["b"][2] == pytest.approx(0.9e-6)
 
 
 def test_table_folds_deep_recursion_and_keeps_the_statistics():

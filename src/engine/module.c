@@ -50,7 +50,8 @@ static PyMethodDef module_methods[] = {
      "_speed_probe() -> ticks of the clock in use that the speed probe's work takes now."},
     {"_calltree_run", (PyCFunction)(void (*)(void))pyro_py_calltree_run,
      METH_VARARGS | METH_KEYWORDS,
-     "_calltree_run(script, fold_depth=64, node_limit=0) -> (stats, tree, info): tests:\n"
+     "_calltree_run(script, fold_depth=64, node_limit=0, cost=0, floor=0) -> (stats, tree, info):\n"
+     "tests:\n"
      "the call-tree table driven by [(\"call\"|\"return\"|\"resync\", code), ...] on the\n"
      "test clock, with no hooks."},
     {"_test_clock", py_test_clock, METH_VARARGS,

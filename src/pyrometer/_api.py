@@ -73,6 +73,16 @@ def notes_for(profiler):
     if info["folded_calls"]:
         notes.append(f"pyrometer: {info['folded_calls']} recursive calls were folded "
                      "onto their ancestors in the call tree (function statistics are exact)")
+    if info.get("floored"):
+        n = info["floored"]
+        notes.append(f"pyrometer: {n} call path{'s' if n > 1 else ''} kept the least own "
+                     "time a call takes (half an empty call's cost per call): taking the "
+                     "profiler's cost off would have left less")
+    if info.get("calibration_attempts", 0) > 1:
+        notes.append(f"pyrometer: the machine was busy while the profiler measured its own "
+                     f"cost: {info['calibration_attempts']} calibrations were run, "
+                     f"{info['calibration_rejected']} repetitions of the one kept were "
+                     "outliers and left out")
     return notes
 
 

@@ -279,6 +279,23 @@ static int calibrate_once(pyro_profiler *p, cal_kind *kinds, int count, PyObject
         return -1;
     double slowdown = slowdown_of(&kinds[0]);
     p->slowdown = slowdown;
+    /* The least own time a call can have, for the export's floor
+     * (pyro_settle): half of what an empty call costs unprofiled (the
+     * caller's side of the call is the other half), or half a built-in's
+     * own work. */
+    double units[CAL_REPS];
+    in_units(kinds[0].off, units);
+    double flat = min_d(units, CAL_REPS);
+    for (int i = 1; i < count; i++) {
+        in_units(kinds[i].off, units);
+        double off = min_d(units, CAL_REPS), base = flat;
+        if (kinds[i].load != NULL) {
+            in_units(kinds[i].loaded, units);
+            base = min_d(units, CAL_REPS);
+        }
+        double floor = (off - base) / CAL_CALLS / 2;
+        p->measured_floor[kinds[i].kind] = floor > 0 ? floor : 0;
+    }
     int rejected = 0;
     for (int i = 1; i < count; i++) {
         cost_of(p, &kinds[i], slowdown);
@@ -340,6 +357,7 @@ int pyro_calibrate(pyro_profiler *p)
     /* Too many strays: the machine was busy; try again and keep the
      * calmest attempt. */
     double best_enter[PYRO_KINDS] = {0}, best_leave[PYRO_KINDS] = {0}, best_slowdown = 1.0;
+    double best_floor[PYRO_KINDS] = {0};
     int best = -1, attempts = 0, rc = 0;
     while (attempts < CAL_ATTEMPTS) {
         attempts++;
@@ -350,6 +368,7 @@ int pyro_calibrate(pyro_profiler *p)
             best = rc;
             memcpy(best_enter, p->measured_enter, sizeof(best_enter));
             memcpy(best_leave, p->measured_leave, sizeof(best_leave));
+            memcpy(best_floor, p->measured_floor, sizeof(best_floor));
             best_slowdown = p->slowdown;
         }
         if (rc * 4 <= CAL_REPS * (count - 1))
@@ -361,6 +380,7 @@ int pyro_calibrate(pyro_profiler *p)
     if (rc >= 0) {
         memcpy(p->measured_enter, best_enter, sizeof(best_enter));
         memcpy(p->measured_leave, best_leave, sizeof(best_leave));
+        memcpy(p->measured_floor, best_floor, sizeof(best_floor));
         p->slowdown = best_slowdown;
         p->cal_rejected = (uint16_t)best;
         p->cal_attempts = (uint16_t)attempts;

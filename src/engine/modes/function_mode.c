@@ -13,7 +13,7 @@ static void set_own_keys(pyro_state *st);
 /* Calibration is done once per process for each clock and event set. */
 static struct {
     uint8_t valid;
-    double enter[PYRO_KINDS], leave[PYRO_KINDS];   /* probe units */
+    double enter[PYRO_KINDS], leave[PYRO_KINDS], floor[PYRO_KINDS];   /* probe units */
     double slowdown;
     uint16_t rejected, attempts;
 } calibration_cache[PYRO_CLOCK_KINDS][2];
@@ -118,6 +118,13 @@ static void scale_costs(pyro_profiler *self, int64_t probe)
         self->st.cost_leave[k] = self->compensate
             ? (int64_t)llround(self->measured_leave[k] * (double)probe) : 0;
     }
+    /* Without compensation nothing is taken off: nothing to hold up. */
+    double builtin = self->measured_floor[PYRO_C] < self->measured_floor[PYRO_C_METHOD]
+        ? self->measured_floor[PYRO_C] : self->measured_floor[PYRO_C_METHOD];
+    self->st.floor_py = self->compensate
+        ? (int64_t)llround(self->measured_floor[PYRO_PY] * (double)probe) : 0;
+    self->st.floor_builtin = self->compensate && self->builtins
+        ? (int64_t)llround(builtin * (double)probe) : 0;
 }
 
 /* The session saw the machine change speed. */
@@ -134,6 +141,7 @@ static int apply_calibration(pyro_profiler *self)
             /* The test clock counts reads, not time: nothing to measure. */
             memset(self->measured_enter, 0, sizeof(self->measured_enter));
             memset(self->measured_leave, 0, sizeof(self->measured_leave));
+            memset(self->measured_floor, 0, sizeof(self->measured_floor));
             self->slowdown = 1.0;
             self->cal_rejected = 0;
             self->cal_attempts = 0;
@@ -146,9 +154,11 @@ static int apply_calibration(pyro_profiler *self)
         calibration_cache[clock][b].attempts = self->cal_attempts;
         memcpy(calibration_cache[clock][b].enter, self->measured_enter, sizeof(self->measured_enter));
         memcpy(calibration_cache[clock][b].leave, self->measured_leave, sizeof(self->measured_leave));
+        memcpy(calibration_cache[clock][b].floor, self->measured_floor, sizeof(self->measured_floor));
     }
     memcpy(self->measured_enter, calibration_cache[clock][b].enter, sizeof(self->measured_enter));
     memcpy(self->measured_leave, calibration_cache[clock][b].leave, sizeof(self->measured_leave));
+    memcpy(self->measured_floor, calibration_cache[clock][b].floor, sizeof(self->measured_floor));
     self->slowdown = calibration_cache[clock][b].slowdown;
     self->cal_rejected = calibration_cache[clock][b].rejected;
     self->cal_attempts = calibration_cache[clock][b].attempts;
@@ -233,6 +243,7 @@ static PyObject *profiler_stats(pyro_profiler *self, PyObject *unused)
         PyErr_SetString(PyExc_ValueError, "pyrometer: disable the profiler before reading its statistics");
         return NULL;
     }
+    pyro_settle(&self->st);
     return pyro_export_pstats(&self->st, pyro_data_seconds_per_tick(self));
 }
 
@@ -243,6 +254,7 @@ static PyObject *profiler_tree(pyro_profiler *self, PyObject *unused)
         PyErr_SetString(PyExc_ValueError, "pyrometer: disable the profiler before reading its call tree");
         return NULL;
     }
+    pyro_settle(&self->st);
     return pyro_export_tree(&self->st, pyro_data_seconds_per_tick(self));
 }
 
@@ -276,7 +288,7 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
     double unit_ns = probe_ns;
     return Py_BuildValue(
         "{s:s,s:O,s:O,s:O,s:K,s:K,s:I,s:d,s:K,s:K,s:d,s:d,s:I,s:I,s:I,"
-        "s:{s:d,s:d,s:d,s:d,s:d,s:d}}",
+        "s:K,s:{s:d,s:d,s:d,s:d,s:d,s:d}}",
         "clock", self->calibrated ? pyro_clock_name_of(self->clock_kind) : self->clock,
         "builtins", self->builtins ? Py_True : Py_False,
         "compensate", self->compensate ? Py_True : Py_False,
@@ -292,6 +304,7 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
         "speed_changes", pyro_session_speed_changes(),
         "calibration_rejected", (unsigned int)self->cal_rejected,
         "calibration_attempts", (unsigned int)self->cal_attempts,
+        "floored", (unsigned long long)self->st.floored,
         "overhead_ns",
         "python_enter", self->measured_enter[PYRO_PY] * unit_ns,
         "python_leave", self->measured_leave[PYRO_PY] * unit_ns,

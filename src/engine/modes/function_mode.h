@@ -21,6 +21,7 @@ typedef struct {
      * these times the probe's ticks now. */
     double measured_enter[PYRO_KINDS];
     double measured_leave[PYRO_KINDS];
+    double measured_floor[PYRO_KINDS];   /* half a call's own time unprofiled */
     double slowdown;            /* how much slower code runs with hooks on */
     uint16_t cal_rejected;      /* calibration repetitions rejected as outliers */
     uint16_t cal_attempts;      /* calibrations run (more than one: noisy machine) */

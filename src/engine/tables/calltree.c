@@ -36,6 +36,7 @@ void pyro_state_clear(pyro_state *st)
     }
     st->chunks = NULL;
     st->node_count = 0;
+    st->floored = 0;
     PyMem_RawFree(st->children.slots);
     memset(&st->children, 0, sizeof(st->children));
     pyro_thread *th = st->threads;
@@ -120,6 +121,28 @@ int pyro_for_each_node(pyro_state *st, pyro_node_visit visit, void *arg)
             if (visit(&c->nodes[i], arg) < 0)
                 return -1;
     return 0;
+}
+
+void pyro_settle(pyro_state *st)
+{
+    if (st->floor_py <= 0 && st->floor_builtin <= 0)
+        return;
+    for (pyro_chunk *c = st->chunks; c != NULL; c = c->next)
+        for (size_t i = 0; i < c->used; i++) {
+            pyro_node *n = &c->nodes[i];
+            if (n->fold_to != NULL || n->func == NULL || n->calls == 0)
+                continue;
+            int64_t floor = (int64_t)n->calls * (n->func->builtin ? st->floor_builtin
+                                                                  : st->floor_py);
+            int64_t delta = floor - n->self_time;
+            if (delta <= 0)
+                continue;
+            n->self_time += delta;
+            n->total_time += delta;
+            for (pyro_node *a = n->parent; a != NULL && a->func != NULL; a = a->parent)
+                a->total_time += delta;
+            st->floored++;
+        }
 }
 
 /* ---- the child index ---------------------------------------------------- */

@@ -102,6 +102,8 @@ typedef struct pyro_state {
     int64_t cost_enter[PYRO_KINDS];   /* ticks of profiler cost per event, by kind */
     int64_t cost_leave[PYRO_KINDS];
     int64_t builtin_stretch;         /* (slowdown - 1) * 2^16: see pyro_leave */
+    int64_t floor_py, floor_builtin; /* ticks: a call's least own time (pyro_settle) */
+    uint64_t floored;                /* nodes pyro_settle raised to their floor */
     uint32_t fold_depth;       /* recursion folds past this depth ... */
     size_t node_soft_cap;      /* ... or once the tree has this many nodes */
     size_t node_limit;         /* tests: act as if memory ran out past this */
@@ -130,6 +132,16 @@ void pyro_state_stop(pyro_state *st, int nomemory);
 void pyro_resync(pyro_state *st, const void *running);
 /* Close every open frame of every thread, as cProfile does on disable. */
 void pyro_flush_all(pyro_state *st);
+
+/* Before an export: a node whose calls ran is never left with less own
+ * time than its calls times the least a call of its kind takes (the
+ * floors; 0 turns this off).  Compensation can overshoot on tiny
+ * functions, and a time of 0, or below 0 so that a callee would seem to
+ * take longer than its caller, is never true.  What is added to a node's
+ * own time is added to its total and its ancestors' totals, so that each
+ * caller still contains its callees.  Idempotent; counts the nodes raised
+ * in st->floored. */
+void pyro_settle(pyro_state *st);
 
 /* Iterate over all nodes of the arena. */
 typedef int (*pyro_node_visit)(pyro_node *node, void *arg);
