@@ -186,3 +186,70 @@ def test_engine_under_valgrind(tmp_path):
     ours = [blk for blk in r.stderr.split("\n==") if "_engine" in blk]
     assert not ours, r.stderr[-5000:]
     assert r.stdout.strip() == "ok", r.stderr[-3000:]
+
+
+SAMPLED_FUZZ = r'''
+import os, random, sys
+from pyrometer import _convert, _engine
+folder, runs = sys.argv[1], int(sys.argv[2])
+bases = [open(os.path.join(folder, n), "rb").read() for n in sorted(os.listdir(folder))]
+rng = random.Random(4321)
+path = os.path.join(folder, "fuzzed.out")
+page = _convert._html_template()
+read = 0
+def use(got):
+    stats, tree, sampled, unit = got["stats"], got["tree"], got["sampled"], got["unit"]
+    _engine.format_report(stats, sampled=sampled, unit=unit, mode="callers")
+    _engine.format_diff(stats, stats, sampled=sampled, unit=unit)
+    _engine.write_callgrind(path, stats, sampled=sampled)
+    _engine.format_dot(stats, sampled=sampled)
+    _engine.write_html(path, page, stats=stats, tree=tree, sampled=sampled)
+    _engine.dump_stats(path, stats, tree, sampled=sampled)
+    _engine.read_profile(path)
+    if tree is not None:
+        _engine.merge_profiles([(stats, tree), (stats, tree)])
+        _engine.write_collapsed(path, tree)
+        _engine.write_flamegraph(path, tree)
+        _engine.write_speedscope(path, tree)
+for i in range(runs):
+    data = bytearray(rng.choice(bases))
+    for _ in range(rng.choice([0, 1, 2, 4, 8])):
+        at = rng.randrange(len(data) or 1)
+        what = rng.random()
+        if what < 0.4:
+            data[at:at + 1] = bytes([rng.choice(b"; \n\t0123456789:(){}~\x00\xff")])
+        elif what < 0.6:
+            del data[at:at + rng.randrange(1, 12)]
+        elif what < 0.8:
+            data[at:at] = data[rng.randrange(len(data) or 1):][:rng.randrange(1, 40)]
+        else:
+            data = data[:at]
+    open(os.path.join(folder, "in.bin"), "wb").write(bytes(data))
+    try:
+        use(_engine.read_profile(os.path.join(folder, "in.bin")))
+        read += 1
+    except (_engine.FormatError, ValueError, TypeError):
+        pass
+print("ok", read)
+'''
+
+
+def test_sampled_readers_under_asan_ubsan(tmp_path, sanitized):
+    """3.15's sampled pstats and collapsed stacks, crafted and fuzzed,
+    through the readers and every writer of the sanitized engine."""
+    import test_sampling_files as tsf
+    pkg, env = sanitized
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    tsf.write_sampled(seeds / "s.pstats")
+    (seeds / "s.collapsed").write_text(tsf.STACKS_315)
+    (seeds / "g.folded").write_text("main;foo;bar 10\nmain (a.py:1);{built-in method len} 4\n"
+                                    "f;g;f;g 3\n")
+    for name, data, _why in tsf.HOSTILE:
+        if len(data) < 100_000:
+            (seeds / f"hostile-{name}").write_bytes(data)
+    r = subprocess.run([sys.executable, "-c", SAMPLED_FUZZ, str(seeds), "1500"],
+                       capture_output=True, text=True, env=env, timeout=1200)
+    assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-5000:]
+    assert r.returncode == 0 and r.stdout.startswith("ok "), r.stderr[-5000:]
+    assert int(r.stdout.split()[1]) > 100      # many were read, and written every way

@@ -95,7 +95,9 @@ static PyMethodDef module_methods[] = {
      "the text of pstats.Stats(...).sort_stats(*sort).print_stats(limit) (mode 'stats'),\n"
      "print_callers(limit) ('callers') or print_callees(limit) ('callees'), byte for byte.\n"
      "limit: None, an int, a float fraction, a regex str or a tuple of them; files: the\n"
-     "header lines print_stats() starts with."},
+     "header lines print_stats() starts with.  sampled=None (True: samples, in 3.15's\n"
+     "SampledStats' words; None: as 3.15's ('__sampled__',) marker in stats says), unit=\n"
+     "'seconds' ('samples': no time known, a table of samples and shares)."},
     {"write_lines", pyro_py_write_lines, METH_VARARGS,
      "write_lines(path, stats): save LineProfiler.get_stats() atomically."},
     {"read_lines", pyro_py_read_lines, METH_O,
@@ -107,15 +109,16 @@ static PyMethodDef module_methods[] = {
      "line_profiler's layout."},
     {"write_callgrind", (PyCFunction)(void (*)(void))pyro_py_write_callgrind,
      METH_VARARGS | METH_KEYWORDS,
-     "write_callgrind(path, stats, creator='pyrometer'): write a pstats dict in the Callgrind\n"
-     "format (KCachegrind, QCachegrind, callgrind_annotate), costs in ns, atomically."},
+     "write_callgrind(path, stats, creator='pyrometer', *, tree=None, metric=None, sampled=None):\n"
+     "write a pstats dict in the Callgrind format (KCachegrind, QCachegrind, callgrind_annotate),\n"
+     "costs in ns (a sampled profile's in samples), atomically."},
     {"write_dot", (PyCFunction)(void (*)(void))pyro_py_write_dot, METH_VARARGS | METH_KEYWORDS,
      "write_dot(path, stats, node_threshold=0.5, edge_threshold=0.1): write the call graph of\n"
      "a pstats dict as Graphviz dot, atomically; functions and calls under the thresholds\n"
      "(in % of the total time) left out."},
     {"format_dot", (PyCFunction)(void (*)(void))pyro_py_format_dot, METH_VARARGS | METH_KEYWORDS,
-     "format_dot(stats, node_threshold=0.5, edge_threshold=0.1) -> bytes: the text write_dot\n"
-     "writes."},
+     "format_dot(stats, node_threshold=0.5, edge_threshold=0.1, *, tree=None, metric=None,\n"
+     "sampled=None) -> bytes: the text write_dot writes (a sampled profile in samples)."},
     {"write_file", pyro_py_write_file, METH_VARARGS,
      "write_file(path, data): write bytes to path atomically (temp file + rename)."},
     {"merge_profiles", (PyCFunction)(void (*)(void))pyro_py_merge_profiles,
@@ -131,12 +134,13 @@ static PyMethodDef module_methods[] = {
      "comparison of two pstats dicts as a table, sorted by the absolute change of\n"
      "tottime, cumtime or calls.  With fail_above (percent), failed tells whether the\n"
      "total tottime, or that of a function holding at least min_share percent of the\n"
-     "total on either side, grew by more than that."},
+     "total on either side, grew by more than that.  sampled and unit as format_report's\n"
+     "(both profiles the same kind)."},
     {"write_html", (PyCFunction)(void (*)(void))pyro_py_write_html, METH_VARARGS | METH_KEYWORDS,
      "write_html(path, template, *, stats=None, tree=None, lines=None, meta=None):\n"
      "the HTML report of a function profile (pstats dict + call tree or None) or of\n"
      "a line profile, spliced into `template` at its data marker, atomically; meta:\n"
-     "{str: str} for the summary."},
+     "{str: str} for the summary; sampled=None: a sampled profile's table in samples."},
     {"file_head", pyro_py_file_head, METH_VARARGS,
      "file_head(path, n) -> bytes: the first n bytes (at most 64) of a regular file;\n"
      "OSError, one line, for anything else (a FIFO, a device, a folder)."},

@@ -240,8 +240,8 @@ PyObject *pyro_load_profile(const char *path, PyObject **tree, pyro_profile_info
         }
     } else {
         stats = parse_stats(path, data, len, &end, &info->sampled);
-        if (stats == NULL && data[0] == '{' && PyErr_ExceptionMatches(pyro_FormatError)
-            && text_line(data, len)) {
+        if (stats == NULL && len > 0 && data[0] == '{'
+            && PyErr_ExceptionMatches(pyro_FormatError) && text_line(data, len)) {
             /* stacks whose root is a built-in, {built-in method ...}, start
              * as a marshal dict does: read as stacks, unless they are none */
             pyro_saved_exc not_marshal, mine;
