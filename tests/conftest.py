@@ -1,12 +1,22 @@
+import atexit
 import marshal
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
+
+# The programs the tests run keep their calibrations in a folder of this
+# test session (runtime/calibration_store.h), not in the user's cache.
+if "PYROMETER_CACHE_DIR" not in os.environ:
+    _cache = tempfile.mkdtemp(prefix="pyrometer-test-cache-")
+    os.environ["PYROMETER_CACHE_DIR"] = _cache
+    atexit.register(shutil.rmtree, _cache, True)
 
 HERE = Path(__file__).resolve().parent
 PROGRAMS = HERE / "programs"

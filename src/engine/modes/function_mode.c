@@ -3,6 +3,7 @@
 #include "model/calltree_export.h"
 #include "hooks/profile_hook.h"
 #include "runtime/session.h"
+#include "runtime/calibration_store.h"
 
 #include <math.h>
 
@@ -133,6 +134,47 @@ static void rescale_for_session(PyObject *owner, int64_t probe)
     scale_costs((pyro_profiler *)owner, probe);
 }
 
+/* What the store keeps of a calibration: enter, leave and floor costs per
+ * kind, and the slowdown. */
+#define STORED (3 * PYRO_KINDS + 1)
+
+static void stored_name(char *name, size_t size, int clock, int builtins)
+{
+    snprintf(name, size, "function-%s-%d", pyro_clock_name_of((pyro_clock_kind)clock), builtins);
+}
+
+/* A calibration kept by an earlier process, if it still fits; else a new
+ * one, kept for the next. */
+static int calibrate_or_load(pyro_profiler *self, int clock, int builtins)
+{
+    char name[64];
+    double v[STORED];
+    stored_name(name, sizeof(name), clock, builtins);
+    if (pyro_calibration_load(name, v, STORED) && v[STORED - 1] >= 1.0) {
+        memcpy(self->measured_enter, v, sizeof(self->measured_enter));
+        memcpy(self->measured_leave, v + PYRO_KINDS, sizeof(self->measured_leave));
+        memcpy(self->measured_floor, v + 2 * PYRO_KINDS, sizeof(self->measured_floor));
+        self->slowdown = v[STORED - 1];
+        self->cal_rejected = 0;
+        self->cal_attempts = 0;   /* none run: the stored one fits */
+        int fits = pyro_calibration_fits(self);
+        if (fits < 0)
+            return -1;
+        if (fits)
+            return 0;
+    }
+    if (pyro_calibrate(self) < 0)
+        return -1;
+    memcpy(v, self->measured_enter, sizeof(self->measured_enter));
+    memcpy(v + PYRO_KINDS, self->measured_leave, sizeof(self->measured_leave));
+    memcpy(v + 2 * PYRO_KINDS, self->measured_floor, sizeof(self->measured_floor));
+    v[STORED - 1] = self->slowdown;
+    /* Only a calm calibration is worth keeping: later processes only check it. */
+    if (self->cal_calm)
+        pyro_calibration_save(name, v, STORED);
+    return 0;
+}
+
 static int apply_calibration(pyro_profiler *self)
 {
     int clock = (int)pyro_clock_mode, b = self->builtins;
@@ -146,7 +188,7 @@ static int apply_calibration(pyro_profiler *self)
             self->cal_rejected = 0;
             self->cal_attempts = 0;
         }
-        else if (pyro_calibrate(self) < 0)
+        else if (calibrate_or_load(self, clock, b) < 0)
             return -1;
         calibration_cache[clock][b].valid = 1;
         calibration_cache[clock][b].slowdown = self->slowdown;

@@ -25,6 +25,7 @@ typedef struct {
     double slowdown;            /* how much slower code runs with hooks on */
     uint16_t cal_rejected;      /* calibration repetitions rejected as outliers */
     uint16_t cal_attempts;      /* calibrations run (more than one: noisy machine) */
+    uint8_t cal_calm;           /* the first attempt, an eighth astray at most: worth keeping */
     double data_seconds_per_tick;            /* seconds per tick of the data, 0 until read */
     PyObject *weakreflist;
 } pyro_profiler;
@@ -38,8 +39,12 @@ extern pyro_profiler *pyro_active;
 int pyro_events_start(pyro_profiler *p);
 void pyro_events_stop(pyro_profiler *p);
 
-/* Measure the profiler's cost per event (calibrate.c). */
+/* Measure the profiler's cost per event (function_calibrate.c). */
 int pyro_calibrate(pyro_profiler *p);
+
+/* Whether the calibration in p (loaded from the store) fits this process:
+ * 1, 0, or -1 + exception (function_calibrate.c). */
+int pyro_calibration_fits(pyro_profiler *p);
 
 /* Seconds per tick of the recorded data (compensated times scaled back to
  * the interpreter's speed without hooks): measured at the first read after

@@ -92,13 +92,16 @@ static double clamp(double x, double lo)
     return x < lo ? lo : x;
 }
 
-int pyro_line_calibrate(pyro_line_profiler *p)
+/* Time the first `loops` loops (CAL_REPS repetitions of `calls` turns,
+ * the fastest in probe units) with a scratch profiler that selects them:
+ * off[], on[] and the line events recorded per run, events[]. */
+static int measure(int loops, int reps, long calls, double *off, double *on, double *events)
 {
     if (pyro_calibration_namespace(&cal_namespace, cal_source,
                                    "<pyrometer-line-calibration>") == NULL)
         return -1;
     PyObject *scratch = PyObject_CallNoArgs((PyObject *)&pyro_LineProfilerType);
-    PyObject *n = PyLong_FromLong(CAL_N);
+    PyObject *n = PyLong_FromLong(calls);
     if (scratch == NULL || n == NULL)
         goto fail;
     pyro_line_profiler *s = (pyro_line_profiler *)scratch;
@@ -107,8 +110,7 @@ int pyro_line_calibrate(pyro_line_profiler *p)
         if (f == NULL || pyro_line_select(s, PyFunction_GET_CODE(f), NULL) < 0)
             goto fail;
     }
-    double off[L_N], on[L_N], events[L_N];
-    for (int l = 0; l < L_N; l++) {
+    for (int l = 0; l < loops; l++) {
         PyObject *loop = pyro_calibration_get(cal_namespace, loop_names[l]);
         if (loop == NULL)
             goto fail;
@@ -117,7 +119,7 @@ int pyro_line_calibrate(pyro_line_profiler *p)
         if (time_loop(s, loop, n, 0, &ev) < 0)
             goto fail;
         double best_off = 1e300, best_on = 1e300;
-        for (int rep = 0; rep < CAL_REPS; rep++) {
+        for (int rep = 0; rep < reps; rep++) {
             double probe = (double)pyro_speed_probe();
             int64_t a = time_loop(s, loop, n, 0, &ev);
             int64_t b = time_loop(s, loop, n, 1, &ev);
@@ -130,6 +132,22 @@ int pyro_line_calibrate(pyro_line_profiler *p)
         on[l] = best_on;
         events[l] = (double)ev;
     }
+    Py_DECREF(n);
+    Py_DECREF(scratch);
+    return 0;
+fail:
+    Py_XDECREF(n);
+    Py_XDECREF(scratch);
+    if (!PyErr_Occurred())
+        PyErr_SetString(PyExc_RuntimeError, "pyrometer: line calibration failed");
+    return -1;
+}
+
+int pyro_line_calibrate(pyro_line_profiler *p)
+{
+    double off[L_N], on[L_N], events[L_N];
+    if (measure(L_N, CAL_REPS, CAL_N, off, on, events) < 0)
+        return -1;
     /* on = slowdown * off + events * line + calls * (cost of the call) */
     double extra_work = off[L_WIDE] - off[L_FLAT];
     double slowdown = extra_work > 0 ? (on[L_WIDE] - on[L_FLAT]) / extra_work : 1.0;
@@ -145,13 +163,19 @@ int pyro_line_calibrate(pyro_line_profiler *p)
     p->measured[PYRO_LINE_COST_LEAVE] = per_call[L_CALLS_SEL] / 2;
     p->measured[PYRO_LINE_COST_CALL] = per_call[L_CALLS];
     p->measured[PYRO_LINE_COST_CCALL] = per_call[L_BUILTIN];
-    Py_DECREF(n);
-    Py_DECREF(scratch);
     return 0;
-fail:
-    Py_XDECREF(n);
-    Py_XDECREF(scratch);
-    if (!PyErr_Occurred())
-        PyErr_SetString(PyExc_RuntimeError, "pyrometer: line calibration failed");
-    return -1;
+}
+
+/* A stored calibration still fits this process: the plain loop, briefly,
+ * gives a cost per line within 25 % of the stored one.  1, 0, -1. */
+int pyro_line_calibration_fits(pyro_line_profiler *p)
+{
+    double off[1], on[1], events[1];
+    if (measure(1, 3, CAL_N / 5, off, on, events) < 0)
+        return -1;
+    if (events[0] <= 0)
+        return 0;
+    double line = (on[0] - p->slowdown * off[0]) / events[0];
+    double stored = p->measured[PYRO_LINE_COST_LINE];
+    return stored > 0 && line > 0.75 * stored && line < 1.25 * stored;
 }

@@ -1,6 +1,7 @@
 /* line_mode.c: the LineProfiler type: selection, enable/disable, data. */
 #include "modes/line_mode.h"
 #include "runtime/session.h"
+#include "runtime/calibration_store.h"
 
 #include <math.h>
 
@@ -289,6 +290,30 @@ static void rescale_for_session(PyObject *owner, int64_t probe)
     scale_costs((pyro_line_profiler *)owner, probe);
 }
 
+/* A calibration kept by an earlier process, if it still fits; else a new
+ * one, kept for the next.  Stored: the costs, then the slowdown. */
+static int calibrate_or_load(pyro_line_profiler *self, int clock)
+{
+    char name[64];
+    double v[PYRO_LINE_COST_N + 1];
+    snprintf(name, sizeof(name), "lines-%s", pyro_clock_name_of((pyro_clock_kind)clock));
+    if (pyro_calibration_load(name, v, PYRO_LINE_COST_N + 1) && v[PYRO_LINE_COST_N] >= 1.0) {
+        memcpy(self->measured, v, sizeof(self->measured));
+        self->slowdown = v[PYRO_LINE_COST_N];
+        int fits = pyro_line_calibration_fits(self);
+        if (fits < 0)
+            return -1;
+        if (fits)
+            return 0;
+    }
+    if (pyro_line_calibrate(self) < 0)
+        return -1;
+    memcpy(v, self->measured, sizeof(self->measured));
+    v[PYRO_LINE_COST_N] = self->slowdown;
+    pyro_calibration_save(name, v, PYRO_LINE_COST_N + 1);
+    return 0;
+}
+
 static int apply_calibration(pyro_line_profiler *self)
 {
     int clock = (int)pyro_clock_mode;
@@ -303,7 +328,7 @@ static int apply_calibration(pyro_line_profiler *self)
             pyro_tstate *t = pyro_tstate_get();
             int64_t saved_probe = t->next_probe;
             t->next_probe = INT64_MAX;
-            int rc = pyro_line_calibrate(self);
+            int rc = calibrate_or_load(self, clock);
             t->next_probe = saved_probe;
             if (rc < 0)
                 return -1;

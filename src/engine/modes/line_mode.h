@@ -67,6 +67,10 @@ int pyro_line_events_watch(pyro_line_profiler *p, PyObject *code);
 /* Measure the cost per event (line_calibrate.c). */
 int pyro_line_calibrate(pyro_line_profiler *p);
 
+/* Whether the calibration in p (loaded from the store) fits this process:
+ * 1, 0, or -1 + exception (line_calibrate.c). */
+int pyro_line_calibration_fits(pyro_line_profiler *p);
+
 /* The code-extra index of line records. */
 extern Py_ssize_t pyro_line_extra_index;
 
