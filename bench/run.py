@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark pyrometer's deterministic function profiling against its peers.
 
-For each CPython 3.9-3.13 found (under the pyenv root and as python3.X on
-PATH) this keeps a virtual environment in bench/.venvs/X.Y with pyrometer
+For each CPython 3.9-3.15 found (under the pyenv root, in .pythons/ and as
+python3.X on PATH) this keeps a virtual environment in bench/.venvs/X.Y with pyrometer
 installed from this repository (editable) plus yappi, pyinstrument, docutils
 and jinja2 from the package index, builds the no-op hook module of
 bench/floor/ for it, then times every workload of bench/workloads/ in a
@@ -54,7 +54,7 @@ BUILD = BENCH / ".build"
 DRIVER = BENCH / "_driver.py"
 MARK = "@@PYROMETER-BENCH@@ "
 
-VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
+VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 MODES = ["none", "floor", "clockfloor", "cprofile", "yappi", "pyinstrument", "pyrometer"]
 RUN_ORDER = ["none", "floor", "pyrometer", "clockfloor", "cprofile", "yappi", "pyinstrument"]
 MODE_TITLES = {"none": "none", "floor": "floor", "clockfloor": "floor+clock", "cprofile": "cProfile",
@@ -135,6 +135,12 @@ def find_interpreters(wanted):
                 if v and v[0] == minor:
                     found[minor] = (exe, v[1])
     for minor in wanted:
+        # 3.14 and 3.15 as tools/test_all.py installs them (tools/debian-python)
+        local = ROOT / ".pythons" / minor / "bin" / ("python" + minor)
+        if minor not in found and local.exists():
+            v = interpreter_version(local)
+            if v and v[0] == minor:
+                found[minor] = (local, v[1])
         if minor not in found:
             exe = shutil.which("python" + minor)
             v = interpreter_version(exe) if exe else None
@@ -634,6 +640,9 @@ def parse_args(argv):
                     "editable) instead of the work tree")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per run")
     ap.add_argument("--write", action="store_true", help="write bench/RESULTS.md")
+    ap.add_argument("--section", metavar="NAME",
+                    help="with --write: put these versions' tables in RESULTS.md between "
+                         "<!-- NAME:begin --> and <!-- NAME:end -->, keeping the rest")
     ap.add_argument("--json", metavar="PATH", help="also save the raw timings as JSON")
     args = ap.parse_args(argv)
 
@@ -710,7 +719,22 @@ def main(argv=None):
         sections.append(text)
         versions.append(full)
         log("  (%s took %.0f s)" % (minor, time.time() - t))
-    if args.write and sections:
+    if args.write and sections and args.section:
+        results = BENCH / "RESULTS.md"
+        old = results.read_text() if results.exists() else ""
+        begin, end = "<!-- %s:begin -->" % args.section, "<!-- %s:end -->" % args.section
+        block = "%s\n## More versions\n\n`python3 bench/run.py%s`, %s (UTC).\n\n%s\n%s\n" % (
+            begin, shown_args(argv if argv is not None else sys.argv[1:]),
+            datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+            "\n".join(sections), end)
+        if begin in old:
+            new = re.sub(re.escape(begin) + r".*?" + re.escape(end) + r"\n?", lambda m: block,
+                         old, flags=re.S)
+        else:
+            new = old.rstrip("\n") + "\n\n" + block
+        results.write_text(new)
+        log("wrote bench/RESULTS.md (section %s)" % args.section)
+    elif args.write and sections:
         head = [
             "# Benchmark results: deterministic function profiling\n",
             "Written by `python3 bench/run.py%s` on %s (UTC), in %.0f minutes.\n" % (
@@ -731,7 +755,7 @@ def main(argv=None):
         # <!-- NAME:end --> markers: keep them.
         results = BENCH / "RESULTS.md"
         old = results.read_text() if results.exists() else ""
-        for m in re.finditer(r"<!-- ([a-z]+):begin -->.*?<!-- \1:end -->", old, re.S):
+        for m in re.finditer(r"<!-- ([a-z0-9-]+):begin -->.*?<!-- \1:end -->", old, re.S):
             text = text.rstrip("\n") + "\n\n" + m.group(0) + "\n"
         results.write_text(text)
         log("wrote bench/RESULTS.md")
