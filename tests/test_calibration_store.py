@@ -22,6 +22,7 @@ info = p.info()
 lp = pyrometer.LineProfiler(f)
 lp.enable(); f(1); lp.disable()
 print(json.dumps({"attempts": info["calibration_attempts"], "cost": info["overhead_ns"],
+                  "rejected": info["calibration_rejected"],
                   "calls": p.get_stats()[next(k for k in p.get_stats() if k[2] == "f")][1]}))
 '''
 
@@ -44,9 +45,9 @@ def test_the_next_process_loads_the_calibration(tmp_path):
     assert first["attempts"] >= 1
     names = stored(cache)
     assert "calibration-lines-tsc" in names or "calibration-lines-monotonic" in names
-    assert any(n.startswith("calibration-function-") for n in names)
-    if first["attempts"] > 1:
+    if first["attempts"] > 1 or first["rejected"] * 8 > 33:
         pytest.skip("the machine was too busy for a calibration worth keeping")
+    assert any(n.startswith("calibration-function-") for n in names)
     second = run(cache)
     if second["attempts"] == 0:      # loaded and checked (else: no longer fits)
         assert second["calls"] == 1000

@@ -4,6 +4,7 @@ is generous: the machines tests run on are shared, and a run whose
 calibration met the machine in another state than the loops did is tried
 again.  The tight target (3 points) is checked by the benchmark."""
 import json
+import os
 
 from conftest import PROGRAMS, run_python
 
@@ -76,3 +77,38 @@ def test_no_node_gets_zero_time_or_more_than_its_caller():
             assert t["self"][i] > 0, (i, t["self"][i])
         if parent >= 0:
             assert t["total"][i] <= t["total"][parent] * (1 + 1e-9), i
+
+
+LINES = r'''
+import json, pyrometer
+def tiny(n):
+    x = 0
+    for i in range(n):
+        x = i
+    return x
+lp = pyrometer.LineProfiler(tiny)
+lp.enable()
+tiny(20000)
+lp.disable()
+print(json.dumps({"rows": [t for _, _, ts in lp._raw() for t in ts],
+                  "floored": lp.info()["floored"]}))
+'''
+
+
+def test_lines_that_ran_never_show_zero_time():
+    # Each run of a line is held at 0 when the compensation overshoots; a
+    # line that ran keeps at least the least time a line takes.
+    r = run_python(["-c", LINES])
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)["rows"]
+    assert rows and all(time > 0 for line, hits, time in rows if hits > 0), rows
+
+
+def test_no_compensation_means_no_calibration(tmp_path):
+    code = ("import pyrometer; p = pyrometer.Profiler(compensate=False); p.enable(); "
+            "p.disable(); print(p.info()['calibration_attempts'])")
+    env = dict(os.environ, PYROMETER_CACHE_DIR=str(tmp_path / "cache"))
+    r = run_python(["-c", code], env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "0"
+    assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").iterdir())

@@ -123,6 +123,10 @@ class LineProfiler(_engine.LineProfiler):
             notes.append(f"recursion went deeper than the line hook can follow on the C "
                          f"stack {info['deep_calls']} time(s): below that depth, calls were "
                          "not told apart from the frame that made them")
+        if info.get("floored"):
+            notes.append(f"{info['floored']} line(s) kept the least time a line takes (half a "
+                         "trivial line's cost per hit): taking the profiler's cost off would "
+                         "have left less")
         if notes:
             meta["note"] = "; ".join(notes)
         return {"unit": UNIT, "meta": meta, "functions": functions}

@@ -163,6 +163,9 @@ int pyro_line_calibrate(pyro_line_profiler *p)
     p->measured[PYRO_LINE_COST_LEAVE] = per_call[L_CALLS_SEL] / 2;
     p->measured[PYRO_LINE_COST_CALL] = per_call[L_CALLS];
     p->measured[PYRO_LINE_COST_CCALL] = per_call[L_BUILTIN];
+    /* The least own time a line that ran can have, for the export's floor:
+     * half of what a trivial line takes unprofiled. */
+    p->measured_floor = events[L_FLAT] > 0 ? off[L_FLAT] / events[L_FLAT] / 2 : 0;
     return 0;
 }
 

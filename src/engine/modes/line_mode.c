@@ -16,6 +16,7 @@ static uint64_t next_id = 1;
 static struct {
     uint8_t valid;
     double cost[PYRO_LINE_COST_N];   /* probe units */
+    double floor;
     double slowdown;
 } calibration_cache[PYRO_CLOCK_KINDS];
 
@@ -291,15 +292,16 @@ static void rescale_for_session(PyObject *owner, int64_t probe)
 }
 
 /* A calibration kept by an earlier process, if it still fits; else a new
- * one, kept for the next.  Stored: the costs, then the slowdown. */
+ * one, kept for the next.  Stored: the costs, the slowdown, the floor. */
 static int calibrate_or_load(pyro_line_profiler *self, int clock)
 {
     char name[64];
-    double v[PYRO_LINE_COST_N + 1];
+    double v[PYRO_LINE_COST_N + 2];
     snprintf(name, sizeof(name), "lines-%s", pyro_clock_name_of((pyro_clock_kind)clock));
-    if (pyro_calibration_load(name, v, PYRO_LINE_COST_N + 1) && v[PYRO_LINE_COST_N] >= 1.0) {
+    if (pyro_calibration_load(name, v, PYRO_LINE_COST_N + 2) && v[PYRO_LINE_COST_N] >= 1.0) {
         memcpy(self->measured, v, sizeof(self->measured));
         self->slowdown = v[PYRO_LINE_COST_N];
+        self->measured_floor = v[PYRO_LINE_COST_N + 1];
         int fits = pyro_line_calibration_fits(self);
         if (fits < 0)
             return -1;
@@ -310,18 +312,29 @@ static int calibrate_or_load(pyro_line_profiler *self, int clock)
         return -1;
     memcpy(v, self->measured, sizeof(self->measured));
     v[PYRO_LINE_COST_N] = self->slowdown;
-    pyro_calibration_save(name, v, PYRO_LINE_COST_N + 1);
+    v[PYRO_LINE_COST_N + 1] = self->measured_floor;
+    pyro_calibration_save(name, v, PYRO_LINE_COST_N + 2);
     return 0;
 }
 
 static int apply_calibration(pyro_line_profiler *self)
 {
     int clock = (int)pyro_clock_mode;
+    if (!self->compensate && !calibration_cache[clock].valid) {
+        /* Nothing to take off: no calibration. */
+        memset(self->measured, 0, sizeof(self->measured));
+        self->slowdown = 1.0;
+        self->measured_floor = 0;
+        self->calibrated = 1;
+        scale_costs(self, 0);
+        return 0;
+    }
     if (!calibration_cache[clock].valid) {
         if (clock == PYRO_CLOCK_TEST) {
             /* The test clock counts reads, not time: nothing to measure. */
             memset(self->measured, 0, sizeof(self->measured));
             self->slowdown = 1.0;
+            self->measured_floor = 0;
         }
         else {
             /* No speed probe inside the timed loops. */
@@ -336,9 +349,11 @@ static int apply_calibration(pyro_line_profiler *self)
         calibration_cache[clock].valid = 1;
         memcpy(calibration_cache[clock].cost, self->measured, sizeof(self->measured));
         calibration_cache[clock].slowdown = self->slowdown;
+        calibration_cache[clock].floor = self->measured_floor;
     }
     memcpy(self->measured, calibration_cache[clock].cost, sizeof(self->measured));
     self->slowdown = calibration_cache[clock].slowdown;
+    self->measured_floor = calibration_cache[clock].floor;
     self->calibrated = 1;
     scale_costs(self, clock == PYRO_CLOCK_TEST ? 0 : pyro_session_speed());
     return 0;
@@ -467,6 +482,12 @@ static PyObject *lp_raw(pyro_line_profiler *self, PyObject *unused)
     double sec_per_tick = self->calibrated ? pyro_clock_seconds_per_tick_of(self->clock_kind) : 1e-9;
     if (self->compensate && self->slowdown > 1.0)
         sec_per_tick /= self->slowdown;
+    /* A line that ran keeps at least half a trivial line's own time per
+     * hit: the compensation may take more off a short line than it cost
+     * (each run of a line is held at 0, never below, so the sum can be 0). */
+    double floor_ns = self->compensate && self->calibrated && self->clock_kind != PYRO_CLOCK_TEST
+        ? self->measured_floor * (double)pyro_session_speed() * sec_per_tick * 1e9 : 0.0;
+    self->floored = 0;
     PyObject *out = PyList_New(0);
     for (Py_ssize_t i = 0; out != NULL && i < self->nrecs; i++) {
         pyro_code_lines *rec = self->recs[i];
@@ -476,6 +497,11 @@ static PyObject *lp_raw(pyro_line_profiler *self, PyObject *unused)
             if (c->hits == 0 && c->time == 0)
                 continue;
             long long ns = llround((double)c->time * sec_per_tick * 1e9);
+            long long least = llround((double)c->hits * floor_ns);
+            if (c->hits > 0 && ns < least) {
+                ns = least;
+                self->floored++;
+            }
             PyObject *t = Py_BuildValue("(iKL)", rec->first_line + j,
                                         (unsigned long long)c->hits, ns < 0 ? 0LL : ns);
             if (t == NULL || PyList_Append(lines, t) < 0)
@@ -498,7 +524,7 @@ static PyObject *lp_info(pyro_line_profiler *self, PyObject *unused)
         ? pyro_clock_seconds_per_tick_of(self->clock_kind) * 1e9 * (double)pyro_session_speed()
         : 0.0;
     return Py_BuildValue(
-        "{s:s,s:O,s:O,s:n,s:d,s:s,s:K,s:{s:d,s:d,s:d,s:d,s:d}}",
+        "{s:s,s:O,s:O,s:n,s:d,s:s,s:K,s:K,s:{s:d,s:d,s:d,s:d,s:d}}",
         "clock", self->calibrated ? pyro_clock_name_of(self->clock_kind) : self->clock,
         "compensate", self->compensate ? Py_True : Py_False,
         "out_of_memory", self->ls.nomemory ? Py_True : Py_False,
@@ -506,6 +532,7 @@ static PyObject *lp_info(pyro_line_profiler *self, PyObject *unused)
         "slowdown", self->slowdown,
         "event_source", PYRO_HAVE_MONITORING ? "sys.monitoring" : "eval-frame hook+SetTrace",
         "deep_calls", (unsigned long long)self->deep_calls,
+        "floored", (unsigned long long)self->floored,
         "overhead_ns",
         "line", self->measured[PYRO_LINE_COST_LINE] * ns,
         "enter", self->measured[PYRO_LINE_COST_ENTER] * ns,

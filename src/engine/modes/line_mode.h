@@ -26,6 +26,8 @@ typedef struct {
     double measured[PYRO_LINE_COST_N];    /* calibration results, probe units
                                            * (runtime/speed.h) */
     double slowdown;           /* how much slower traced code runs (>= 1) */
+    double measured_floor;     /* half a trivial line's own time unprofiled, probe units */
+    uint64_t floored;          /* lines the last export held at that floor */
     uint64_t deep_calls;       /* 3.9-3.11: calls too deep for the C stack with our
                                   hook, run (with what they called) without it */
     PyObject *weakreflist;

@@ -106,16 +106,20 @@ int64_t pyro_session_speed(void)
 static int64_t effective_speed(void)
 {
     int64_t ran = 0, waited = 0;
+    int samples = 0;
     for (int i = 0; i < SHARE_RING; i++) {
         ran += ran_ring[i];
         waited += waited_ring[i];
+        samples += ran_ring[i] > 0;
     }
     int64_t probe = ring_median();
-    if (ran <= 0 || waited <= 0)
+    /* Only a share seen over half the ring, and clearly below the whole
+     * CPU, stretches the costs: a wait or two is noise, not a busy machine. */
+    if (samples < SHARE_RING / 2 || ran <= 0 || waited * 9 <= ran)
         return probe;
     double stretch = (double)(ran + waited) / (double)ran;
-    if (stretch > 16.0)
-        stretch = 16.0;   /* a thread that barely ran tells little */
+    if (stretch > 4.0)
+        stretch = 4.0;   /* a thread that barely ran tells little */
     return (int64_t)((double)probe * stretch);
 }
 
