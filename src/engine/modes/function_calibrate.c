@@ -26,7 +26,6 @@
 #include "modes/function_mode.h"
 #include "runtime/calibrate.h"
 #include "runtime/speed.h"
-#include "runtime/tstate.h"
 
 #include <math.h>
 
@@ -122,30 +121,11 @@ typedef struct {
 /* The probe's ticks at the start of each repetition. */
 static double probe_ticks[CAL_REPS];
 
-static double median_d(double *v, int n)
-{
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            double x = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = x;
-        }
-    return v[n / 2];
-}
-
 /* Per-repetition values in probe units: ticks / the repetition's probe. */
 static void in_units(const int64_t *ticks, double *out)
 {
     for (int rep = 0; rep < CAL_REPS; rep++)
         out[rep] = (double)ticks[rep] / probe_ticks[rep];
-}
-
-static double min_d(const double *v, int n)
-{
-    double m = v[0];
-    for (int i = 1; i < n; i++)
-        m = v[i] < m ? v[i] : m;
-    return m;
 }
 
 /* One repetition of one kind: an off run next to an on run, and the time
@@ -194,7 +174,7 @@ static void cost_of(pyro_profiler *p, cal_kind *k, double slowdown)
     in_units(k->on, on);
     in_units(k->inner, inner);
     in_units(k->loaded, loaded);
-    double body = k->load != NULL ? (min_d(off, CAL_REPS) - min_d(loaded, CAL_REPS)) / CAL_CALLS : 0;
+    double body = k->load != NULL ? (pyro_min_d(off, CAL_REPS) - pyro_min_d(loaded, CAL_REPS)) / CAL_CALLS : 0;
     if (body < 0)
         body = 0;
     double body_slowdown = k->kind == PYRO_PY ? slowdown : 1.0;
@@ -206,13 +186,13 @@ static void cost_of(pyro_profiler *p, cal_kind *k, double slowdown)
     for (int rep = 0; rep < CAL_REPS; rep++)
         sorted[rep] = diff[rep] = on[rep] - (off[rep] - body_total) * slowdown
                                   - body_total * body_slowdown;
-    double mid = median_d(sorted, CAL_REPS);
+    double mid = pyro_median_d(sorted, CAL_REPS);
     k->rejected = 0;
     for (int rep = 0; rep < CAL_REPS; rep++)
         if (fabs(diff[rep] - mid) > OUTLIER_SHARE * fabs(mid))
             k->rejected++;
     double per_call = mid / CAL_CALLS;
-    double in = median_d(inner, CAL_REPS) - body * body_slowdown;
+    double in = pyro_median_d(inner, CAL_REPS) - body * body_slowdown;
     if (per_call < 0)
         per_call = 0;
     if (in < 0)
@@ -252,6 +232,33 @@ static int find_loops(cal_kind *kinds, int count)
     return 0;
 }
 
+/* What the hooks charge, set aside while calibration loops run: they
+ * measure the hooks' whole cost, and no speed probe may fall inside them. */
+typedef struct {
+    int64_t enter[PYRO_KINDS], leave[PYRO_KINDS];
+    int64_t stretch;
+    int64_t probes;
+} held_costs;
+
+static void hold_costs(pyro_profiler *p, held_costs *h)
+{
+    memcpy(h->enter, p->st.cost_enter, sizeof(h->enter));
+    memcpy(h->leave, p->st.cost_leave, sizeof(h->leave));
+    memset(p->st.cost_enter, 0, sizeof(h->enter));
+    memset(p->st.cost_leave, 0, sizeof(h->leave));
+    h->stretch = p->st.builtin_stretch;
+    p->st.builtin_stretch = 0;
+    h->probes = pyro_calibration_hold_probes();
+}
+
+static void release_costs(pyro_profiler *p, const held_costs *h)
+{
+    memcpy(p->st.cost_enter, h->enter, sizeof(h->enter));
+    memcpy(p->st.cost_leave, h->leave, sizeof(h->leave));
+    p->st.builtin_stretch = h->stretch;
+    pyro_calibration_release_probes(h->probes);
+}
+
 /* One calibration: every repetition of every kind, then the costs.  The
  * number of repetitions rejected as outliers, or -1 + exception. */
 static int calibrate_once(pyro_profiler *p, cal_kind *kinds, int count, PyObject *n)
@@ -288,17 +295,17 @@ static int calibrate_once(pyro_profiler *p, cal_kind *kinds, int count, PyObject
     /* What the loop does besides the call: a loop that loads the callable
      * and its argument without calling (the built-ins' loading loop; `s + 1`
      * allocates on some versions, as dear as a call). */
-    double flat = min_d(units, CAL_REPS);
+    double flat = pyro_min_d(units, CAL_REPS);
     if (count > 2) {
         in_units(kinds[2].loaded, units);
-        flat = min_d(units, CAL_REPS);
+        flat = pyro_min_d(units, CAL_REPS);
     }
     for (int i = 1; i < count; i++) {
         in_units(kinds[i].off, units);
-        double off = min_d(units, CAL_REPS), base = flat;
+        double off = pyro_min_d(units, CAL_REPS), base = flat;
         if (kinds[i].load != NULL) {
             in_units(kinds[i].loaded, units);
-            base = min_d(units, CAL_REPS);
+            base = pyro_min_d(units, CAL_REPS);
         }
         double floor = (off - base) / CAL_CALLS / 2;
         p->measured_floor[kinds[i].kind] = floor > 0 ? floor : 0;
@@ -347,19 +354,10 @@ int pyro_calibrate(pyro_profiler *p)
         }
     }
 
-    int64_t saved_enter[PYRO_KINDS], saved_leave[PYRO_KINDS];
-    memcpy(saved_enter, p->st.cost_enter, sizeof(saved_enter));
-    memcpy(saved_leave, p->st.cost_leave, sizeof(saved_leave));
-    memset(p->st.cost_enter, 0, sizeof(saved_enter));
-    memset(p->st.cost_leave, 0, sizeof(saved_leave));
-    int64_t saved_stretch = p->st.builtin_stretch;
-    p->st.builtin_stretch = 0;
+    held_costs held;
+    hold_costs(p, &held);
     size_t saved_limit = p->st.node_limit;   /* a test's pretend limit is for the program */
     p->st.node_limit = 0;
-    /* No speed probe inside the timed loops: each repetition has its own. */
-    pyro_tstate *t = pyro_tstate_get();
-    int64_t saved_probe = t->next_probe;
-    t->next_probe = INT64_MAX;
 
     /* Too many strays: the machine was busy; try again and keep the
      * calmest attempt. */
@@ -382,7 +380,6 @@ int pyro_calibrate(pyro_profiler *p)
             break;   /* at most a quarter strayed */
     }
     Py_DECREF(n);
-    t->next_probe = saved_probe;
     p->st.node_limit = saved_limit;
     if (rc >= 0) {
         memcpy(p->measured_enter, best_enter, sizeof(best_enter));
@@ -393,9 +390,7 @@ int pyro_calibrate(pyro_profiler *p)
         p->cal_attempts = (uint16_t)attempts;
         p->cal_calm = attempts == 1 && best * 8 <= CAL_REPS * (count - 1);
     }
-    memcpy(p->st.cost_enter, saved_enter, sizeof(saved_enter));
-    memcpy(p->st.cost_leave, saved_leave, sizeof(saved_leave));
-    p->st.builtin_stretch = saved_stretch;
+    release_costs(p, &held);
     if (rc >= 0)
         p->calibrated = 1;
     return rc < 0 ? -1 : 0;
@@ -425,14 +420,8 @@ int pyro_calibration_fits(pyro_profiler *p)
         return -1;
     }
     Py_DECREF(r);
-    int64_t saved_enter[PYRO_KINDS], saved_leave[PYRO_KINDS];
-    memcpy(saved_enter, p->st.cost_enter, sizeof(saved_enter));
-    memcpy(saved_leave, p->st.cost_leave, sizeof(saved_leave));
-    memset(p->st.cost_enter, 0, sizeof(saved_enter));
-    memset(p->st.cost_leave, 0, sizeof(saved_leave));
-    pyro_tstate *t = pyro_tstate_get();
-    int64_t saved_probe = t->next_probe;
-    t->next_probe = INT64_MAX;
+    held_costs held;
+    hold_costs(p, &held);
     double diff[CHECK_REPS];
     int rc = 1;
     for (int rep = 0; rep < CHECK_REPS && rc > 0; rep++) {
@@ -445,13 +434,11 @@ int pyro_calibration_fits(pyro_profiler *p)
             diff[rep] = ((double)on - (double)off * p->slowdown) / probe / CHECK_CALLS;
     }
     Py_DECREF(n);
-    t->next_probe = saved_probe;
     pyro_state_clear(&p->st);
-    memcpy(p->st.cost_enter, saved_enter, sizeof(saved_enter));
-    memcpy(p->st.cost_leave, saved_leave, sizeof(saved_leave));
+    release_costs(p, &held);
     if (rc < 0)
         return -1;
-    double measured = median_d(diff, CHECK_REPS);
+    double measured = pyro_median_d(diff, CHECK_REPS);
     double stored = p->measured_enter[PYRO_PY] + p->measured_leave[PYRO_PY];
     return stored > 0 && measured > 0.75 * stored && measured < 1.25 * stored;
 }

@@ -134,6 +134,17 @@ static void rescale_for_session(PyObject *owner, int64_t probe)
     scale_costs((pyro_profiler *)owner, probe);
 }
 
+/* A calibration of nothing: no cost, no floor, no slowdown. */
+static void no_costs(pyro_profiler *self)
+{
+    memset(self->measured_enter, 0, sizeof(self->measured_enter));
+    memset(self->measured_leave, 0, sizeof(self->measured_leave));
+    memset(self->measured_floor, 0, sizeof(self->measured_floor));
+    self->slowdown = 1.0;
+    self->cal_rejected = 0;
+    self->cal_attempts = 0;
+}
+
 /* What the store keeps of a calibration: enter, leave and floor costs per
  * kind, and the slowdown. */
 #define STORED (3 * PYRO_KINDS + 1)
@@ -181,27 +192,15 @@ static int apply_calibration(pyro_profiler *self)
     if (!self->compensate && !calibration_cache[clock][b].valid) {
         /* Nothing to take off: no calibration (its 20-60 ms are start-up
          * a --no-compensate run should not pay). */
-        memset(self->measured_enter, 0, sizeof(self->measured_enter));
-        memset(self->measured_leave, 0, sizeof(self->measured_leave));
-        memset(self->measured_floor, 0, sizeof(self->measured_floor));
-        self->slowdown = 1.0;
-        self->cal_rejected = 0;
-        self->cal_attempts = 0;
+        no_costs(self);
         self->calibrated = 1;
         scale_costs(self, 0);
         self->st.builtin_stretch = 0;
         return 0;
     }
     if (!calibration_cache[clock][b].valid) {
-        if (clock == PYRO_CLOCK_TEST) {
-            /* The test clock counts reads, not time: nothing to measure. */
-            memset(self->measured_enter, 0, sizeof(self->measured_enter));
-            memset(self->measured_leave, 0, sizeof(self->measured_leave));
-            memset(self->measured_floor, 0, sizeof(self->measured_floor));
-            self->slowdown = 1.0;
-            self->cal_rejected = 0;
-            self->cal_attempts = 0;
-        }
+        if (clock == PYRO_CLOCK_TEST)
+            no_costs(self);   /* the test clock counts reads, not time */
         else if (calibrate_or_load(self, clock, b) < 0)
             return -1;
         calibration_cache[clock][b].valid = 1;

@@ -13,7 +13,6 @@
 #include "modes/line_mode.h"
 #include "runtime/calibrate.h"
 #include "runtime/speed.h"
-#include "runtime/tstate.h"
 
 #define CAL_N 10000
 #define CAL_REPS 9

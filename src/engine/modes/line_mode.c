@@ -2,6 +2,7 @@
 #include "modes/line_mode.h"
 #include "runtime/session.h"
 #include "runtime/calibration_store.h"
+#include "runtime/calibrate.h"
 
 #include <math.h>
 
@@ -338,11 +339,9 @@ static int apply_calibration(pyro_line_profiler *self)
         }
         else {
             /* No speed probe inside the timed loops. */
-            pyro_tstate *t = pyro_tstate_get();
-            int64_t saved_probe = t->next_probe;
-            t->next_probe = INT64_MAX;
+            int64_t held = pyro_calibration_hold_probes();
             int rc = calibrate_or_load(self, clock);
-            t->next_probe = saved_probe;
+            pyro_calibration_release_probes(held);
             if (rc < 0)
                 return -1;
         }

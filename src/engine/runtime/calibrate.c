@@ -2,6 +2,7 @@
  * calibrate.h). */
 #include "runtime/calibrate.h"
 #include "core/clock.h"
+#include "runtime/tstate.h"
 
 #include <stdlib.h>
 
@@ -64,4 +65,37 @@ int64_t pyro_min_i64(const int64_t *v, int n)
         if (v[i] < m)
             m = v[i];
     return m;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double pyro_median_d(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), cmp_d);
+    return v[n / 2];
+}
+
+double pyro_min_d(const double *v, int n)
+{
+    double m = v[0];
+    for (int i = 1; i < n; i++)
+        m = v[i] < m ? v[i] : m;
+    return m;
+}
+
+int64_t pyro_calibration_hold_probes(void)
+{
+    pyro_tstate *t = pyro_tstate_get();
+    int64_t held = t->next_probe;
+    t->next_probe = INT64_MAX;
+    return held;
+}
+
+void pyro_calibration_release_probes(int64_t held)
+{
+    pyro_tstate_get()->next_probe = held;
 }

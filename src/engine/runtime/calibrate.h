@@ -22,5 +22,12 @@ int64_t pyro_calibration_time(PyObject *loop, PyObject *n);
 /* The middle value of v[0..n) (v is reordered), and the smallest. */
 int64_t pyro_median_i64(int64_t *v, int n);
 int64_t pyro_min_i64(const int64_t *v, int n);
+double pyro_median_d(double *v, int n);   /* v is reordered */
+double pyro_min_d(const double *v, int n);
+
+/* A thread's speed probes held off while loops are timed (each repetition
+ * takes its own probe beside it): the value to give back to release. */
+int64_t pyro_calibration_hold_probes(void);
+void pyro_calibration_release_probes(int64_t held);
 
 #endif
