@@ -112,3 +112,50 @@ def test_no_compensation_means_no_calibration(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "0"
     assert not (tmp_path / "cache").exists() or not list((tmp_path / "cache").iterdir())
+
+
+BUSY = r'''
+import json, os, subprocess, sys, time
+sys.path.insert(0, sys.argv[1])
+import bias, pyrometer, pyrometer._api
+cpu = min(os.sched_getaffinity(0))
+os.sched_setaffinity(0, {cpu})
+hog = subprocess.Popen([sys.executable, "-c",
+                        "import os; os.sched_setaffinity(0, {%d})\nwhile True: pass" % cpu])
+try:
+    time.sleep(0.05)
+    n = 300_000
+    c, i = bias.timed_split(bias.calling, bias.inlined, n, 3, clock=time.thread_time)
+    p = pyrometer.Profiler()
+    p.enable()
+    bias.calling(n)
+    bias.inlined(n)
+    p.disable()
+finally:
+    hog.kill()
+cum = {k[2]: v[3] for k, v in p.get_stats().items()}
+print(json.dumps({"true": 100 * c / (c + i),
+                  "share": 100 * cum["calling"] / (cum["calling"] + cum["inlined"]),
+                  "waited": p.info()["waited_s"],
+                  "notes": pyrometer._api.notes_for(p)}))
+'''
+
+
+def test_waits_for_a_cpu_are_left_out():
+    # A CPU-bound process on the same CPU takes it for whole time slices;
+    # the wall clock would count each in whatever phase was running.  The
+    # waits are read from the scheduler and left out, so the share stays
+    # near the share of CPU time, and the notes say how much was left out.
+    if not os.path.exists("/proc/thread-self/schedstat") or not hasattr(os, "sched_setaffinity"):
+        import pytest
+        pytest.skip("the scheduler does not tell a thread's waits here")
+    misses = []
+    for _ in range(ATTEMPTS):
+        r = run_python(["-c", BUSY, str(PROGRAMS.parent.parent / "bench" / "workloads")])
+        assert r.returncode == 0, r.stderr
+        s = json.loads(r.stdout)
+        assert s["waited"] > 0.01, s
+        if abs(s["share"] - s["true"]) <= MARGIN:
+            return
+        misses.append(s)
+    raise AssertionError(misses)

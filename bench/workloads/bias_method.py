@@ -7,6 +7,8 @@ share of calling, which a compensating profiler should report.
 
     python bias_method.py [n]
 """
+import time
+
 from bias import run_script, timed_split
 
 DEFAULT_SIZE = 2_000_000
@@ -49,8 +51,8 @@ def main(size=DEFAULT_SIZE):
     return calling(size) - inlined(size)
 
 
-def true_split(size=DEFAULT_SIZE, reps=5):
-    return timed_split(calling, inlined, size, reps)
+def true_split(size=DEFAULT_SIZE, reps=5, clock=time.perf_counter):
+    return timed_split(calling, inlined, size, reps, clock)
 
 
 if __name__ == "__main__":

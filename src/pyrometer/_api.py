@@ -78,6 +78,9 @@ def notes_for(profiler):
         notes.append(f"pyrometer: {n} call path{'s' if n > 1 else ''} kept the least own "
                      "time a call takes (half an empty call's cost per call): taking the "
                      "profiler's cost off would have left less")
+    if info.get("waited_s", 0) >= 0.001:
+        notes.append(f"pyrometer: the machine was busy: {info['waited_s']:.3g} s the program "
+                     "waited for a CPU that other processes held were left out of its times")
     if info.get("calibration_attempts", 0) > 1:
         notes.append(f"pyrometer: the machine was busy while the profiler measured its own "
                      f"cost: {info['calibration_attempts']} calibrations were run, "

@@ -96,3 +96,19 @@ double pyro_clock_seconds_per_tick_of(pyro_clock_kind kind)
     return 1e-9;
 #endif
 }
+
+double pyro_clock_ticks_per_ns(void)
+{
+    if (pyro_clock_mode == PYRO_CLOCK_TEST)
+        return 0.0;
+#if PYRO_HAVE_TSC
+    if (pyro_clock_mode == PYRO_CLOCK_TSC) {
+        int64_t ns, tsc;
+        read_pair(&tsc, &ns);
+        if (ns - anchor_ns < PYRO_CALIBRATION_NS / 20 || tsc <= anchor_tsc)
+            return 0.0;
+        return (double)(tsc - anchor_tsc) / (double)(ns - anchor_ns);
+    }
+#endif
+    return 1.0;
+}

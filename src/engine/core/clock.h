@@ -76,6 +76,11 @@ const char *pyro_clock_name_of(pyro_clock_kind kind);
  * for a precise ratio. */
 double pyro_clock_seconds_per_tick_of(pyro_clock_kind kind);
 
+/* Ticks of the clock in use per ns, as far as known now without waiting
+ * (the TSC's ratio needs 0.1 ms since it was chosen); 0 if not yet known,
+ * or for the test clock. */
+double pyro_clock_ticks_per_ns(void);
+
 /* The same for the clock in use. */
 #define pyro_clock_name() pyro_clock_name_of(pyro_clock_mode)
 #define pyro_clock_seconds_per_tick() pyro_clock_seconds_per_tick_of(pyro_clock_mode)

@@ -343,7 +343,7 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
     double unit_ns = probe_ns;
     return Py_BuildValue(
         "{s:s,s:O,s:O,s:O,s:K,s:K,s:I,s:d,s:K,s:K,s:d,s:d,s:I,s:I,s:I,"
-        "s:K,s:{s:d,s:d,s:d,s:d,s:d,s:d}}",
+        "s:K,s:d,s:{s:d,s:d,s:d,s:d,s:d,s:d}}",
         "clock", self->calibrated ? pyro_clock_name_of(self->clock_kind) : self->clock,
         "builtins", self->builtins ? Py_True : Py_False,
         "compensate", self->compensate ? Py_True : Py_False,
@@ -360,6 +360,7 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
         "calibration_rejected", (unsigned int)self->cal_rejected,
         "calibration_attempts", (unsigned int)self->cal_attempts,
         "floored", (unsigned long long)self->st.floored,
+        "waited_s", pyro_session_waited_seconds(),
         "overhead_ns",
         "python_enter", self->measured_enter[PYRO_PY] * unit_ns,
         "python_leave", self->measured_leave[PYRO_PY] * unit_ns,

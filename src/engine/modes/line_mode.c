@@ -523,7 +523,7 @@ static PyObject *lp_info(pyro_line_profiler *self, PyObject *unused)
         ? pyro_clock_seconds_per_tick_of(self->clock_kind) * 1e9 * (double)pyro_session_speed()
         : 0.0;
     return Py_BuildValue(
-        "{s:s,s:O,s:O,s:n,s:d,s:s,s:K,s:K,s:{s:d,s:d,s:d,s:d,s:d}}",
+        "{s:s,s:O,s:O,s:n,s:d,s:s,s:K,s:K,s:d,s:{s:d,s:d,s:d,s:d,s:d}}",
         "clock", self->calibrated ? pyro_clock_name_of(self->clock_kind) : self->clock,
         "compensate", self->compensate ? Py_True : Py_False,
         "out_of_memory", self->ls.nomemory ? Py_True : Py_False,
@@ -532,6 +532,7 @@ static PyObject *lp_info(pyro_line_profiler *self, PyObject *unused)
         "event_source", PYRO_HAVE_MONITORING ? "sys.monitoring" : "eval-frame hook+SetTrace",
         "deep_calls", (unsigned long long)self->deep_calls,
         "floored", (unsigned long long)self->floored,
+        "waited_s", pyro_session_waited_seconds(),
         "overhead_ns",
         "line", self->measured[PYRO_LINE_COST_LINE] * ns,
         "enter", self->measured[PYRO_LINE_COST_ENTER] * ns,

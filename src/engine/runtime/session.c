@@ -51,24 +51,17 @@ static const struct {
 
 static int64_t ring[SPEED_RING];
 static int ring_count, ring_next;
-/* Scheduler time over the last SHARE_RING probes: how much of the wall
- * clock the profiled threads got (one probe's 20 ms see a time slice or
- * two; eight of them, a steadier share). */
-#define SHARE_RING 8
-static int64_t ran_ring[SHARE_RING], waited_ring[SHARE_RING];
-static int share_next;
 static int64_t speed_applied;     /* the probe ticks the modes' costs follow */
 static unsigned speed_changes;
+static int64_t waited;            /* ticks of waits for a CPU left out */
 
 static void speed_restart(void)
 {
     ring_count = ring_next = 0;
-    share_next = 0;
-    memset(ran_ring, 0, sizeof(ran_ring));
-    memset(waited_ring, 0, sizeof(waited_ring));
     speed_applied = 0;
     speed_changes = 0;
-    pyro_tstate_restart_probes(pyro_speed_interval());
+    waited = 0;
+    pyro_tstate_restart_probes(pyro_speed_interval(), pyro_speed_gap());
 }
 
 static int64_t ring_median(void)
@@ -102,36 +95,10 @@ int64_t pyro_session_speed(void)
     return speed_applied;
 }
 
-/* The probes' median over the share of the wall clock the threads ran. */
-static int64_t effective_speed(void)
-{
-    int64_t ran = 0, waited = 0;
-    int samples = 0;
-    for (int i = 0; i < SHARE_RING; i++) {
-        ran += ran_ring[i];
-        waited += waited_ring[i];
-        samples += ran_ring[i] > 0;
-    }
-    int64_t probe = ring_median();
-    /* Only a share seen over half the ring, and clearly below the whole
-     * CPU, stretches the costs: a wait or two is noise, not a busy machine. */
-    if (samples < SHARE_RING / 2 || ran <= 0 || waited * 9 <= ran)
-        return probe;
-    double stretch = (double)(ran + waited) / (double)ran;
-    if (stretch > 4.0)
-        stretch = 4.0;   /* a thread that barely ran tells little */
-    return (int64_t)((double)probe * stretch);
-}
-
-void pyro_session_speed_sample(int64_t ran_ns, int64_t waited_ns)
+void pyro_session_speed_sample(void)
 {
     speed_add(pyro_speed_probe());
-    if (ran_ns > 0) {
-        ran_ring[share_next] = ran_ns;
-        waited_ring[share_next] = waited_ns;
-        share_next = (share_next + 1) % SHARE_RING;
-    }
-    int64_t now = effective_speed();
+    int64_t now = ring_median();
     if (speed_applied != 0) {
         int64_t moved = now > speed_applied ? now - speed_applied : speed_applied - now;
         if (moved * 100 <= speed_applied * SPEED_SLACK)
@@ -142,6 +109,16 @@ void pyro_session_speed_sample(int64_t ran_ns, int64_t waited_ns)
     for (int m = 0; m < PYRO_MODE_N; m++)
         if (owners[m] != NULL && rescales[m] != NULL)
             rescales[m](owners[m], now);
+}
+
+void pyro_session_add_waited(int64_t ticks)
+{
+    waited += ticks;
+}
+
+double pyro_session_waited_seconds(void)
+{
+    return waited > 0 ? (double)waited * pyro_clock_seconds_per_tick() : 0.0;
 }
 
 unsigned pyro_session_speed_changes(void)

@@ -55,16 +55,19 @@ void pyro_session_fail(unsigned failure);
 unsigned pyro_session_failures(void);
 
 /* The machine's speed as the session last saw it: the speed probe's ticks
- * (the median of the last few probes, of any thread) over the share of the
- * wall clock the threads ran lately; measured now if no probe was taken
- * since the session began. */
+ * (the median of the last few probes, of any thread); measured now if no
+ * probe was taken since the session began. */
 int64_t pyro_session_speed(void);
 
-/* A thread's periodic probe (tstate.h): probe, add the ns the thread ran
- * and waited for a CPU since its last probe, and when the speed (the
- * probes' median over the share of the recent wall clock the threads ran)
- * has moved by more than a few per cent, rescale every mode that is on. */
-void pyro_session_speed_sample(int64_t ran_ns, int64_t waited_ns);
+/* A thread's periodic probe (tstate.h): probe, and when the speed (the
+ * probes' median) has moved by more than a few per cent, rescale every
+ * mode that is on. */
+void pyro_session_speed_sample(void);
+
+/* Ticks a thread waited for a CPU, left out of its clock (tstate.c); the
+ * session's total in seconds, for the report's notes. */
+void pyro_session_add_waited(int64_t ticks);
+double pyro_session_waited_seconds(void);
 
 /* How many times the modes were rescaled since the session began. */
 unsigned pyro_session_speed_changes(void);

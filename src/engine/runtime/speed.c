@@ -65,6 +65,22 @@ int64_t pyro_speed_interval(void)
     }
 }
 
+int64_t pyro_speed_gap(void)
+{
+    const double gap_ns = 250000.0;
+    switch (pyro_clock_mode) {
+    case PYRO_CLOCK_TEST:
+    case PYRO_CLOCK_CPU:
+        return INT64_MAX;
+    case PYRO_CLOCK_TSC: {
+        double per_ns = pyro_clock_ticks_per_ns();
+        return (int64_t)(gap_ns * (per_ns > 0.0 ? per_ns : 3.0));
+    }
+    default:
+        return (int64_t)gap_ns;
+    }
+}
+
 int pyro_speed_sched(int64_t *run_ns, int64_t *wait_ns)
 {
 #ifdef __linux__
