@@ -108,6 +108,9 @@ def test_unknown_option(synthetic_prof, tmp_path):
         out = tmp_path / f"g.{fmt}"
         r = convert(synthetic_prof, "-f", fmt, "-o", out, "--colormap", "gray")
         assert r.returncode == 2, r.stderr
+        assert "unknown option '--colormap'" in r.stderr
+        r = convert(synthetic_prof, "-f", fmt, "-o", out, "--width", "300")
+        assert r.returncode == 2, r.stderr
         assert f"does not apply to the {fmt} format" in r.stderr
         assert not out.exists()
 

@@ -465,6 +465,6 @@ def test_empty_tree(tmp_path):
 
 
 def test_help_lists_the_formats():
-    r = pyrometer("--help")
+    r = pyrometer("convert", "--help")
     for fmt in ("collapsed", "speedscope", "flamegraph", "--min-width", "--unit"):
         assert fmt in r.stdout

@@ -57,7 +57,7 @@ def test_fork_pool_finishes_and_children_stay_quiet(tmp_path):
     r, out = run_pool(tmp_path, runs=3)
     # One line from the parent; the workers neither write nor print.
     lines = r.stderr.strip().splitlines()
-    assert lines[-1] == f"pyrometer: profile written to {out}", lines
+    assert lines[-1].startswith(f"pyrometer: profile written to {out}: "), lines
     assert not [l for l in lines[:-1] if "written" in l or "error" in l], lines
     assert sorted(os.listdir(tmp_path)) == ["pool.prof", "pool.py"]
     assert pstats.Stats(str(out)).total_calls > 0
@@ -431,7 +431,7 @@ def test_program_with_its_own_profilers(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout == direct.stdout
     lines = r.stderr.strip().splitlines()
-    assert lines[-1] == f"pyrometer: profile written to {out}", lines
+    assert lines[-1].startswith(f"pyrometer: profile written to {out}: "), lines
     assert not [l for l in lines[:-1] if "written" in l or "error" in l], lines
     stats = names(pstats.Stats(str(out)).stats)
     got = {n: stats[("tools.py", n)][1] for n in "fghk"}

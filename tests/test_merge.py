@@ -331,7 +331,8 @@ def test_merge_bad_input_leaves_output_alone(tmp_path):
         ([str(a), str(junk)], "is not a profile file"),
         ([str(a), str(tmp_path / "nothing*.prof")], "no file matches"),
         ([str(a), "--frobnicate"], "unknown option"),
-        ([str(a), str(tmp_path)], "cannot read"),
+        # a folder stands for the files in it, and this one holds junk.prof
+        ([str(a), str(tmp_path)], "is not a profile file"),
     ]
     for args, message in cases:
         r = pyrometer("merge", *args, "-o", str(out))
@@ -528,5 +529,23 @@ def test_diff_bad_input_exits_2(tmp_path):
 
 def test_usage_names_merge_and_diff():
     r = pyrometer("--help")
-    assert "pyrometer merge FILE... -o OUT" in r.stdout
+    assert "merge" in r.stdout and "diff" in r.stdout
+    assert "pyrometer merge FILE... -o OUT" in pyrometer("merge", "--help").stdout
+    r = pyrometer("diff", "--help")
     assert "pyrometer diff OLD NEW" in r.stdout and "--fail-above PCT" in r.stdout
+
+
+def test_merge_takes_a_folder_of_profiles(tmp_path):
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    for name in ("a.prof", "b.prof", "c.prof"):
+        profile(tmp_path, runs / name)
+    out = runs / "all.prof"
+    r = pyrometer("merge", str(runs), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "3 profiles merged" in r.stderr
+    # a second merge leaves its own output out of the folder, and says so
+    r = pyrometer("merge", str(runs), "-o", str(out))
+    assert r.returncode == 0 and "left out" in r.stderr and "3 profiles merged" in r.stderr
+    single = pstats.Stats(str(runs / "a.prof")).total_calls
+    assert pstats.Stats(str(out)).total_calls == 3 * single

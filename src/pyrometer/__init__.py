@@ -14,9 +14,58 @@
     with lp:
         work()
     lp.print_report()
+
+    # the commands, as functions
+    print(pyrometer.report("work.prof", sort="tottime", limit=10))
+    pyrometer.convert("work.prof", "callgrind", "callgrind.out.work")
+    pyrometer.merge(["a.prof", "b.prof"], "both.prof")
+    print(pyrometer.diff("before.prof", "after.prof"))
 """
 from ._api import Profiler, load, profile, run
 from ._lines import LineProfiler, lines
 
-__all__ = ["LineProfiler", "Profiler", "lines", "load", "profile", "run"]
+
+def report(src, sort="cumulative", limit=None, callers=False, callees=False, unit=None,
+           show_zero=False):
+    """The report of a profile file, as text (what `pyrometer report` prints):
+    pstats' table for a function profile, line_profiler's for a line
+    profile.  limit: rows, or a fraction of them (None: all)."""
+    from ._tools import report
+    return report(src, sort=sort, limit=limit, callers=callers, callees=callees, unit=unit,
+                  show_zero=show_zero)
+
+
+def convert(src, format=None, out=None, **options):
+    """Write the profile file `src` in `format` ("prof", "html", "flamegraph",
+    "speedscope", "callgrind", "collapsed", "dot", "svg", "png"; None: from
+    `out`'s extension) to `out` ("-": standard output), with the format's
+    options (node_threshold=, edge_threshold=, title=, width=, min_width=,
+    unit=).  Returns `out`; pyrometer.Error for bad input."""
+    from ._tools import convert
+    return convert(src, format, out, **options)
+
+
+def merge(inputs, out):
+    """Add up function profiles (files, glob patterns or folders) into
+    `out`.  Returns the list of files merged."""
+    from ._tools import merge
+    return merge(inputs, out)
+
+
+def diff(old, new, sort="tottime", limit=None, fail_above=None, min_share=1.0):
+    """Compare two function profiles: the text `pyrometer diff` prints, a str
+    with `.regressed` (True when fail_above % was passed)."""
+    from ._tools import diff
+    return diff(old, new, sort=sort, limit=limit, fail_above=fail_above, min_share=min_share)
+
+
+def __getattr__(name):
+    if name == "Error":   # without importing the commands at start-up
+        from ._tools import Error
+        return Error
+    raise AttributeError(f"module 'pyrometer' has no attribute '{name}'")
+
+
+__all__ = ["Error", "LineProfiler", "Profiler", "convert", "diff", "lines", "load", "merge",
+           "profile", "report", "run"]
 __version__ = "0.1.0"

@@ -78,7 +78,8 @@ def notes_for(profiler):
         notes.append(f"pyrometer: {n} call path{'s' if n > 1 else ''} kept the least own "
                      "time a call takes (half an empty call's cost per call): taking the "
                      "profiler's cost off would have left less")
-    if info.get("waited_s", 0) >= 0.001:
+    if info.get("waited_s", 0) >= 0.05 and info["waited_s"] >= 0.05 * sum(
+            v[2] for v in profiler.get_stats().values()):
         notes.append(f"pyrometer: the machine was busy: {info['waited_s']:.3g} s the program "
                      "waited for a CPU that other processes held were left out of its times")
     if info.get("calibration_attempts", 0) > 1:

@@ -127,7 +127,7 @@ class LineProfiler(_engine.LineProfiler):
             notes.append(f"{info['floored']} line(s) kept the least time a line takes (half a "
                          "trivial line's cost per hit): taking the profiler's cost off would "
                          "have left less")
-        if info.get("waited_s", 0) >= 0.001:
+        if info.get("waited_s", 0) >= 0.05:
             notes.append(f"the machine was busy: {info['waited_s']:.3g} s the program waited "
                          "for a CPU that other processes held were left out of its times")
         if notes:

@@ -1,267 +1,302 @@
 """Command line: `pyrometer run ...`, `report FILE`, `convert`, `merge` and `diff`.
 
-Bad input (unknown option, missing script, unreadable or foreign profile)
-gets one line on stderr and exit code 2; nothing is written then.
+Each command has its own argparse parser and `--help`.  Bad input (unknown
+option, missing script, unreadable or foreign profile) gets one line on
+stderr and exit code 2; nothing is written then.  The work itself is done by
+_tools (report, convert, merge, diff: also pyrometer's Python API) and
+_runner (run).
 """
+import argparse
 import os
 import sys
-import time
 
-from . import _api, _convert, _engine, _lines, _runner
+from . import _tools
 
-USAGE = """\
-usage: pyrometer run [options] (script.py | -m module | -c code) [args...]
-       pyrometer report FILE [--sort KEY] [--limit N] [--callers] [--callees]
-       pyrometer report LINEFILE [--unit U] [--show-zero]
-       pyrometer convert FILE -f FORMAT -o OUT [format options]
-       pyrometer merge FILE... -o OUT
-       pyrometer diff OLD NEW [--sort KEY] [--limit N] [--fail-above PCT] [--min-share PCT]
-
-run options:
-  -o, --outfile FILE   save the profile (pstats .prof format; with --lines, a line
-                       profile) instead of printing it
-  --lines              line profiling: functions decorated with @profile (a builtin,
-                       as with kernprof) are profiled line by line
-  --lines-of PATTERN   line-profile every function whose qualified name, module or
-                       file matches PATTERN (repeatable; implies --lines)
-  --unit U             line report: time unit in seconds (default 1e-06)
-  --show-zero          line report: also functions that never ran
-  -s, --sort KEY       sort the printed report (cumulative, tottime, calls, name,
-                       file, line, ... as pstats spells them; comma-separated)
-  -l, --limit N        print only the first N functions
-  --callers            also print who called each function
-  --callees            also print what each function called
-  --no-builtins        do not record built-in (C) functions
-  --clock {wall,cpu}   wall time (default) or per-thread CPU time
-  --no-compensate      do not subtract the profiler's own measured cost
-  --follow-fork        also profile forked children (os.fork, multiprocessing's fork
-                       start method): each writes its own file next to -o FILE,
-                       FILE.<pid>; without it children are not profiled
-
-report, convert, merge and diff also read CPython 3.15's sampling profiler's files
-  (python -m profiling.sampling run --pstats or --collapsed) and other collapsed stacks
-  ('a;b;c 12' lines); a sampled profile sorts by samples, nsamples or psamples too
-
-merge: add up function profiles (ours or cProfile's) as pstats' Stats.add() does, and
-  their call trees path by path (dropped, with a note, if an input has none); a FILE
-  may be a glob pattern such as 'runs/*.prof' (expanded here too, in sorted order)
-  -o, --outfile OUT    the merged profile, written only if every input was read
-
-diff: compare two function profiles function by function (calls, tottime, cumtime)
-  -s, --sort KEY       order by the absolute change of tottime (default), cumtime or calls
-  -l, --limit N        print only the first N functions
-  --fail-above PCT     exit 1 if the total time, or the tottime of a function holding at
-                       least --min-share of the total, grew by more than PCT percent
-  --min-share PCT      share of the total time (old or new) a function needs to be
-                       checked by --fail-above (default 1)
-"""
-
-SORT_KEYS = {"calls", "cumulative", "cumtime", "file", "filename", "module", "ncalls",
-             "pcalls", "line", "name", "nfl", "stdname", "time", "tottime"}
-# a sampled profile's, as 3.15's SampledStats has them (the call words stay synonyms)
-SAMPLED_SORT_KEYS = SORT_KEYS | {"samples", "nsamples", "psamples"}
+EXIT_USAGE = 2
 
 
 class UsageError(Exception):
     pass
 
 
-def os_reason(exc):
-    """Why an OSError happened, without the file's name (the message has it)."""
-    if exc.strerror:
-        return exc.strerror
-    text = str(exc)
-    if text.startswith("pyrometer: cannot ") and ": " in text[len("pyrometer: "):]:
-        return text.rsplit(": ", 1)[1]
-    return text
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (and no usage block): the
+    command line's rule for bad input."""
+
+    def error(self, message):
+        head = "unrecognized arguments: "
+        if message.startswith(head) and message[len(head):].startswith("-"):
+            option = message[len(head):].split()[0].split("=", 1)[0]
+            message = f"unknown option '{option}' for {self.prog.split()[-1]}"
+        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def same_file(a, b):
-    """Whether two paths name one existing file (through links, too)."""
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+class Formatter(argparse.HelpFormatter):
+    """Everything wrapped at the terminal's width: paragraphs as paragraphs,
+    an indented line (a list entry) under its own indent; the examples are
+    kept as written."""
+
+    def __init__(self, prog):
+        super().__init__(prog, max_help_position=30)
+
+    def _fill_text(self, text, width, indent):
+        import textwrap
+        if text.startswith("examples:"):
+            return text
+        out = []
+        for para in text.split("\n\n"):
+            lines = para.splitlines()
+            if lines and all(line.startswith("  ") for line in lines[1:]) and lines[0].endswith(":"):
+                out.append(lines[0])
+                lines = lines[1:]
+            if lines and lines[0].startswith("  "):
+                for line in lines:
+                    out.append(textwrap.fill(line, width, initial_indent=indent,
+                                             subsequent_indent=indent + " " * 15))
+            else:
+                out.append(textwrap.fill(" ".join(lines), width, initial_indent=indent,
+                                         subsequent_indent=indent))
+            out.append("")
+        return "\n".join(out).rstrip("\n")
 
 
 def fail(message):
     print(f"pyrometer: error: {message}", file=sys.stderr)
-    return 2
+    return EXIT_USAGE
 
 
-def check_sort(value, sampled=False):
-    keys = _api.sort_keys(value)
-    known = SAMPLED_SORT_KEYS if sampled else SORT_KEYS
-    for k in keys:
-        matches = [s for s in known if s.startswith(k)]
-        if k not in known and len(matches) != 1:
-            what = "a sampled profile's " if sampled else ""
-            hint = (" (samples, nsamples and psamples are for sampled profiles)"
-                    if not sampled and k in SAMPLED_SORT_KEYS else "")
-            raise UsageError(f"unknown {what}sort key '{k}' (choose from "
-                             f"{', '.join(sorted(known))}){hint}")
-    return keys
+def new_parser(command, usage, description, examples):
+    return Parser(prog=f"pyrometer {command}", usage=usage, description=description,
+                  epilog="examples:\n" + examples, formatter_class=Formatter,
+                  allow_abbrev=False)
 
 
-def check_limit(value):
+# ---- values -----------------------------------------------------------------
+
+def limit_value(text):
+    """--limit: a whole number of rows, or a fraction of them (pstats')."""
     try:
-        n = int(value)
+        n = int(text)
     except ValueError:
-        raise UsageError(f"--limit takes a whole number, not '{value}'") from None
+        try:
+            n = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"takes a whole number of rows (or a fraction below 1), not '{text}'") from None
+        if not 0 < n < 1:
+            raise argparse.ArgumentTypeError(
+                f"takes a whole number of rows (or a fraction below 1), not '{text}'")
     if n < 0:
-        raise UsageError("--limit must not be negative")
+        raise argparse.ArgumentTypeError("must not be negative")
     return n
 
 
-def check_unit(value):
+def whole_limit_value(text):
     try:
-        unit = float(value)
+        n = int(text)
     except ValueError:
-        raise UsageError(f"--unit takes a number of seconds such as 1e-6, not '{value}'") from None
+        raise argparse.ArgumentTypeError(f"takes a whole number, not '{text}'") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return n
+
+
+def unit_value(text):
+    try:
+        unit = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"takes a number of seconds such as 1e-6, not '{text}'") from None
     if not unit > 0 or unit == float("inf"):
-        raise UsageError("--unit must be a positive number of seconds")
+        raise argparse.ArgumentTypeError("must be a positive number of seconds")
     return unit
 
 
-FUNCTION_ONLY = {"-s", "--sort", "-l", "--limit", "--callers", "--callees", "--no-builtins"}
-LINES_ONLY = {"--unit", "--show-zero"}
+def sort_value(text):
+    try:
+        return _tools.check_sort(text, sampled=False)
+    except _tools.Error as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def check_mode(opts, lines):
-    """Options that do not apply to the kind of profile at hand are errors."""
-    wrong = (opts["set"] & FUNCTION_ONLY) if lines else (opts["set"] & LINES_ONLY)
-    if wrong:
-        what = "line" if lines else "function"
-        raise UsageError(f"option {sorted(wrong)[0]} does not apply to a {what} profile")
+def format_value(text):
+    try:
+        return _tools.format_name(text)
+    except _tools.Error as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def take_value(args, i, opt):
-    if "=" in args[i] and args[i].startswith("--"):
-        return args[i].split("=", 1)[1], i + 1
-    if i + 1 >= len(args):
-        raise UsageError(f"option {opt} needs a value")
-    return args[i + 1], i + 2
+def percent_value(upper=None):
+    def parse(text):
+        raw = text[:-1] if text.endswith("%") else text
+        try:
+            pct = float(raw)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"takes a percentage such as 10, not '{text}'") from None
+        if not (pct >= 0) or pct == float("inf") or (upper is not None and pct > upper):
+            raise argparse.ArgumentTypeError(
+                "takes a percentage from 0" + (f" to {upper:g}" if upper else ""))
+        return pct
+    return parse
 
 
-def parse_report_options(args, allow_target):
-    """Shared options of `run` and `report`. Returns (opts, rest)."""
-    opts = {"sort": ("cumulative",), "limit": None, "callers": False, "callees": False,
-            "outfile": None, "builtins": True, "clock": "wall", "compensate": True,
-            "target": None, "kind": None, "files": [], "lines": False, "patterns": [],
-            "unit": None, "show_zero": False, "follow_fork": False, "kernprof": False, "set": set()}
+def screen_rows():
+    """Rows a printed report shows by default: what fits the terminal under
+    the header, or 40 when the output is not a terminal."""
+    try:
+        if sys.stdout.isatty():
+            import shutil
+            return max(10, shutil.get_terminal_size().lines - 12)
+    except (AttributeError, ValueError, OSError):
+        pass
+    return 40
+
+
+FORMAT_LIST = "prof, html, flamegraph (flame), speedscope, callgrind, collapsed, dot, svg, png"
+BY_NAME = ("the format follows the name: .prof .pstats, .html, .svg (flame graph), .json "
+           "(speedscope), .callgrind or callgrind.out.*, .collapsed, .dot, .png")
+
+
+def add_report_options(parser, sort_type=sort_value):
+    group = parser.add_argument_group("the printed report")
+    group.add_argument("-s", "--sort", metavar="KEY", type=sort_type, default=None,
+                       help="order of the rows: cumulative (default), tottime, calls, name, "
+                            "file, line, ... as pstats spells them; several, comma-separated")
+    group.add_argument("-l", "--limit", metavar="N", type=limit_value, default=None,
+                       help="print the first N functions, or that fraction of them (0.1); "
+                            "0 prints them all; by default what fits the terminal")
+    group.add_argument("--callers", action="store_true", help="also print who called each "
+                                                              "function")
+    group.add_argument("--callees", action="store_true", help="also print what each "
+                                                              "function called")
+    return group
+
+
+# ---- run --------------------------------------------------------------------
+
+RUN_EXAMPLES = """\
+  pyrometer run app.py --port 8000          print the functions that took the most time
+  pyrometer run -o app.prof app.py          save for pstats, snakeviz, pyprof2calltree
+  pyrometer run -o app.html -m mypackage    an HTML report to open in a browser
+  pyrometer run -o flame.svg script.py      a flame graph
+  pyrometer run --lines script.py           line by line, for functions marked @profile
+  pyrometer run --lines-of mymodule.parse script.py
+"""
+
+
+def run_parser():
+    p = new_parser("run", "pyrometer run [options] (script | -m module | -c code) [args]",
+                   "Run a Python program under the profiler, then print its profile or save "
+                   "it.\nEverything after the script, -m module or -c code goes to the "
+                   "program.", RUN_EXAMPLES)
+    out = p.add_argument_group("output")
+    out.add_argument("-o", "--outfile", metavar="FILE",
+                     help=f"save the profile instead of printing it; {BY_NAME}; any other "
+                          "name: pstats; '-' writes it to standard output")
+    out.add_argument("-f", "--format", metavar="FORMAT", type=format_value,
+                     help=f"the format of -o FILE whatever its name: {FORMAT_LIST}")
+    add_report_options(p)
+    lines = p.add_argument_group("line profiling")
+    lines.add_argument("--lines", action="store_true",
+                       help="profile line by line the functions decorated with @profile (a "
+                            "builtin, as with kernprof)")
+    lines.add_argument("--lines-of", metavar="PATTERN", action="append", default=[],
+                       help="line-profile every function whose qualified name, module or "
+                            "file matches PATTERN (repeatable; implies --lines)")
+    lines.add_argument("--unit", metavar="SECONDS", type=unit_value,
+                       help="time unit of the line report (default: one that shows every "
+                            "line's time per hit)")
+    lines.add_argument("--show-zero", action="store_true",
+                       help="also list functions that never ran")
+    how = p.add_argument_group("measurement")
+    how.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                     help="wall time (default) or each thread's CPU time")
+    how.add_argument("--no-builtins", action="store_true",
+                     help="do not record built-in (C) functions")
+    how.add_argument("--no-compensate", action="store_true",
+                     help="do not take the profiler's own measured cost off the times")
+    how.add_argument("--follow-fork", action="store_true",
+                     help="also profile forked children (os.fork, multiprocessing's fork "
+                          "start method): each writes FILE.<pid> next to -o FILE")
+    return p
+
+
+def split_run_args(parser, args):
+    """pyrometer's options, the target and the program's arguments: the
+    target is the first argument that is not an option nor an option's value
+    (-m X, -c X, or a script), and everything after it is the program's."""
+    takes_value = {opt: action.nargs != 0
+                   for opt, action in parser._option_string_actions.items()}
     i = 0
     while i < len(args):
         a = args[i]
-        name = a.split("=", 1)[0] if a.startswith("--") else a
-        opts["set"].add(name)
-        if name in ("-s", "--sort"):
-            v, i = take_value(args, i, name)
-            # a report checks them once it knows whether the file is sampled
-            opts["sort"] = check_sort(v) if allow_target else _api.sort_keys(v)
-        elif name in ("-l", "--limit"):
-            v, i = take_value(args, i, name)
-            opts["limit"] = check_limit(v)
-        elif name == "--callers":
-            opts["callers"], i = True, i + 1
-        elif name == "--callees":
-            opts["callees"], i = True, i + 1
-        elif allow_target and name in ("-o", "--outfile"):
-            v, i = take_value(args, i, name)
-            opts["outfile"] = v
-        elif allow_target and name == "--lines":
-            opts["lines"] = opts["kernprof"] = True
-            i += 1
-        elif allow_target and name == "--lines-of":
-            v, i = take_value(args, i, name)
-            if not v.strip():
-                raise UsageError("--lines-of needs a non-empty pattern")
-            opts["lines"] = True
-            opts["patterns"].append(v)
-        elif name == "--unit":
-            v, i = take_value(args, i, name)
-            opts["unit"] = check_unit(v)
-        elif name == "--show-zero":
-            opts["show_zero"], i = True, i + 1
-        elif allow_target and name == "--no-builtins":
-            opts["builtins"], i = False, i + 1
-        elif allow_target and name == "--follow-fork":
-            opts["follow_fork"], i = True, i + 1
-        elif allow_target and name == "--no-compensate":
-            opts["compensate"], i = False, i + 1
-        elif allow_target and name == "--clock":
-            v, i = take_value(args, i, name)
-            if v not in ("wall", "cpu"):
-                raise UsageError(f"unknown clock '{v}' (choose wall or cpu)")
-            opts["clock"] = v
-        elif allow_target and a in ("-m", "-c"):
+        if a == "--":
+            if i + 1 >= len(args):
+                raise UsageError("run needs a script after --")
+            return args[:i], ("script", args[i + 1]), args[i + 2:]
+        if a in ("-m", "-c"):
             if i + 1 >= len(args):
                 raise UsageError(f"option {a} needs a value")
-            opts["kind"] = "module" if a == "-m" else "code"
-            opts["target"] = args[i + 1]
-            return opts, args[i + 2:]
-        elif a == "--":
-            rest = args[i + 1:]
-            break
-        elif a.startswith("-") and a != "-":
-            raise UsageError(f"unknown option '{a}' (see pyrometer --help)")
-        elif allow_target:
-            opts["kind"], opts["target"] = "script", a
-            return opts, args[i + 1:]
-        else:
-            opts["files"].append(a)
-            i += 1
-    else:
-        rest = []
-    if allow_target and rest:
-        opts["kind"], opts["target"] = "script", rest[0]
-        return opts, rest[1:]
-    if not allow_target:
-        opts["files"].extend(rest)
-    return opts, []
-
-
-def cmd_report(args):
-    opts, _ = parse_report_options(args, allow_target=False)
-    if len(opts["files"]) != 1:
-        raise UsageError("report takes exactly one profile file")
-    path = opts["files"][0]
-    try:
-        if _lines.is_line_file(path):
-            check_mode(opts, lines=True)
-            stats = _lines.load(path)
-            sys.stdout.write(_lines.format_report(stats, unit=opts["unit"] or 1e-6,
-                                                  show_zero=opts["show_zero"]))
-            return 0
-        check_mode(opts, lines=False)
-        profile = _convert.load(path, need_tree=False)   # the stats are what it prints
-    except OSError as exc:
-        return fail(f"cannot read '{path}': {os_reason(exc)}")
-    except _api.FormatError as exc:
-        return fail(str(exc).replace("pyrometer: ", "", 1))
-    sort = check_sort(opts["sort"], sampled=profile.sampled)
-    header = [time.ctime(os.stat(path).st_mtime) + "    " + path]
-    try:
-        text = _api.format_report(profile.stats, sort=sort, limit=opts["limit"],
-                                  callers=opts["callers"], callees=opts["callees"],
-                                  files=header, sampled=profile.sampled, unit=profile.unit)
-    except ValueError as exc:   # an ambiguous sort key
-        return fail(str(exc).replace("pyrometer: ", "", 1))
-    sys.stdout.write(text)
-    return 0
+            return args[:i], ("module" if a == "-m" else "code", args[i + 1]), args[i + 2:]
+        if a[:2] in ("-m", "-c") and len(a) > 2:   # -mjson.tool, as python takes it
+            return args[:i], ("module" if a[1] == "m" else "code", a[2:]), args[i + 1:]
+        if a.startswith("-") and a != "-":
+            name = a.split("=", 1)[0] if a.startswith("--") else a[:2]
+            if name not in takes_value:
+                return args[:i + 1], None, []   # argparse names the unknown option
+            attached = "=" in a if a.startswith("--") else len(a) > 2
+            i += 2 if takes_value[name] and not attached else 1
+            continue
+        return args[:i], ("script", a), args[i + 1:]
+    return args, None, []
 
 
 def cmd_run(args):
-    opts, prog_args = parse_report_options(args, allow_target=True)
-    if opts["target"] is None:
-        raise UsageError("run needs a script, -m module or -c code")
-    check_mode(opts, lines=opts["lines"])
-    if opts["follow_fork"] and opts["outfile"] is None:
+    parser = run_parser()
+    own, target, prog_args = split_run_args(parser, args)
+    ns = parser.parse_args(own)
+    if target is None:
+        raise UsageError("run needs a script, -m module or -c code (see 'pyrometer run --help')")
+    lines = ns.lines or bool(ns.lines_of)
+    for pattern in ns.lines_of:
+        if not pattern.strip():
+            raise UsageError("--lines-of needs a non-empty pattern")
+    given = {opt for opt, on in (("--sort", ns.sort is not None),
+                                 ("--limit", ns.limit is not None),
+                                 ("--callers", ns.callers), ("--callees", ns.callees),
+                                 ("--no-builtins", ns.no_builtins)) if on}
+    if lines and given:
+        raise UsageError(f"option {sorted(given)[0]} does not apply to a line profile")
+    if not lines and (ns.unit is not None or ns.show_zero):
+        raise UsageError(f"option {'--unit' if ns.unit is not None else '--show-zero'} "
+                         f"does not apply to a function profile")
+    if ns.follow_fork and ns.outfile is None:
         raise UsageError("--follow-fork needs -o FILE (each child writes FILE.<pid>)")
-    if opts["outfile"] is not None:
+    fmt = ns.format
+    if ns.outfile is None:
+        if fmt is not None:
+            raise UsageError("-f FORMAT needs -o FILE (or -o - for standard output)")
+    else:
+        fmt = fmt or _tools.format_of(ns.outfile)
+        if lines:
+            if fmt not in (None, "html"):
+                raise UsageError(f"a line profile is saved as a line file or as html, not as "
+                                 f"{fmt} ('{ns.outfile}')")
+        else:
+            fmt = fmt or "prof"
+    opts = {"sort": ns.sort or ("cumulative",), "limit": ns.limit, "callers": ns.callers,
+            "callees": ns.callees, "outfile": ns.outfile, "format": fmt,
+            "builtins": not ns.no_builtins, "clock": ns.clock,
+            "compensate": not ns.no_compensate, "lines": lines, "patterns": ns.lines_of,
+            "kernprof": ns.lines, "unit": ns.unit, "show_zero": ns.show_zero,
+            "follow_fork": ns.follow_fork, "default_limit": screen_rows()}
+    kind, name = target
+    if ns.outfile is not None and ns.outfile != "-":
         # Resolved now: the program may change the working directory.
-        opts["outfile_shown"] = opts["outfile"]
-        opts["outfile"] = os.path.abspath(opts["outfile"])
-        shown = opts["outfile_shown"]
+        opts["outfile_shown"] = ns.outfile
+        opts["outfile"] = os.path.abspath(ns.outfile)
+        shown = ns.outfile
         folder = os.path.dirname(opts["outfile"])
         if not os.path.isdir(folder):
             return fail(f"cannot write '{shown}': no such directory '{folder}'")
@@ -269,284 +304,233 @@ def cmd_run(args):
             return fail(f"cannot write '{shown}': it is a directory")
         if not os.access(folder, os.W_OK):
             return fail(f"cannot write '{shown}': directory is not writable")
-        if opts["kind"] == "script" and same_file(opts["target"], opts["outfile"]):
+        if kind == "script" and _tools.same_file(name, opts["outfile"]):
             return fail(f"-o '{shown}' is the script itself: it would be replaced by the profile")
+    elif ns.outfile == "-":
+        opts["outfile_shown"] = "standard output"
+    from . import _runner
     try:
-        target = _runner.Target.resolve(opts["kind"], opts["target"], prog_args)
+        resolved = _runner.Target.resolve(kind, name, prog_args)
     except _runner.TargetError as exc:
         return fail(str(exc))
-    return _runner.run(target, opts)
+    return _runner.run(resolved, opts)
 
 
-def convert_usage():
-    lines = ["convert formats:"]
+# ---- report -----------------------------------------------------------------
+
+REPORT_EXAMPLES = """\
+  pyrometer report app.prof                      the top functions by cumulative time
+  pyrometer report app.prof -s tottime -l 20     the 20 with the most time of their own
+  pyrometer report app.prof --callers -l 5       and who called them
+  pyrometer report lines.lprof --unit 1e-3       a line profile, in milliseconds
+"""
+
+
+def report_parser():
+    p = new_parser("report", "pyrometer report FILE [options]",
+                   "Print a saved profile: pstats' table for a function profile (pyrometer's, "
+                   "cProfile's, or CPython 3.15's sampling profiler's --pstats and collapsed "
+                   "stacks), line_profiler's for a line profile.", REPORT_EXAMPLES)
+    p.add_argument("file", metavar="FILE", help="the profile")
+    # a sampled profile has more sort words: they are checked with the file
+    add_report_options(p, sort_type=str)
+    group = p.add_argument_group("line profiles")
+    group.add_argument("--unit", metavar="SECONDS", type=unit_value,
+                       help="time unit (default: one that shows every line's time per hit)")
+    group.add_argument("--show-zero", action="store_true",
+                       help="also list functions that never ran")
+    return p
+
+
+def cmd_report(args):
+    ns = report_parser().parse_args(args)
+    limit = ns.limit if ns.limit is not None else screen_rows()
+    text = _tools.report(ns.file, sort=ns.sort or "cumulative", limit=limit,
+                         callers=ns.callers, callees=ns.callees, unit=ns.unit,
+                         show_zero=ns.show_zero)
+    sys.stdout.write(text)
+    return 0
+
+
+# ---- convert ----------------------------------------------------------------
+
+CONVERT_EXAMPLES = """\
+  pyrometer convert app.prof -o app.html                 an HTML report (format from the name)
+  pyrometer convert app.prof -o callgrind.out.app        for KCachegrind / QCachegrind
+  pyrometer convert app.prof -f flame -o app.svg --title "my app"
+  pyrometer convert app.prof -f dot -o - | dot -Tpdf > app.pdf
+  pyrometer convert app.prof -o app.json                 for speedscope.app
+"""
+
+
+def convert_parser():
+    from . import _convert
+    formats = "\n".join(f"  {f.name:<12} {f.help}" for f in _convert.FORMATS.values())
+    p = new_parser("convert", "pyrometer convert FILE -o OUT [-f FORMAT] [format options]",
+                   "Write a profile (pyrometer's, cProfile's, 3.15's sampled, collapsed "
+                   "stacks; a line profile as html) in another format.\n\nformats:\n" + formats,
+                   CONVERT_EXAMPLES)
+    p.add_argument("file", metavar="FILE", help="the profile")
+    p.add_argument("-o", "--outfile", metavar="OUT", required=True,
+                   help=f"where to write it ('-': standard output); {BY_NAME}")
+    p.add_argument("-f", "--format", metavar="FORMAT", type=format_value,
+                   help="the format, whatever OUT's name")
+    group = p.add_argument_group("format options")
+    seen = {}
     for f in _convert.FORMATS.values():
-        lines.append(f"  {f.name:<12} {f.help}")
-        for opt, (_key, _parse, default, text) in f.options.items():
-            lines.append(f"      {opt} (default {default}): {text}")
-    return "\n".join(lines) + "\n"
+        for opt, (key, _parse, default, text) in f.options.items():
+            seen.setdefault(opt, [key, default, text, []])[3].append(f.name)
+    for opt, (key, default, text, names) in seen.items():
+        group.add_argument(opt, dest="opt_" + key, metavar="VALUE",
+                           help=f"{', '.join(names)}: {text} (default {default})".replace(
+                               "%", "%%"))
+    return p
 
 
 def cmd_convert(args):
-    src = fmt_name = out = None
-    raw = {}
-    i = 0
-    while i < len(args):
-        a = args[i]
-        name = a.split("=", 1)[0] if a.startswith("--") else a
-        if name in ("-f", "--format"):
-            fmt_name, i = take_value(args, i, name)
-        elif name in ("-o", "--outfile"):
-            out, i = take_value(args, i, name)
-        elif a.startswith("-") and a != "-":
-            v, i = take_value(args, i, name)
-            raw[name] = v
-        elif src is None:
-            src, i = a, i + 1
-        else:
-            raise UsageError("convert takes exactly one input file")
-    if src is None:
-        raise UsageError("convert needs an input file")
-    if fmt_name is None:
-        raise UsageError(f"convert needs -f FORMAT (choose from {', '.join(_convert.FORMATS)})")
-    fmt = _convert.FORMATS.get(fmt_name)
+    ns = convert_parser().parse_args(args)
+    options = {k[len("opt_"):]: v for k, v in vars(ns).items()
+               if k.startswith("opt_") and v is not None}
+    fmt = ns.format or (_tools.format_of(ns.outfile) if ns.outfile != "-" else None)
     if fmt is None:
-        raise UsageError(f"unknown format '{fmt_name}' (choose from {', '.join(_convert.FORMATS)})")
-    if out is None:
-        raise UsageError("convert needs -o OUT")
-    options = {}
-    for opt, (key, parse, default, _text) in fmt.options.items():
-        options[key] = default
-    for opt, value in raw.items():
-        if opt not in fmt.options:
-            raise UsageError(f"option {opt} does not apply to the {fmt_name} format")
-        key, parse, _default, _text = fmt.options[opt]
-        try:
-            options[key] = parse(value)
-        except ValueError as exc:
-            raise UsageError(f"bad value for {opt}: {exc}") from None
-    folder = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(folder):
-        return fail(f"cannot write '{out}': no such directory '{folder}'")
-    if same_file(src, out):
-        return fail(f"-o '{out}' is the input itself: it would be replaced")
-    try:
-        if _lines.is_line_file(src):
-            if fmt_name != "html":
-                return fail(f"'{src}' is a line profile: only -f html converts it "
-                            f"(the {fmt_name} format holds function profiles)")
-            _convert.write_lines_html(src, _lines.load(src), out)
-        else:
-            profile = _convert.load(src)
-            if fmt.needs_tree:
-                _convert.check_tree(profile, fmt_name)
-            fmt.write(profile, out, options)
-    except OSError as exc:
-        return fail(f"cannot read '{src}': {os_reason(exc)}" if exc.filename in (None, src)
-                    else f"cannot write '{out}': {os_reason(exc)}")
-    except _api.FormatError as exc:
-        return fail(str(exc).replace("pyrometer: ", "", 1))
-    except _convert.ConvertError as exc:
-        return fail(str(exc))
-    print(f"pyrometer: {fmt_name} written to {out}", file=sys.stderr)
+        raise UsageError(f"cannot tell the format from the name '{ns.outfile}': give -f FORMAT "
+                         f"({FORMAT_LIST})")
+    from . import _convert
+    for key in options:
+        if key not in {k for k, *_ in _convert.FORMATS[fmt].options.values()}:
+            opt = "--" + key.replace("_", "-")
+            raise UsageError(f"option {opt} does not apply to the {fmt} format")
+    _tools.convert(ns.file, fmt, ns.outfile, **options)
+    if ns.outfile != "-":
+        print(f"pyrometer: {fmt} written to {ns.outfile}", file=sys.stderr)
     return 0
 
 
-def has_magic(pattern):
-    return any(c in pattern for c in "*?[")
+# ---- merge ------------------------------------------------------------------
+
+MERGE_EXAMPLES = """\
+  pyrometer merge run1.prof run2.prof -o both.prof
+  pyrometer merge 'runs/*.prof' -o all.prof        a pattern (expanded here too)
+  pyrometer merge profiles/ -o all.prof            every profile in a folder
+"""
 
 
-def expand_inputs(args, out=None):
-    """Input names with glob patterns expanded (sorted, `**` recursive): a
-    shell that left a pattern quoted gets the same files.  A name that exists
-    is taken as it is; a pattern matching nothing is an error.  The output
-    file is left out of what a pattern matches (a second `merge *.prof -o
-    all.prof` would add the first result in), with a note."""
-    paths = []
-    for arg in args:
-        if not has_magic(arg) or os.path.exists(arg):
-            paths.append(arg)
-            continue
-        import glob   # only for commands that expand patterns
-        matches = sorted(glob.glob(arg, recursive=True))
-        if out is not None and os.path.exists(out):
-            kept = [m for m in matches if not os.path.samefile(m, out)]
-            if len(kept) < len(matches):
-                print(f"pyrometer: note: the output '{out}' matches '{arg}' and is left out",
-                      file=sys.stderr)
-            matches = kept
-        if not matches:
-            raise UsageError(f"no file matches '{arg}'")
-        paths.extend(matches)
-    return paths
-
-
-class ProfileInputError(Exception):
-    """An input of merge or diff that cannot be used: one line, exit code 2."""
-
-
-def load_function_profile(path, command):
-    """The function profile in `path` (_convert.LoadedProfile: .stats, .tree),
-    or ProfileInputError saying why not."""
-    try:
-        if _lines.is_line_file(path):
-            raise ProfileInputError(f"'{path}' is a line profile; {command} takes function "
-                                    f"profiles (.prof)")
-        return _convert.load(path)
-    except OSError as exc:
-        raise ProfileInputError(f"cannot read '{path}': {os_reason(exc)}") from None
-    except _api.FormatError as exc:
-        raise ProfileInputError(str(exc).replace("pyrometer: ", "", 1)) from None
-
-
-def check_same_kind(profiles, command, verb):
-    """Samples and calls (or samples with and without time) do not add up
-    nor compare: ProfileInputError naming the first two that differ."""
-    first = profiles[0]
-    for p in profiles[1:]:
-        if (p.sampled, p.unit) != (first.sampled, first.unit):
-            raise ProfileInputError(
-                f"cannot {command} '{first.path}' and '{p.path}': the first is {first.kind}, "
-                f"the second {p.kind}, and the two do not {verb}")
+def merge_parser():
+    p = new_parser("merge", "pyrometer merge FILE... -o OUT",
+                   "Add up function profiles (pyrometer's or cProfile's) as pstats' Stats.add() "
+                   "does, and their call trees path by path (dropped, with a note, if an input "
+                   "has none).", MERGE_EXAMPLES)
+    p.add_argument("files", metavar="FILE", nargs="+",
+                   help="profiles, glob patterns such as 'runs/*.prof' (sorted) or folders")
+    p.add_argument("-o", "--outfile", metavar="OUT", required=True,
+                   help="the merged profile, written only if every input was read")
+    return p
 
 
 def cmd_merge(args):
-    inputs, out = [], None
-    i = 0
-    while i < len(args):
-        a = args[i]
-        name = a.split("=", 1)[0] if a.startswith("--") else a
-        if name in ("-o", "--outfile"):
-            out, i = take_value(args, i, name)
-        elif a == "--":
-            inputs.extend(args[i + 1:])
-            break
-        elif a.startswith("-") and a != "-":
-            raise UsageError(f"unknown option '{a}' for merge (see pyrometer --help)")
-        else:
-            inputs.append(a)
-            i += 1
-    if out is None:
-        raise UsageError("merge needs -o OUT")
-    if not inputs:
-        raise UsageError("merge needs at least one profile file")
-    paths = expand_inputs(inputs, out)
-    for p in paths:
-        if same_file(p, out):
-            return fail(f"-o '{out}' is one of the inputs ('{p}'): it would be replaced")
-    folder = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(folder):
-        return fail(f"cannot write '{out}': no such directory '{folder}'")
-    try:
-        profiles = [load_function_profile(p, "merge") for p in paths]
-        check_same_kind(profiles, "merge", "add up")
-    except ProfileInputError as exc:
-        return fail(str(exc))
-    try:
-        stats, tree = _engine.merge_profiles([(p.stats, p.tree) for p in profiles], paths)
-    except _api.FormatError as exc:
-        return fail(str(exc).replace("pyrometer: ", "", 1))
-    sampled = profiles[0].sampled   # kept: 3.15's pstats still reads it as sampled
-    try:
-        if tree is not None:
-            _engine.dump_stats(out, stats, tree, sampled=sampled)
-        else:
-            _engine.dump_stats(out, stats, sampled=sampled)
-    except OSError as exc:
-        return fail(f"cannot write '{out}': {os_reason(exc)}")
-    treeless = [p.path for p in profiles if p.tree is None]
-    if treeless and len(treeless) < len(profiles):
-        which = f"'{treeless[0]}'" + (f" and {len(treeless) - 1} more" if len(treeless) > 1 else "")
-        print(f"pyrometer: note: call tree dropped: {which} "
-              f"{'has' if len(treeless) == 1 else 'have'} none (a cProfile/pstats file keeps only "
-              f"per-function statistics), so '{out}' holds the merged statistics without one",
-              file=sys.stderr)
-    print(f"pyrometer: {len(paths)} profiles merged into {out}", file=sys.stderr)
+    ns = merge_parser().parse_args(args)
+    paths = _tools.merge(ns.files, ns.outfile)
+    print(f"pyrometer: {len(paths)} profiles merged into {ns.outfile}", file=sys.stderr)
     return 0
 
 
-DIFF_SORT_KEYS = {"tottime": "tottime", "time": "tottime", "cumtime": "cumtime",
-                  "cumulative": "cumtime", "calls": "calls", "ncalls": "calls",
-                  "samples": "calls", "nsamples": "calls"}
+# ---- diff -------------------------------------------------------------------
+
+DIFF_EXAMPLES = """\
+  pyrometer diff before.prof after.prof                    what changed most, function by function
+  pyrometer diff before.prof after.prof --fail-above 10    exit 1 on a slowdown over 10 %
+"""
 
 
-def check_percent(value, opt, upper=None):
-    text = value[:-1] if value.endswith("%") else value
-    try:
-        pct = float(text)
-    except ValueError:
-        raise UsageError(f"{opt} takes a percentage such as 10, not '{value}'") from None
-    if not (pct >= 0) or pct == float("inf") or (upper is not None and pct > upper):
-        raise UsageError(f"{opt} takes a percentage from 0" + (f" to {upper:g}" if upper else ""))
-    return pct
+def diff_parser():
+    p = new_parser("diff", "pyrometer diff OLD NEW [options]",
+                   "Compare two function profiles function by function (calls, tottime, "
+                   "cumtime).", DIFF_EXAMPLES)
+    p.add_argument("old", metavar="OLD", help="the profile before")
+    p.add_argument("new", metavar="NEW", help="the profile after")
+    p.add_argument("-s", "--sort", metavar="KEY", default="tottime",
+                   choices=sorted(_tools.DIFF_SORT_KEYS),
+                   help="order by the absolute change of tottime (default), cumtime or calls")
+    p.add_argument("-l", "--limit", metavar="N", type=whole_limit_value,
+                   help="print only the first N functions (0: all)")
+    p.add_argument("--fail-above", metavar="PCT", type=percent_value(),
+                   help="exit 1 if the total time, or the tottime of a function holding at "
+                        "least --min-share of the total, grew by more than PCT percent")
+    p.add_argument("--min-share", metavar="PCT", type=percent_value(100), default=1.0,
+                   help="share of the total time (old or new) a function needs to be checked "
+                        "by --fail-above (default 1)")
+    return p
 
 
 def cmd_diff(args):
-    files = []
-    opts = {"sort": "tottime", "limit": None, "fail_above": None, "min_share": 1.0}
-    i = 0
-    while i < len(args):
-        a = args[i]
-        name = a.split("=", 1)[0] if a.startswith("--") else a
-        if name in ("-s", "--sort"):
-            v, i = take_value(args, i, name)
-            if v not in DIFF_SORT_KEYS:
-                raise UsageError(f"unknown diff sort key '{v}' (choose tottime, cumtime or calls; "
-                                 f"samples for sampled profiles)")
-            opts["sort"] = DIFF_SORT_KEYS[v]
-        elif name in ("-l", "--limit"):
-            v, i = take_value(args, i, name)
-            opts["limit"] = check_limit(v)
-        elif name == "--fail-above":
-            v, i = take_value(args, i, name)
-            opts["fail_above"] = check_percent(v, name)
-        elif name == "--min-share":
-            v, i = take_value(args, i, name)
-            opts["min_share"] = check_percent(v, name, upper=100)
-        elif a == "--":
-            files.extend(args[i + 1:])
-            break
-        elif a.startswith("-") and a != "-":
-            raise UsageError(f"unknown option '{a}' for diff (see pyrometer --help)")
-        else:
-            files.append(a)
-            i += 1
-    if len(files) != 2:
-        raise UsageError("diff takes two profile files: OLD NEW")
-    try:
-        old, new = (load_function_profile(p, "diff") for p in files)
-        check_same_kind([old, new], "diff", "compare")
-    except ProfileInputError as exc:
-        return fail(str(exc))
-    names = [time.ctime(os.stat(p).st_mtime) + "    " + p for p in files]
-    text, failed = _engine.format_diff(old.stats, new.stats, old_name=names[0],
-                                       new_name=names[1], sampled=old.sampled, unit=old.unit,
-                                       **opts)
+    ns = diff_parser().parse_args(args)
+    text = _tools.diff(ns.old, ns.new, sort=ns.sort, limit=ns.limit,
+                       fail_above=ns.fail_above, min_share=ns.min_share)
     sys.stdout.write(text)
-    return 1 if failed else 0
+    return 1 if text.regressed else 0
+
+
+# ---- pyrometer --------------------------------------------------------------
+
+COMMANDS = {
+    "run": (cmd_run, run_parser, "run a program under the profiler; print or save its profile"),
+    "report": (cmd_report, report_parser, "print a saved profile (function or line)"),
+    "convert": (cmd_convert, convert_parser, "write a profile in another format (html, "
+                                             "flame graph, callgrind, speedscope, ...)"),
+    "merge": (cmd_merge, merge_parser, "add up profiles"),
+    "diff": (cmd_diff, diff_parser, "compare two profiles"),
+}
+
+OVERVIEW = """\
+usage: pyrometer COMMAND [options]    (pyrometer COMMAND --help for each)
+
+A profiler for Python programs: functions, lines, and the files every viewer reads.
+
+commands:
+{commands}
+
+examples:
+  pyrometer run script.py                 profile a script, print the top functions
+  pyrometer run -o out.html -m package    profile a module, save an HTML report
+  pyrometer run --lines script.py         line by line (@profile, as with kernprof)
+  pyrometer report out.prof -s tottime    print a saved profile
+  pyrometer convert out.prof -o out.svg   a flame graph of it
+
+options:
+  -h, --help       this help
+  -V, --version    pyrometer's version
+"""
+
+
+def overview():
+    commands = "\n".join(f"  {name:<9} {summary}" for name, (_c, _p, summary) in COMMANDS.items())
+    return OVERVIEW.format(commands=commands)
 
 
 def main(argv=None):
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help", "help"):
-        sys.stdout.write(USAGE + "\n" + convert_usage())
-        return 0 if args else 2
+    if not args or args[0] in ("-h", "--help"):
+        sys.stdout.write(overview())
+        return 0
     if args[0] in ("-V", "--version"):
         from . import __version__
         print(f"pyrometer {__version__}")
         return 0
     command, rest = args[0], args[1:]
+    if command == "help":
+        if not rest:
+            sys.stdout.write(overview())
+            return 0
+        if rest[0] not in COMMANDS:
+            return fail(f"unknown command '{rest[0]}' (choose {', '.join(COMMANDS)})")
+        COMMANDS[rest[0]][1]().print_help()
+        return 0
+    if command not in COMMANDS:
+        return fail(f"unknown command '{command}' (choose {', '.join(COMMANDS)}; "
+                    f"see 'pyrometer --help')")
     try:
-        if command == "run":
-            return cmd_run(rest)
-        if command == "report":
-            return cmd_report(rest)
-        if command == "convert":
-            return cmd_convert(rest)
-        if command == "merge":
-            return cmd_merge(rest)
-        if command == "diff":
-            return cmd_diff(rest)
-        raise UsageError(f"unknown command '{command}' (choose run, report, convert, merge or diff)")
+        return COMMANDS[command][0](rest)
     except UsageError as exc:
+        return fail(str(exc))
+    except _tools.Error as exc:
         return fail(str(exc))

@@ -1,0 +1,414 @@
+"""The commands as functions: report, convert, merge and diff.
+
+`pyrometer report|convert|merge|diff` call these, and so can a notebook or a
+script (pyrometer.report(...), pyrometer.convert(...)...).  Bad input raises
+Error, whose message is the one line the command line prints.
+"""
+import os
+import sys
+
+from . import _api, _convert, _engine, _lines
+
+
+class Error(ValueError):
+    """Bad input for a command (a file that is not a profile, an unknown
+    format, an output that would replace an input): one line, and nothing
+    written."""
+
+
+# Output formats by file name: what `-o NAME` writes when -f is not given.
+# A .svg is a flame graph (the call graph drawn by Graphviz is -f svg).
+EXTENSIONS = {
+    ".prof": "prof", ".pstats": "prof", ".pstat": "prof",
+    ".callgrind": "callgrind",
+    ".dot": "dot", ".gv": "dot",
+    ".png": "png",
+    ".svg": "flamegraph",
+    ".collapsed": "collapsed", ".folded": "collapsed",
+    ".json": "speedscope",
+    ".html": "html", ".htm": "html",
+}
+
+# Other names users give formats.
+ALIASES = {"flame": "flamegraph", "pstats": "prof", "kcachegrind": "callgrind",
+           "folded": "collapsed", "callgraph": "svg"}
+
+
+def format_name(name):
+    """The registered name of a format as the user spells it, or Error."""
+    name = ALIASES.get(name, name)
+    if name not in _convert.FORMATS:
+        raise Error(f"unknown format '{name}' (choose from {', '.join(_convert.FORMATS)}; "
+                    f"'flame' for flamegraph)")
+    return name
+
+
+def format_of(out):
+    """The format a file name asks for, or None when it does not say
+    (callgrind's own `callgrind.out.NAME` counts)."""
+    base = os.path.basename(os.fspath(out)).lower()
+    if base.startswith("callgrind.out"):
+        return "callgrind"
+    _, ext = os.path.splitext(base)
+    return EXTENSIONS.get(ext)
+
+
+def _fspath(value, what):
+    try:
+        return os.fspath(value)
+    except TypeError:
+        raise Error(f"{what} must be a file name, not {type(value).__name__}") from None
+
+
+def _reason(exc):
+    if exc.strerror:
+        return exc.strerror
+    text = str(exc)
+    if text.startswith("pyrometer: cannot ") and ": " in text[len("pyrometer: "):]:
+        return text.rsplit(": ", 1)[1]
+    return text
+
+
+def _clean(exc):
+    return str(exc).replace("pyrometer: ", "", 1)
+
+
+def same_file(a, b):
+    """Whether two paths name one existing file (through links, too)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_output(out, inputs=()):
+    """Error if `out` cannot be written or would replace an input."""
+    if out == "-":
+        return
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise Error(f"cannot write '{out}': no such directory '{folder}'")
+    if os.path.isdir(out):
+        raise Error(f"cannot write '{out}': it is a directory")
+    for src in inputs:
+        if same_file(src, out):
+            if len(inputs) == 1:
+                raise Error(f"the output '{out}' is the input itself: it would be replaced")
+            raise Error(f"the output '{out}' is one of the inputs ('{src}'): it would be "
+                        f"replaced")
+
+
+def load_function_profile(path, command):
+    """The function profile in `path` (_convert.LoadedProfile), or Error."""
+    try:
+        if _lines.is_line_file(path):
+            raise Error(f"'{path}' is a line profile; {command} takes function profiles (.prof)")
+        return _convert.load(path)
+    except OSError as exc:
+        raise Error(f"cannot read '{path}': {_reason(exc)}") from None
+    except _api.FormatError as exc:
+        raise Error(_clean(exc)) from None
+
+
+def check_same_kind(profiles, command, verb):
+    """Samples and calls (or samples with and without time) do not add up
+    nor compare: Error naming the first two that differ."""
+    first = profiles[0]
+    for p in profiles[1:]:
+        if (p.sampled, p.unit) != (first.sampled, first.unit):
+            raise Error(f"cannot {command} '{first.path}' and '{p.path}': the first is "
+                        f"{first.kind}, the second {p.kind}, and the two do not {verb}")
+
+
+def limit_rows(limit, total):
+    """pstats' restriction: a whole number of rows, or a fraction of them
+    (0 < limit < 1); None or 0: every row.  Returns (the restriction to
+    pass on, the rows it leaves)."""
+    if limit is None or limit == 0:
+        return None, total
+    if isinstance(limit, float) and 0 < limit < 1:
+        return limit, int(total * limit + 0.5)   # as pstats counts a fraction
+    if limit < 0 or limit != int(limit):
+        raise Error(f"limit takes a whole number of rows or a fraction below 1, not {limit!r}")
+    return int(limit), min(int(limit), total)
+
+
+def left_out_note(shown, total):
+    if shown >= total:
+        return ""
+    return (f"pyrometer: {total - shown} more function{'s' if total - shown > 1 else ''} not "
+            f"shown (--limit 0 shows all)\n")
+
+
+def report(src, sort="cumulative", limit=None, callers=False, callees=False, unit=None,
+           show_zero=False, header=None):
+    """The report of a profile file as text: pstats' table for a function
+    profile (ours, cProfile's, 3.15's sampled), line_profiler's for a line
+    profile.  `limit`: rows (or a fraction of them; None or 0: all)."""
+    path = _fspath(src, "the profile")
+    try:
+        if _lines.is_line_file(path):
+            if callers or callees:
+                raise Error(f"'{path}' is a line profile: callers and callees are for "
+                            f"function profiles")
+            stats = _lines.load(path)
+            kw = {"unit": unit} if unit is not None else {}
+            return _lines.format_report(stats, show_zero=show_zero, **kw)
+        if unit is not None or show_zero:
+            raise Error(f"'{path}' is a function profile: unit and show_zero are for line "
+                        f"profiles")
+        profile = _convert.load(path, need_tree=False)   # the stats are what it prints
+    except OSError as exc:
+        raise Error(f"cannot read '{path}': {_reason(exc)}") from None
+    except _api.FormatError as exc:
+        raise Error(_clean(exc)) from None
+    if header is None:
+        import time
+        header = [time.ctime(os.stat(path).st_mtime) + "    " + path]
+    sort = check_sort(sort, profile.sampled)
+    restriction, shown = limit_rows(limit, len(profile.stats))
+    try:
+        text = _api.format_report(profile.stats, sort=sort, limit=restriction, callers=callers,
+                                  callees=callees, files=header, sampled=profile.sampled,
+                                  unit=profile.unit)
+    except ValueError as exc:   # an ambiguous sort key
+        raise Error(_clean(exc)) from None
+    return text + left_out_note(shown, len(profile.stats))
+
+
+SORT_KEYS = {"calls", "cumulative", "cumtime", "file", "filename", "module", "ncalls",
+             "pcalls", "line", "name", "nfl", "stdname", "time", "tottime"}
+# a sampled profile's, as 3.15's SampledStats has them (the call words stay synonyms)
+SAMPLED_SORT_KEYS = SORT_KEYS | {"samples", "nsamples", "psamples"}
+
+
+def check_sort(value, sampled=False):
+    """The sort keys (pstats' words, or a unique prefix of one), or Error."""
+    keys = _api.sort_keys(value)
+    known = SAMPLED_SORT_KEYS if sampled else SORT_KEYS
+    for k in keys:
+        matches = [s for s in known if s.startswith(k)]
+        if k not in known and len(matches) != 1:
+            what = "a sampled profile's " if sampled else ""
+            hint = (" (samples, nsamples and psamples are for sampled profiles)"
+                    if not sampled and k in SAMPLED_SORT_KEYS else "")
+            raise Error(f"unknown {what}sort key '{k}' (choose from "
+                        f"{', '.join(sorted(known))}){hint}")
+    return keys
+
+
+def _options_for(fmt, options):
+    """The writer's options: defaults, then the given ones checked."""
+    got = {}
+    by_key = {key: (opt, parse) for opt, (key, parse, _d, _t) in fmt.options.items()}
+    for opt, (key, _parse, default, _text) in fmt.options.items():
+        got[key] = default
+    for key, value in options.items():
+        if key not in by_key:
+            known = ", ".join(sorted(by_key)) or "none"
+            raise Error(f"option {key} does not apply to the {fmt.name} format "
+                        f"(its options: {known})")
+        opt, parse = by_key[key]
+        if isinstance(value, str):
+            try:
+                value = parse(value)
+            except ValueError as exc:
+                raise Error(f"bad value for {opt}: {exc}") from None
+        got[key] = value
+    return got
+
+
+def _to_stdout(write):
+    """Run write(path) into a private temporary file, then copy it to
+    standard output (-o -)."""
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="pyrometer-") as folder:
+        path = os.path.join(folder, "out")
+        write(path)
+        with open(path, "rb") as f:
+            data = f.read()
+    sys.stdout.flush()
+    out = getattr(sys.stdout, "buffer", None)
+    if out is None:
+        sys.stdout.write(data.decode("utf-8", "replace"))
+    else:
+        out.write(data)
+        out.flush()
+
+
+def write_profile(profile, fmt_name, out, options=None):
+    """Write a loaded (or just profiled) function profile in a format."""
+    fmt = _convert.FORMATS[fmt_name]
+    opts = _options_for(fmt, options or {})
+    try:
+        if fmt.needs_tree:
+            _convert.check_tree(profile, fmt_name)
+        if out == "-":
+            _to_stdout(lambda path: fmt.write(profile, path, opts))
+        else:
+            fmt.write(profile, os.fspath(out), opts)
+    except _convert.ConvertError as exc:
+        raise Error(str(exc)) from None
+
+
+def convert(src, format=None, out=None, **options):
+    """Convert a profile file: format as `pyrometer convert -f` names it
+    (inferred from `out`'s extension when None), options as the format's
+    (`node_threshold=1.0`, `title="..."`).  `out` "-" writes to standard
+    output.  Returns `out`."""
+    path = _fspath(src, "the profile")
+    if out is None:
+        raise Error("convert needs an output file")
+    out = out if out == "-" else _fspath(out, "the output")
+    if format is None:
+        format = format_of(out) if out != "-" else None
+        if format is None:
+            raise Error(f"cannot tell the format from the name '{out}': give it (choose from "
+                        f"{', '.join(_convert.FORMATS)})")
+    fmt_name = format_name(format)
+    check_output(out, [path])
+    try:
+        if _lines.is_line_file(path):
+            if fmt_name != "html":
+                raise Error(f"'{path}' is a line profile: only -f html converts it "
+                            f"(the {fmt_name} format holds function profiles)")
+            _options_for(_convert.FORMATS["html"], options)
+            stats = _lines.load(path)
+            if out == "-":
+                _to_stdout(lambda p: _convert.write_lines_html(path, stats, p))
+            else:
+                _convert.write_lines_html(path, stats, out)
+            return out
+        profile = _convert.load(path)
+    except OSError as exc:
+        raise Error(f"cannot read '{path}': {_reason(exc)}") from None
+    except _api.FormatError as exc:
+        raise Error(_clean(exc)) from None
+    try:
+        write_profile(profile, fmt_name, out, options)
+    except OSError as exc:
+        raise Error(f"cannot write '{out}': {_reason(exc)}") from None
+    except _api.FormatError as exc:
+        raise Error(_clean(exc)) from None
+    return out
+
+
+def has_magic(pattern):
+    return any(c in pattern for c in "*?[")
+
+
+def expand_inputs(args, out=None, note=None):
+    """Input names with glob patterns expanded (sorted, `**` recursive), and
+    folders replaced by the profiles in them: a shell that left a pattern
+    quoted gets the same files.  A name that exists is taken as it is; a
+    pattern matching nothing is an error.  The output is left out of what a
+    pattern or folder gives (a second `merge *.prof -o all.prof` would add
+    the first result in), with a note."""
+    paths = []
+    for arg in args:
+        arg = _fspath(arg, "an input")
+        if os.path.isdir(arg):
+            matches = sorted(os.path.join(arg, n) for n in os.listdir(arg)
+                             if not n.startswith(".")
+                             and os.path.isfile(os.path.join(arg, n)))
+            what = "folder"
+        elif not has_magic(arg) or os.path.exists(arg):
+            paths.append(arg)
+            continue
+        else:
+            import glob   # only for commands that expand patterns
+            matches = sorted(glob.glob(arg, recursive=True))
+            what = "pattern"
+        if out is not None and out != "-" and os.path.exists(out):
+            kept = [m for m in matches if not same_file(m, out)]
+            if len(kept) < len(matches) and note is not None:
+                note(f"pyrometer: note: the output '{out}' is in the {what} '{arg}' and is "
+                     f"left out")
+            matches = kept
+        if not matches:
+            raise Error(f"no file matches '{arg}'" if what == "pattern"
+                        else f"the folder '{arg}' holds no file")
+        paths.extend(matches)
+    return paths
+
+
+def merge(inputs, out, note=None):
+    """Add up function profiles (ours or cProfile's, as pstats' Stats.add()
+    does, and their call trees path by path) into `out`.  `inputs`: files,
+    glob patterns or folders.  `note(text)` hears what the result lacks
+    (default: printed on stderr).  Returns the list of files merged."""
+    if note is None:
+        def note(text):
+            print(text, file=sys.stderr)
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    out = _fspath(out, "the output")
+    notes = []   # said once the merge is done: bad input gets one line
+    paths = expand_inputs(list(inputs), out, notes.append)
+    if not paths:
+        raise Error("merge needs at least one profile file")
+    check_output(out, paths)
+    profiles = [load_function_profile(p, "merge") for p in paths]
+    check_same_kind(profiles, "merge", "add up")
+    try:
+        stats, tree = _engine.merge_profiles([(p.stats, p.tree) for p in profiles], paths)
+    except _api.FormatError as exc:
+        raise Error(_clean(exc)) from None
+    sampled = profiles[0].sampled   # kept: 3.15's pstats still reads it as sampled
+    try:
+        if tree is not None:
+            _engine.dump_stats(out, stats, tree, sampled=sampled)
+        else:
+            _engine.dump_stats(out, stats, sampled=sampled)
+    except OSError as exc:
+        raise Error(f"cannot write '{out}': {_reason(exc)}") from None
+    for text in notes:
+        note(text)
+    treeless = [p.path for p in profiles if p.tree is None]
+    if treeless and len(treeless) < len(profiles):
+        which = f"'{treeless[0]}'" + (f" and {len(treeless) - 1} more" if len(treeless) > 1 else "")
+        note(f"pyrometer: note: call tree dropped: {which} "
+             f"{'has' if len(treeless) == 1 else 'have'} none (a cProfile/pstats file keeps "
+             f"only per-function statistics), so '{out}' holds the merged statistics without one")
+    return paths
+
+
+DIFF_SORT_KEYS = {"tottime": "tottime", "time": "tottime", "cumtime": "cumtime",
+                  "cumulative": "cumtime", "calls": "calls", "ncalls": "calls",
+                  "samples": "calls", "nsamples": "calls"}
+
+
+def _whole_limit(limit):
+    if limit is None or limit == 0:
+        return None
+    if limit < 0 or limit != int(limit):
+        raise Error(f"limit takes a whole number of rows, not {limit!r}")
+    return int(limit)
+
+
+class DiffReport(str):
+    """The diff's text; `.regressed`: whether fail_above was passed."""
+    regressed = False
+
+
+def diff(old, new, sort="tottime", limit=None, fail_above=None, min_share=1.0):
+    """Compare two function profiles function by function (calls, tottime,
+    cumtime).  Returns the text (a str with `.regressed`: True when the
+    total, or a function holding min_share % of it, grew by more than
+    fail_above %)."""
+    files = [_fspath(old, "the old profile"), _fspath(new, "the new profile")]
+    if sort not in DIFF_SORT_KEYS:
+        raise Error(f"unknown diff sort key '{sort}' (choose tottime, cumtime or calls; "
+                    f"samples for sampled profiles)")
+    a, b = (load_function_profile(p, "diff") for p in files)
+    check_same_kind([a, b], "diff", "compare")
+    import time
+    names = [time.ctime(os.stat(p).st_mtime) + "    " + p for p in files]
+    text, failed = _engine.format_diff(a.stats, b.stats, old_name=names[0], new_name=names[1],
+                                       sampled=a.sampled, unit=a.unit,
+                                       sort=DIFF_SORT_KEYS[sort],
+                                       limit=_whole_limit(limit),
+                                       fail_above=fail_above, min_share=min_share)
+    result = DiffReport(text)
+    result.regressed = bool(failed)
+    return result

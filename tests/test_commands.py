@@ -1,0 +1,223 @@
+"""The command line as a new user meets it: help on every command, output
+formats that follow the file's name, a printed report that fits a screen,
+a summary after -o, a program that closes stdout; and the commands as
+Python functions (pyrometer.report, convert, merge, diff)."""
+import json
+import marshal
+import os
+import pstats
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import run_python
+
+COMMANDS = ["run", "report", "convert", "merge", "diff"]
+
+
+def pyrometer(*args, env=None, **kw):
+    return run_python(["-m", "pyrometer", *map(str, args)], env=env, **kw)
+
+
+def write(tmp_path, name, source):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(source))
+    return path
+
+
+MANY = """
+import sys
+for i in range(120):
+    exec(f"def f{i}(): return {i}")
+total = sum(globals()[f"f{i}"]() for i in range(120))
+"""
+
+
+def test_bare_pyrometer_shows_the_commands():
+    r = pyrometer()
+    assert r.returncode == 0
+    for command in COMMANDS:
+        assert f"\n  {command} " in r.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_its_help(command):
+    env = dict(os.environ, COLUMNS="70")
+    for spelling in (("--help",), ("-h",)):
+        r = pyrometer(command, *spelling, env=env)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith(f"usage: pyrometer {command}")
+        assert "examples:" in r.stdout
+        options = [line.split()[0] for line in r.stdout.splitlines()
+                   if line.startswith("  -")]
+        assert len(options) == len(set(options)), options   # each said once
+        # option help wraps at the terminal's width
+        body = r.stdout.split("examples:")[0]
+        assert max(len(line) for line in body.splitlines()) <= 70
+    assert pyrometer("help", command).stdout == pyrometer(command, "--help").stdout
+
+
+def test_run_help_groups_its_options():
+    out = pyrometer("run", "--help").stdout
+    for group in ("output:", "the printed report:", "line profiling:", "measurement:"):
+        assert "\n" + group in out
+
+
+def test_run_help_after_the_script_goes_to_the_program(tmp_path):
+    script = write(tmp_path, "p.py", "import sys; print(sys.argv[1:])\n")
+    r = pyrometer("run", "-o", tmp_path / "p.prof", script, "--help", "-o", "x")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "['--help', '-o', 'x']\n"
+
+
+@pytest.mark.parametrize("name, check", [
+    ("out.html", lambda b: b.startswith(b"<!DOCTYPE html>")),
+    ("flame.svg", lambda b: b"<svg" in b[:200]),
+    ("out.json", lambda b: json.loads(b)["$schema"].startswith("https://www.speedscope.app")),
+    ("out.callgrind", lambda b: b.startswith(b"# callgrind format")),
+    ("callgrind.out.prog", lambda b: b.startswith(b"# callgrind format")),
+    ("out.collapsed", lambda b: b.count(b";") > 0),
+    ("out.dot", lambda b: b.startswith(b"digraph")),
+    ("out.prof", lambda b: b[:1] in (b"{", b"\xfb")),   # pstats: marshal's dict
+    ("out.data", lambda b: b[:1] in (b"{", b"\xfb")),   # any other name: pstats
+])
+def test_run_writes_the_format_its_output_is_named_for(tmp_path, name, check):
+    script = write(tmp_path, "prog.py", "def f(): return 1\nfor _ in range(3): f()\n")
+    out = tmp_path / name
+    r = pyrometer("run", "-o", out, script)
+    assert r.returncode == 0, r.stderr
+    assert check(out.read_bytes()), out.read_bytes()[:200]
+    assert r.stderr.strip().splitlines()[-1].startswith(f"pyrometer: profile written to {out}")
+
+
+def test_run_format_option_wins_over_the_name(tmp_path):
+    script = write(tmp_path, "prog.py", "def f(): return 1\nf()\n")
+    out = tmp_path / "graph.out"
+    r = pyrometer("run", "-f", "flame", "-o", out, script)
+    assert r.returncode == 0, r.stderr
+    assert b"<svg" in out.read_bytes()[:200]
+    assert "(flamegraph)" in r.stderr
+    r = pyrometer("run", "-f", "nope", "-o", out, script)
+    assert r.returncode == 2 and "unknown format 'nope'" in r.stderr
+
+
+def test_run_to_standard_output(tmp_path):
+    script = write(tmp_path, "prog.py", "def f(): return 1\nf()\n")
+    r = subprocess.run([sys.executable, "-m", "pyrometer", "run", "-o", "-", str(script)],
+                       capture_output=True)
+    assert r.returncode == 0, r.stderr
+    stats = marshal.loads(r.stdout)
+    assert any(k[2] == "f" for k in stats if isinstance(k, tuple))
+
+
+def test_line_profile_as_html(tmp_path):
+    script = write(tmp_path, "prog.py", "def f():\n    return 1\nf()\n")
+    out = tmp_path / "lines.html"
+    r = pyrometer("run", "--lines-of", "f", "-o", out, script)
+    assert r.returncode == 0, r.stderr
+    assert out.read_bytes().startswith(b"<!DOCTYPE html>")
+    r = pyrometer("run", "--lines-of", "f", "-o", tmp_path / "x.svg", script)
+    assert r.returncode == 2 and "line profile" in r.stderr
+
+
+def test_summary_after_saving(tmp_path):
+    script = write(tmp_path, "prog.py", "def f(): return 1\nfor _ in range(5): f()\n")
+    out = tmp_path / "p.prof"
+    r = pyrometer("run", "-o", out, script)
+    line = r.stderr.strip().splitlines()[-1]
+    calls = pstats.Stats(str(out)).total_calls
+    assert f"{len(pstats.Stats(str(out)).stats)} functions, {calls} calls" in line
+    assert line.endswith(" profiled")
+
+
+def test_printed_report_fits_a_screen(tmp_path):
+    script = write(tmp_path, "many.py", MANY)
+    r = pyrometer("run", script)
+    assert r.returncode == 0, r.stderr
+    rows = [line for line in r.stdout.splitlines() if "<string>:1(f" in line]
+    assert 0 < len(rows) < 60
+    assert "more functions not shown (--limit 0 shows all)" in r.stdout
+    r = pyrometer("run", "--limit", "0", script)
+    rows = [line for line in r.stdout.splitlines() if "<string>:1(f" in line]
+    assert len(rows) == 120 and "not shown" not in r.stdout
+    r = pyrometer("run", "--limit", "0.5", script)
+    assert r.returncode == 0 and "List reduced from" in r.stdout
+
+
+def test_report_of_a_file_fits_a_screen_too(tmp_path):
+    script = write(tmp_path, "many.py", MANY)
+    out = tmp_path / "many.prof"
+    assert pyrometer("run", "-o", out, script).returncode == 0
+    r = pyrometer("report", out)
+    assert "more functions not shown" in r.stdout
+    assert "not shown" not in pyrometer("report", out, "-l", "0").stdout
+
+
+def test_program_that_closes_stdout_still_gets_its_report(tmp_path):
+    r = run_python(["-m", "pyrometer", "run", "-m", "json.tool"], input='{"a": 1}')
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == {"a": 1}
+    assert "closed standard output" in r.stderr
+    assert "function calls" in r.stderr
+
+
+def test_unknown_options_are_one_line(tmp_path):
+    for args in (["report", "x.prof", "--bogus"], ["convert", "x.prof", "-o", "y.html", "--bogus"],
+                 ["merge", "x.prof", "-o", "y.prof", "--bogus"], ["diff", "a", "b", "--bogus"]):
+        r = pyrometer(*args, cwd=tmp_path)
+        assert r.returncode == 2
+        [line] = r.stderr.strip().splitlines()
+        assert line.startswith("pyrometer: error: unknown option '--bogus'"), line
+
+
+def test_convert_infers_the_format(tmp_path):
+    script = write(tmp_path, "prog.py", "def f(): return 1\nf()\n")
+    src = tmp_path / "p.prof"
+    assert pyrometer("run", "-o", src, script).returncode == 0
+    r = pyrometer("convert", src, "-o", tmp_path / "p.html")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "p.html").read_bytes().startswith(b"<!DOCTYPE html>")
+    r = pyrometer("convert", src, "-o", tmp_path / "p.unknown")
+    assert r.returncode == 2 and "cannot tell the format" in r.stderr
+    r = pyrometer("convert", src, "-f", "dot", "-o", "-")
+    assert r.returncode == 0 and r.stdout.startswith("digraph")
+
+
+API = r'''
+import json, sys, pyrometer
+src, folder = sys.argv[1], sys.argv[2]
+out = {}
+out["report"] = pyrometer.report(src, sort="tottime", limit=3)
+out["lines"] = len(pyrometer.report(src, limit=0).splitlines())
+out["convert"] = pyrometer.convert(src, "callgrind", folder + "/cg.out")
+pyrometer.convert(src, out=folder + "/p.svg", title="api")
+out["svg"] = open(folder + "/p.svg").read(200)
+out["merged"] = pyrometer.merge([src, src], folder + "/both.prof")
+d = pyrometer.diff(src, folder + "/both.prof", fail_above=10)
+out["diff"], out["regressed"] = str(d), d.regressed
+try:
+    pyrometer.convert(src, "nope", folder + "/x")
+except pyrometer.Error as exc:
+    out["error"] = str(exc)
+print(json.dumps(out))
+'''
+
+
+def test_python_api_for_every_command(tmp_path):
+    script = write(tmp_path, "prog.py", "def f(): return 1\nfor _ in range(4): f()\n")
+    src = tmp_path / "p.prof"
+    assert pyrometer("run", "-o", src, script).returncode == 0
+    r = run_python(["-c", API, str(src), str(tmp_path)])
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert "Ordered by: internal time" in got["report"]
+    assert got["convert"] == str(tmp_path / "cg.out")
+    assert (tmp_path / "cg.out").read_text().startswith("# callgrind format")
+    assert "<svg" in got["svg"]
+    assert got["merged"] == [str(src), str(src)]
+    assert got["regressed"] is True and "f" in got["diff"]
+    assert got["error"].startswith("unknown format 'nope'")
+    assert pstats.Stats(str(tmp_path / "both.prof")).total_calls == \
+        2 * pstats.Stats(str(src)).total_calls
