@@ -221,3 +221,86 @@ def test_python_api_for_every_command(tmp_path):
     assert got["error"].startswith("unknown format 'nope'")
     assert pstats.Stats(str(tmp_path / "both.prof")).total_calls == \
         2 * pstats.Stats(str(src)).total_calls
+
+
+LOGS = """
+import json, re
+PAT = re.compile(r"GET (\\S+)")
+
+def make_lines(n):
+    return [json.dumps({"req": f"GET /p/{i % 13}", "n": i}) for i in range(n)]
+
+def parse(lines):
+    return [PAT.match(json.loads(line)["req"]).group(1) for line in lines]
+
+def main():
+    return len(set(parse(make_lines(20000))))
+
+main()
+"""
+
+
+def tree_lines(text):
+    return [line for line in text.splitlines() if "%" in line and "  " in line]
+
+
+def test_call_tree_shows_the_users_code_first(tmp_path):
+    script = write(tmp_path, "logs.py", LOGS)
+    r = pyrometer("run", "--tree", script, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    text = r.stdout
+    assert len(text.splitlines()) <= 60
+    # the user's functions, relative to the program's folder, and where
+    # they went into the library
+    for frame in ("main  logs.py:", "parse  logs.py:", "make_lines  logs.py:",
+                  "loads  <stdlib>/json/__init__.py:", "dumps  <stdlib>/json/__init__.py:"):
+        assert frame in text, text
+    assert "library frames: json." in text
+    # json's own decoder frames are folded, never shown as rows
+    assert "decode  <stdlib>/json/decoder.py" not in text
+    # the hot function leads: main is the first frame of the program
+    rows = tree_lines(text)
+    assert "main  logs.py" in next(r for r in rows if "logs.py" in r and "<module>" not in r)
+
+
+def test_report_tree_of_a_saved_profile(tmp_path):
+    script = write(tmp_path, "logs.py", LOGS)
+    out = tmp_path / "logs.prof"
+    assert pyrometer("run", "-o", out, script).returncode == 0
+    r = pyrometer("report", out, "--tree", "--limit", "8", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "main  logs.py:" in r.stdout
+    assert len(tree_lines(r.stdout)) <= 8
+    assert "left out" in r.stdout
+    # cProfile's files have no tree: one line, exit 2
+    import cProfile
+    cp = tmp_path / "cp.prof"
+    cProfile.run("sum(range(10))", str(cp))
+    r = pyrometer("report", cp, "--tree")
+    assert r.returncode == 2 and "no call tree" in r.stderr
+    r = run_python(["-c", "import pyrometer, sys; print(pyrometer.report(sys.argv[1], tree=True, "
+                          "root=sys.argv[2]))", str(out), str(tmp_path)])
+    assert r.returncode == 0 and "parse  logs.py:" in r.stdout, r.stderr
+
+
+def test_call_tree_of_any_depth():
+    # a hostile file may hold a chain of a million frames: library frames
+    # are walked without recursion, and the lines shown stop at max_lines
+    code = r'''
+import sys
+from pyrometer import _engine
+n = 300000
+funcs = [("/usr/lib/python3.12/lib.py", 1, "deep"), ("app.py", 1, "mine")]
+tree = {"pyrometer": "calltree", "version": 1, "funcs": funcs,
+        "parent": [-1] + list(range(n - 1)), "func": [1] + [0] * (n - 2) + [1],
+        "calls": [1] * n, "self": [0.0] * (n - 1) + [1.0], "total": [1.0] * n, "folded": False}
+text = _engine.format_tree(tree, max_lines=20)
+assert "[299997 library frames: lib]" in text, text
+assert "mine  app.py:1" in text
+chain = dict(tree, func=[1] * n)
+text = _engine.format_tree(chain, max_lines=20)
+assert len([l for l in text.splitlines() if "mine" in l]) == 20
+print("ok")
+'''
+    r = run_python(["-c", code])
+    assert r.returncode == 0 and r.stdout == "ok\n", r.stderr

@@ -116,6 +116,11 @@ static PyMethodDef module_methods[] = {
      "write_dot(path, stats, node_threshold=0.5, edge_threshold=0.1): write the call graph of\n"
      "a pstats dict as Graphviz dot, atomically; functions and calls under the thresholds\n"
      "(in % of the total time) left out."},
+    {"format_tree", (PyCFunction)(void (*)(void))pyro_py_format_tree,
+     METH_VARARGS | METH_KEYWORDS,
+     "format_tree(tree, *, root=None, min_share=0.01, max_lines=60, metric=None) -> str: the\n"
+     "call tree for a terminal, the user's frames shown and the library frames under them\n"
+     "folded (files under `root` shown relative to it)."},
     {"format_dot", (PyCFunction)(void (*)(void))pyro_py_format_dot, METH_VARARGS | METH_KEYWORDS,
      "format_dot(stats, node_threshold=0.5, edge_threshold=0.1, *, tree=None, metric=None,\n"
      "sampled=None) -> bytes: the text write_dot writes (a sampled profile in samples)."},

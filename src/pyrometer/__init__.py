@@ -26,13 +26,15 @@ from ._lines import LineProfiler, lines
 
 
 def report(src, sort="cumulative", limit=None, callers=False, callees=False, unit=None,
-           show_zero=False):
+           show_zero=False, tree=False, root=None):
     """The report of a profile file, as text (what `pyrometer report` prints):
     pstats' table for a function profile, line_profiler's for a line
-    profile.  limit: rows, or a fraction of them (None: all)."""
+    profile.  limit: rows, or a fraction of them (None: all).  tree=True:
+    the call tree, the user's frames shown and library frames folded (files
+    under `root`, default the current folder, shown relative to it)."""
     from ._tools import report
     return report(src, sort=sort, limit=limit, callers=callers, callees=callees, unit=unit,
-                  show_zero=show_zero)
+                  show_zero=show_zero, tree=tree, root=root)
 
 
 def convert(src, format=None, out=None, **options):

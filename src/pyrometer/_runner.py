@@ -293,6 +293,11 @@ class Session:
                 limit = self.opts["limit"]
                 if limit is None:
                     limit = self.opts.get("default_limit")
+                if self.opts.get("tree"):
+                    text = _tools.tree_text(prof.get_tree(), self.opts.get("root"), limit)
+                    notes = "".join(n + "\n" for n in _api.notes_for(prof))
+                    self._print(text + notes)
+                    return True
                 stats = prof.get_stats()
                 restriction, shown = _tools.limit_rows(limit, len(stats))
                 text = prof.report(sort=self.opts["sort"], limit=restriction,

@@ -140,12 +140,38 @@ def left_out_note(shown, total):
             f"shown (--limit 0 shows all)\n")
 
 
+def tree_text(tree, root=None, limit=None, min_share=0.01):
+    """The call tree for a terminal (the user's frames shown, library frames
+    under them folded); `limit` lines (None or 0: up to 100 000)."""
+    lines = 100000 if not limit else max(1, int(limit)) if limit >= 1 else 60
+    return _engine.format_tree(tree, root=None if root is None else os.fspath(root),
+                               min_share=min_share, max_lines=lines)
+
+
 def report(src, sort="cumulative", limit=None, callers=False, callees=False, unit=None,
-           show_zero=False, header=None):
+           show_zero=False, header=None, tree=False, root=None):
     """The report of a profile file as text: pstats' table for a function
     profile (ours, cProfile's, 3.15's sampled), line_profiler's for a line
-    profile.  `limit`: rows (or a fraction of them; None or 0: all)."""
+    profile.  `limit`: rows (or a fraction of them; None or 0: all).
+    tree=True: the call tree instead, the user's frames first (files under
+    `root`, default the current folder, shown relative to it)."""
     path = _fspath(src, "the profile")
+    if tree:
+        if callers or callees or unit is not None or show_zero:
+            raise Error("the call tree takes no callers, callees, unit or show_zero")
+        try:
+            if _lines.is_line_file(path):
+                raise Error(f"'{path}' is a line profile: it has no call tree")
+            profile = _convert.load(path)
+        except OSError as exc:
+            raise Error(f"cannot read '{path}': {_reason(exc)}") from None
+        except _api.FormatError as exc:
+            raise Error(_clean(exc)) from None
+        if profile.tree is None:
+            raise Error(f"'{path}' has no call tree (a cProfile or pstats file keeps only "
+                        f"per-function totals): profile with 'pyrometer run -o FILE.prof' to "
+                        f"get one")
+        return tree_text(profile.tree, os.getcwd() if root is None else root, limit)
     try:
         if _lines.is_line_file(path):
             if callers or callees:

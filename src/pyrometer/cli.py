@@ -166,6 +166,9 @@ def add_report_options(parser, sort_type=sort_value):
     group.add_argument("-l", "--limit", metavar="N", type=limit_value, default=None,
                        help="print the first N functions, or that fraction of them (0.1); "
                             "0 prints them all; by default what fits the terminal")
+    group.add_argument("--tree", action="store_true",
+                       help="print the call tree instead: the user's own frames, the library "
+                            "frames under them folded into one line")
     group.add_argument("--callers", action="store_true", help="also print who called each "
                                                               "function")
     group.add_argument("--callees", action="store_true", help="also print what each "
@@ -177,6 +180,7 @@ def add_report_options(parser, sort_type=sort_value):
 
 RUN_EXAMPLES = """\
   pyrometer run app.py --port 8000          print the functions that took the most time
+  pyrometer run --tree app.py               the call tree, library frames folded
   pyrometer run -o app.prof app.py          save for pstats, snakeviz, pyprof2calltree
   pyrometer run -o app.html -m mypackage    an HTML report to open in a browser
   pyrometer run -o flame.svg script.py      a flame graph
@@ -265,6 +269,7 @@ def cmd_run(args):
     given = {opt for opt, on in (("--sort", ns.sort is not None),
                                  ("--limit", ns.limit is not None),
                                  ("--callers", ns.callers), ("--callees", ns.callees),
+                                 ("--tree", ns.tree),
                                  ("--no-builtins", ns.no_builtins)) if on}
     if lines and given:
         raise UsageError(f"option {sorted(given)[0]} does not apply to a line profile")
@@ -286,12 +291,15 @@ def cmd_run(args):
         else:
             fmt = fmt or "prof"
     opts = {"sort": ns.sort or ("cumulative",), "limit": ns.limit, "callers": ns.callers,
-            "callees": ns.callees, "outfile": ns.outfile, "format": fmt,
+            "callees": ns.callees, "tree": ns.tree, "outfile": ns.outfile, "format": fmt,
             "builtins": not ns.no_builtins, "clock": ns.clock,
             "compensate": not ns.no_compensate, "lines": lines, "patterns": ns.lines_of,
             "kernprof": ns.lines, "unit": ns.unit, "show_zero": ns.show_zero,
             "follow_fork": ns.follow_fork, "default_limit": screen_rows()}
     kind, name = target
+    # the program's own files are shown relative to its folder
+    opts["root"] = (os.path.dirname(os.path.abspath(name)) if kind == "script"
+                    else os.getcwd())
     if ns.outfile is not None and ns.outfile != "-":
         # Resolved now: the program may change the working directory.
         opts["outfile_shown"] = ns.outfile
@@ -322,6 +330,7 @@ REPORT_EXAMPLES = """\
   pyrometer report app.prof                      the top functions by cumulative time
   pyrometer report app.prof -s tottime -l 20     the 20 with the most time of their own
   pyrometer report app.prof --callers -l 5       and who called them
+  pyrometer report app.prof --tree               the call tree, the program's own code first
   pyrometer report lines.lprof --unit 1e-3       a line profile, in milliseconds
 """
 
@@ -345,9 +354,11 @@ def report_parser():
 def cmd_report(args):
     ns = report_parser().parse_args(args)
     limit = ns.limit if ns.limit is not None else screen_rows()
+    if ns.tree and ns.sort is not None:
+        raise UsageError("--tree and --sort do not go together (the tree is ordered by time)")
     text = _tools.report(ns.file, sort=ns.sort or "cumulative", limit=limit,
                          callers=ns.callers, callees=ns.callees, unit=ns.unit,
-                         show_zero=ns.show_zero)
+                         show_zero=ns.show_zero, tree=ns.tree)
     sys.stdout.write(text)
     return 0
 

@@ -8,6 +8,7 @@
 #include "formats/merge.h"
 #include "formats/report.h"
 #include "formats/stack_writers.h"
+#include "formats/tree_report.h"
 #include "model/pstats_shape.h"
 
 #include <math.h>
@@ -273,6 +274,44 @@ PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs)
             result = PyBytes_FromStringAndSize(out.data ? out.data : "", (Py_ssize_t)out.len);
     }
     pyro_text_free(&out);
+    return result;
+}
+
+PyObject *pyro_py_format_tree(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"tree", "root", "min_share", "max_lines", "metric", NULL};
+    PyObject *tree, *root_obj = NULL, *metric = NULL;
+    pyro_tree_report_opts o = {.min_share = 0.01, .max_lines = 60};
+    Py_ssize_t max_lines = 60;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OdnO:format_tree", kwlist, &tree,
+                                     &root_obj, &o.min_share, &max_lines, &metric))
+        return NULL;
+    if (!(o.min_share >= 0.0 && o.min_share <= 1.0) || max_lines < 1) {
+        PyErr_SetString(PyExc_ValueError, "pyrometer: min_share must be 0 to 1 and max_lines "
+                                          "at least 1");
+        return NULL;
+    }
+    o.max_lines = (size_t)max_lines;
+    char *root = NULL;
+    if (utf8_arg(root_obj, &root) < 0)
+        return NULL;
+    o.root = root;
+    PyObject *result = NULL;
+    pyro_stack_view v;
+    if (view_of(tree, metric, &v) == 0) {
+        pyro_text out = PYRO_TEXT_INIT;
+        if (pyro_format_tree(&v, &o, &out) == 0) {
+            if (out.failed)
+                PyErr_NoMemory();
+            else
+                result = PyUnicode_DecodeUTF8(out.data ? out.data : "", (Py_ssize_t)out.len,
+                                              "replace");
+        }
+        pyro_text_free(&out);
+        pyro_stack_view_release(&v);
+    }
+    PyMem_RawFree(root);
     return result;
 }
 
