@@ -549,3 +549,47 @@ def test_merge_takes_a_folder_of_profiles(tmp_path):
     assert r.returncode == 0 and "left out" in r.stderr and "3 profiles merged" in r.stderr
     single = pstats.Stats(str(runs / "a.prof")).total_calls
     assert pstats.Stats(str(out)).total_calls == 3 * single
+
+
+def two_checkouts(tmp_path):
+    """The same program (a script and a package) in two folders, profiled
+    from each."""
+    outs = []
+    for where in ("alice/proj", "bob/work/checkout"):
+        root = tmp_path / where
+        (root / "pkg").mkdir(parents=True)
+        (root / "pkg" / "__init__.py").write_text("")
+        (root / "pkg" / "util.py").write_text("def helper(x):\n    return x * 2\n")
+        script = root / "app.py"
+        script.write_text("import json\nfrom pkg.util import helper\n\ndef main():\n"
+                          "    return sum(helper(i) for i in range(2000)) + "
+                          "len(json.dumps(list(range(50))))\n\nmain()\n")
+        out = root / "out.prof"
+        r = pyrometer("run", "-o", str(out), str(script), cwd=root)
+        assert r.returncode == 0, r.stderr
+        outs.append(out)
+    return outs
+
+
+def test_diff_matches_functions_across_checkouts(tmp_path):
+    a, b = two_checkouts(tmp_path)
+    r = pyrometer("diff", str(a), str(b), "--limit", "0")
+    assert r.returncode == 0, r.stderr
+    assert ", 0 new, 0 gone;" in r.stdout, r.stdout[:600]
+    rows = [line for line in r.stdout.splitlines() if line.rstrip().endswith(("(main)", "(helper)"))]
+    assert len(rows) == 2 and all(" new " not in x and " gone " not in x for x in rows), rows
+
+
+def test_merge_adds_up_functions_across_checkouts(tmp_path):
+    a, b = two_checkouts(tmp_path)
+    out = tmp_path / "both.prof"
+    r = pyrometer("merge", str(a), str(b), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    one, both = pstats.Stats(str(a)), pstats.Stats(str(out))
+    assert len(both.stats) == len(one.stats)
+    helper = [k for k in both.stats if k[2] == "helper"]
+    assert helper == [k for k in one.stats if k[2] == "helper"]   # the first's paths kept
+    assert both.stats[helper[0]][1] == 2 * one.stats[helper[0]][1]
+    stats, tree = _engine.load_profile(str(out))
+    assert len(tree["funcs"]) == len(set(tree["funcs"]))
+    assert set(tree["funcs"]) <= set(stats)

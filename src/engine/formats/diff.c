@@ -5,7 +5,12 @@
  * percent, and a status: slower, faster, same, new or gone.  A function
  * whose key is on one side only is matched with one of the other side
  * when the same file holds a function of that name that moved: an edit
- * above a function changes its line, not what it is.  The rows are
+ * above a function changes its line, not what it is.  What is still on one
+ * side only is then matched by its portable path: the same program
+ * profiled from two checkouts, virtualenvs or machines has its files in
+ * other folders, not other functions (model/portable_path.h; the
+ * program's own files are taken relative to the folder each side's
+ * unmatched files share).  The rows are
  * sorted by the absolute change of the chosen quantity and printed as a
  * fixed-width table, pstats' function names last.  With a threshold, the
  * total and every function with a share of the time of at least
@@ -15,6 +20,7 @@
 #include "formats/report.h"
 #include "core/text_out.h"
 #include "core/errors.h"
+#include "model/portable_path.h"
 #include "model/pstats_shape.h"
 
 #include <math.h>
@@ -106,10 +112,23 @@ static long long key_line(PyObject *key)
     return PyLong_AsLongLong(PyTuple_GET_ITEM(key, 1));
 }
 
-/* Append row index i to the list at groups[(file, name) of key]. */
-static int group_add(PyObject *groups, PyObject *key, Py_ssize_t i)
+/* Where a one-sided row's file is looked for on the other side: the file
+ * itself, or (portable) its library form or its path under `root`. */
+static PyObject *file_of(PyObject *key, int portable, const char *root)
 {
-    PyObject *g = PyTuple_Pack(2, PyTuple_GET_ITEM(key, 0), PyTuple_GET_ITEM(key, 2));
+    PyObject *file = PyTuple_GET_ITEM(key, 0);
+    return portable ? pyro_path_portable(file, root) : Py_NewRef(file);
+}
+
+/* Append row index i to the list at groups[(file, name) of key]. */
+static int group_add(PyObject *groups, PyObject *key, Py_ssize_t i, int portable,
+                     const char *root)
+{
+    PyObject *file = file_of(key, portable, root);
+    if (file == NULL)
+        return -1;
+    PyObject *g = PyTuple_Pack(2, file, PyTuple_GET_ITEM(key, 2));
+    Py_DECREF(file);
     if (g == NULL)
         return -1;
     PyObject *list = PyDict_GetItemWithError(groups, g);
@@ -133,6 +152,30 @@ done:
     return rc;
 }
 
+/* The folder the program's own one-sided files of one side share (a new
+ * PyMem_Raw string, NULL if none or + MemoryError). */
+static char *shared_folder(diff *d, int is_new)
+{
+    char *root = NULL;
+    for (Py_ssize_t i = 0; i < d->n; i++) {
+        drow *r = &d->rows[i];
+        PyObject *key = is_new ? r->nkey : r->okey;
+        if (r->dead || key == NULL || (is_new ? r->okey : r->nkey) != NULL)
+            continue;
+        PyObject *file = PyTuple_GET_ITEM(key, 0);
+        const char *f = PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
+        if (f == NULL) {
+            PyErr_Clear();
+            continue;
+        }
+        if (pyro_path_widen_root(&root, f) < 0) {
+            PyMem_RawFree(root);
+            return NULL;
+        }
+    }
+    return root;
+}
+
 /* Row indices of a group in line order (n is small: insertion sort). */
 static int group_rows(diff *d, PyObject *list, int is_new, Py_ssize_t *out)
 {
@@ -154,19 +197,28 @@ static int group_rows(diff *d, PyObject *list, int is_new, Py_ssize_t *out)
 
 /* Functions on one side only that are the same (file, name) on the other
  * side at another line: paired in line order when both sides have as
- * many of them. */
-static int pair_moved(diff *d)
+ * many of them.  `portable`: the files compared by their portable form. */
+static int pair_moved(diff *d, int portable)
 {
     int rc = -1;
     PyObject *olds = PyDict_New(), *news = PyDict_New();
     Py_ssize_t *a = NULL, *b = NULL;
+    char *oroot = NULL, *nroot = NULL;
     if (olds == NULL || news == NULL)
         goto done;
+    if (portable) {
+        oroot = shared_folder(d, 0);
+        nroot = shared_folder(d, 1);
+        if (PyErr_Occurred())
+            goto done;
+    }
     for (Py_ssize_t i = 0; i < d->n; i++) {
         drow *r = &d->rows[i];
-        if (r->okey != NULL && r->nkey == NULL && group_add(olds, r->okey, i) < 0)
+        if (r->dead)
+            continue;
+        if (r->okey != NULL && r->nkey == NULL && group_add(olds, r->okey, i, portable, oroot) < 0)
             goto done;
-        if (r->okey == NULL && r->nkey != NULL && group_add(news, r->nkey, i) < 0)
+        if (r->okey == NULL && r->nkey != NULL && group_add(news, r->nkey, i, portable, nroot) < 0)
             goto done;
     }
     Py_ssize_t pos = 0;
@@ -206,6 +258,8 @@ done:
     Py_XDECREF(news);
     PyMem_RawFree(a);
     PyMem_RawFree(b);
+    PyMem_RawFree(oroot);
+    PyMem_RawFree(nroot);
     return rc;
 }
 
@@ -396,7 +450,7 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
         probe.nkey = key;
         d.rows[d.n++] = probe;
     }
-    if (pair_moved(&d) < 0)
+    if (pair_moved(&d, 0) < 0 || pair_moved(&d, 1) < 0)
         goto done;
 
     Py_ssize_t live = 0, in_both = 0, moved = 0, only_new = 0, only_old = 0;

@@ -8,10 +8,14 @@
  * a (parent node, function) pair, so two runs' nodes meet when they are
  * the same call path; calls, self and total are summed and `folded` is
  * or-ed.  What a tree's self and total add up is its first metric (time,
- * or samples for stacks of samples): every tree must have it. */
+ * or samples for stacks of samples): every tree must have it.  A profile
+ * of the same program from another folder (checkout, virtualenv, machine)
+ * has its functions renamed to the first's before it is added
+ * (model/relocate.h). */
 #include "formats/merge.h"
 #include "core/errors.h"
 #include "model/pstats_shape.h"
+#include "model/relocate.h"
 #include "model/stack_view.h"
 
 #include <stdint.h>
@@ -391,9 +395,20 @@ PyObject *pyro_merge_profiles(PyObject *profiles_arg, PyObject *names_arg)
             Py_XDECREF(reason);
             goto done;
         }
-        if (pyro_stats_add(stats, src, name) < 0)
+        PyObject *map = pyro_relocation(stats, src);
+        if (map == NULL)
             goto done;
-        if (with_trees && tree_acc_add(&trees, PyTuple_GET_ITEM(item, 1), name) < 0)
+        PyObject *moved = pyro_rekey_stats(src, map);
+        PyObject *tree = moved != NULL && with_trees
+            ? pyro_rekey_tree(PyTuple_GET_ITEM(item, 1), map) : NULL;
+        Py_DECREF(map);
+        int rc = moved == NULL || (with_trees && tree == NULL) ? -1
+               : pyro_stats_add(stats, moved, name);
+        if (rc == 0 && with_trees)
+            rc = tree_acc_add(&trees, tree, name);
+        Py_XDECREF(moved);
+        Py_XDECREF(tree);
+        if (rc < 0)
             goto done;
     }
     if (with_trees) {

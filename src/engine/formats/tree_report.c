@@ -17,6 +17,7 @@
  * are written. */
 #include "formats/tree_report.h"
 #include "core/text_out.h"
+#include "model/portable_path.h"
 
 #include <string.h>
 
@@ -31,51 +32,15 @@ typedef struct {
  * is library code, and the module a hidden frame is counted as. */
 static int classify(const char *file, const char *root, char **shown, char **module)
 {
-    static const char *const sites[] = {"/site-packages/", "/dist-packages/"};
-    const char *rest = NULL, *label = NULL;
-    int library = 0;
-    for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]) && rest == NULL; i++) {
-        const char *at = strstr(file, sites[i]);
-        if (at != NULL) {
-            rest = at + strlen(sites[i]);
-            label = "<site-packages>/";
-        }
-    }
-    if (rest == NULL) {
-        /* .../lib/python3.12/json/__init__.py (also lib64, python3.13t) */
-        const char *at = strstr(file, "/python3");
-        if (at != NULL && at >= file + 4 && strncmp(at - 4, "/lib", 4) == 0) {
-            const char *slash = strchr(at + 1, '/');
-            if (slash != NULL) {
-                rest = slash + 1;
-                label = "<stdlib>/";
-            }
-        } else if (at != NULL && at >= file + 6 && strncmp(at - 6, "/lib64", 6) == 0) {
-            const char *slash = strchr(at + 1, '/');
-            if (slash != NULL) {
-                rest = slash + 1;
-                label = "<stdlib>/";
-            }
-        }
-    }
+    const char *rest, *label;
+    int library = pyro_path_split(file, &label, &rest);
     size_t root_len = root != NULL ? strlen(root) : 0;
     char buf[64];
     const char *mod_from = NULL;
-    if (rest != NULL) {
-        library = 1;
-        mod_from = rest;
-    } else if (strncmp(file, "<frozen ", 8) == 0) {
-        library = 1;
-        rest = file;
-        label = "";
-        mod_from = file + 8;
-    } else if (root_len > 0 && strncmp(file, root, root_len) == 0 && file[root_len] == '/') {
+    if (library)
+        mod_from = *label != '\0' ? rest : file + 8;   /* <frozen importlib._bootstrap> */
+    else if (root_len > 0 && strncmp(file, root, root_len) == 0 && file[root_len] == '/')
         rest = file + root_len + 1;
-        label = "";
-    } else {
-        rest = file;
-        label = "";
-    }
     size_t n = strlen(label) + strlen(rest) + 1;
     *shown = PyMem_RawMalloc(n);
     if (*shown == NULL)
