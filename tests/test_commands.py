@@ -304,3 +304,50 @@ print("ok")
 '''
     r = run_python(["-c", code])
     assert r.returncode == 0 and r.stdout == "ok\n", r.stderr
+
+
+def test_imports_are_folded_into_one_row_per_module(tmp_path):
+    (tmp_path / "heavy.py").write_text(
+        "import json, decimal\nTABLE = [json.dumps(list(range(i))) for i in range(300)]\n")
+    script = write(tmp_path, "app.py", """
+        import heavy
+
+        def work():
+            return sum(len(x) for x in heavy.TABLE)
+
+        work()
+    """)
+    out = tmp_path / "app.prof"
+    assert pyrometer("run", "-o", out, script, cwd=tmp_path).returncode == 0
+    r = pyrometer("report", out, "-l", "0", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "(<import heavy>)" in r.stdout
+    assert "_find_and_load" not in r.stdout and "_bootstrap_external" not in r.stdout
+    assert "folded into <import module> rows" in r.stdout
+    shown = pyrometer("report", out, "-l", "0", "--show-imports").stdout
+    assert "_find_and_load" in shown and "<import heavy>" not in shown
+    # the time is kept: the root's cumulative time is the same either way
+    code = r'''
+import sys, json
+from pyrometer import _engine
+stats, tree = _engine.load_profile(sys.argv[1])
+fstats, ftree, n = _engine.fold_imports(tree)
+roots = lambda t: sum(x for x, p in zip(t["total"], t["parent"]) if p < 0)
+heavy = [v for k, v in fstats.items() if k[2] == "<import heavy>"]
+body = [v for k, v in stats.items() if k[2] == "<module>" and k[0].endswith("heavy.py")]
+print(json.dumps([n, roots(tree), roots(ftree), heavy[0][3], body[0][3],
+                  sorted({k[2] for k in fstats if k[2].startswith("<import")})]))
+'''
+    r = run_python(["-c", code, str(out)])
+    assert r.returncode == 0, r.stderr
+    n, total, ftotal, heavy, body, names = json.loads(r.stdout)
+    assert n >= 1 and abs(total - ftotal) <= 1e-9 * total
+    assert abs(heavy - body) <= 1e-9 * body     # the import's time is its body's
+    assert "<import heavy>" in names and "<import system>" in names
+    # the tree and the printed run report fold too
+    r = pyrometer("run", "--tree", script, cwd=tmp_path)
+    assert "<import heavy>" in r.stdout and "_find_and_load" not in r.stdout
+    r = pyrometer("run", script, cwd=tmp_path)
+    assert "<import heavy>" in r.stdout
+    r = pyrometer("run", "--show-imports", "-l", "0", script, cwd=tmp_path)
+    assert "<import heavy>" not in r.stdout and "_find_and_load" in r.stdout

@@ -219,7 +219,12 @@ def test_template_is_installed_with_one_marker():
 
 def test_data_block_of_a_real_program(our_prof, tmp_path):
     out = tmp_path / "objects.html"
+    # by default the page folds the imports; with --show-imports it holds
+    # the file's statistics exactly
     r = convert(our_prof, out)
+    assert r.returncode == 0, r.stderr
+    folded, _raw = page_data(out)
+    r = run_python(["-m", "pyrometer", "convert", str(our_prof), "-o", str(out), "--show-imports"])
     assert r.returncode == 0, r.stderr
     assert r.stderr.strip() == f"pyrometer: html written to {out}"
     data, _raw = page_data(out)
@@ -233,6 +238,10 @@ def test_data_block_of_a_real_program(our_prof, tmp_path):
     assert abs(data["tt"][i] * data["unit"] - stats[key][2]) < 1e-8
     assert sum(data["ncal"]) == len(data["ca"]) == sum(len(v[4]) for v in stats.values())
     assert data["meta"]["file"] == str(our_prof)
+    if any(k[2] == "_find_and_load" for k in stats):
+        assert folded["n"] < data["n"]
+        assert any(name.startswith("<import") for name in folded["fn"])
+        assert "_find_and_load" not in folded["fn"]
 
 
 def test_tree_json_maps_nodes_to_functions(tmp_path):
@@ -328,7 +337,9 @@ def test_real_program_in_the_browser(our_prof, tmp_path):
     out = tmp_path / "objects.html"
     assert convert(our_prof, out).returncode == 0
     tree = page_data(out)[0]["tree"]
-    assert tree is not None and len(tree["func"]) == len(_engine.load_profile(str(our_prof))[1]["func"])
+    # the page's tree is the file's, its imports folded
+    _stats, folded, _n = _engine.fold_imports(_engine.load_profile(str(our_prof))[1])
+    assert tree is not None and len(tree["func"]) == len(folded["func"])
     dom = open_page(tmp_path, out)
     assert dom.tags["body"]["data-kind"] == "funcs"
     assert "estimated" not in dom.ids["fl-note"]                  # the real call tree

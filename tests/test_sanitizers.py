@@ -71,6 +71,11 @@ for kw in ({{}}, {{"builtins": False}}, {{"fold_depth": 4}}, {{"_node_limit": 50
     assert pyrometer._engine.load_profile({out!r}) == (stats, tree)
     for w in ("write_collapsed", "write_speedscope", "write_flamegraph"):
         getattr(pyrometer._engine, w)({out!r} + "." + w, tree)
+    # the terminal tree and the folded imports, of the real tree and a root
+    fstats, ftree, _n = pyrometer._engine.fold_imports(tree)
+    for t in (tree, ftree):
+        pyrometer._engine.format_tree(t, root="/tmp", max_lines=30)
+        pyrometer._engine.format_tree(t, min_share=0.0, max_lines=100000)
     html_pages(stats, tree)
     damage_tree({out!r})
     prof.clear()
@@ -89,6 +94,11 @@ assert mtree is not None and _engine.merge_profiles([(saved, None), (saved, tree
 for by in ("tottime", "cumtime", "calls"):
     _engine.format_diff(saved, merged, sort=by, fail_above=10.0, limit=20)
     _engine.format_diff(stats, {{}}, sort=by)
+# one program under two folders: diff and merge match it by portable path
+moved = {{(k[0].replace("/", "/elsewhere/", 1) if k[0].startswith("/") else k[0], k[1], k[2]): v
+         for k, v in saved.items()}}
+_engine.format_diff(saved, moved)
+_engine.merge_profiles([(saved, None), (moved, None)])
 line_files()
 print("ok")
 '''

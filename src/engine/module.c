@@ -116,6 +116,11 @@ static PyMethodDef module_methods[] = {
      "write_dot(path, stats, node_threshold=0.5, edge_threshold=0.1): write the call graph of\n"
      "a pstats dict as Graphviz dot, atomically; functions and calls under the thresholds\n"
      "(in % of the total time) left out."},
+    {"fold_imports", (PyCFunction)(void (*)(void))pyro_py_fold_imports,
+     METH_VARARGS | METH_KEYWORDS,
+     "fold_imports(tree) -> (stats, tree, imports): the profile with the import system's\n"
+     "frames folded into one '<import module>' node per imported module and an\n"
+     "'<import system>' node; the stats rebuilt from the folded tree."},
     {"format_tree", (PyCFunction)(void (*)(void))pyro_py_format_tree,
      METH_VARARGS | METH_KEYWORDS,
      "format_tree(tree, *, root=None, min_share=0.01, max_lines=60, metric=None) -> str: the\n"

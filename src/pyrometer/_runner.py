@@ -293,23 +293,31 @@ class Session:
                 limit = self.opts["limit"]
                 if limit is None:
                     limit = self.opts.get("default_limit")
+                shown = self.opts.get("show_imports")
+                profile = _convert.LoadedProfile("profile", prof.get_stats(), prof.get_tree())
+                folded = 0
+                if not shown:
+                    profile, folded = _tools.fold_imports(profile)
+                notes = "".join(n + "\n" for n in _api.notes_for(prof))
                 if self.opts.get("tree"):
-                    text = _tools.tree_text(prof.get_tree(), self.opts.get("root"), limit)
-                    notes = "".join(n + "\n" for n in _api.notes_for(prof))
-                    self._print(text + notes)
+                    text = _tools.tree_text(profile.tree, self.opts.get("root"), limit)
+                    self._print(text + notes + _tools.imports_note(folded))
                     return True
-                stats = prof.get_stats()
-                restriction, shown = _tools.limit_rows(limit, len(stats))
-                text = prof.report(sort=self.opts["sort"], limit=restriction,
-                                   callers=self.opts["callers"], callees=self.opts["callees"])
-                self._print(text + _tools.left_out_note(shown, len(stats)))
+                stats = profile.stats
+                restriction, rows = _tools.limit_rows(limit, len(stats))
+                text = _api.format_report(stats, sort=self.opts["sort"], limit=restriction,
+                                          callers=self.opts["callers"],
+                                          callees=self.opts["callees"], notes=())
+                self._print(text + notes + _tools.left_out_note(rows, len(stats))
+                            + _tools.imports_note(folded))
             else:
                 if fmt == "prof" and out != "-":
                     prof.dump(out)
                 else:
                     profile = _convert.LoadedProfile(self.opts.get("outfile_shown") or "profile",
                                                      prof.get_stats(), prof.get_tree())
-                    _tools.write_profile(profile, fmt, out)
+                    _tools.write_profile(profile, fmt, out,
+                                         show_imports=self.opts.get("show_imports"))
                 for note in _api.notes_for(prof):
                     print(note, file=sys.stderr)
                 print(f"pyrometer: profile written to {self.opts['outfile_shown']}"

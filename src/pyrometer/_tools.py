@@ -140,6 +140,28 @@ def left_out_note(shown, total):
             f"shown (--limit 0 shows all)\n")
 
 
+def fold_imports(profile):
+    """The profile as reports show it by default: the import system's
+    frames folded into one `<import module>` node per imported module and
+    `<import system>` (their time kept), the stats rebuilt from that tree.
+    Returns (profile, imports folded); the profile itself when it has no
+    tree, is sampled, or imported nothing while profiled."""
+    if profile.tree is None or profile.sampled or profile.unit != "seconds":
+        return profile, 0
+    stats, tree, folded = _engine.fold_imports(profile.tree)
+    if folded == 0:
+        return profile, 0
+    return _convert.LoadedProfile(profile.path, stats, tree, profile.sampled, profile.unit,
+                                  profile.format), folded
+
+
+def imports_note(folded):
+    if not folded:
+        return ""
+    return (f"pyrometer: {folded} import{'s' if folded > 1 else ''} folded into <import module> "
+            f"rows, their time kept (--show-imports shows the import system's frames)\n")
+
+
 def tree_text(tree, root=None, limit=None, min_share=0.01):
     """The call tree for a terminal (the user's frames shown, library frames
     under them folded); `limit` lines (None or 0: up to 100 000)."""
@@ -149,7 +171,7 @@ def tree_text(tree, root=None, limit=None, min_share=0.01):
 
 
 def report(src, sort="cumulative", limit=None, callers=False, callees=False, unit=None,
-           show_zero=False, header=None, tree=False, root=None):
+           show_zero=False, header=None, tree=False, root=None, show_imports=False):
     """The report of a profile file as text: pstats' table for a function
     profile (ours, cProfile's, 3.15's sampled), line_profiler's for a line
     profile.  `limit`: rows (or a fraction of them; None or 0: all).
@@ -171,7 +193,11 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
             raise Error(f"'{path}' has no call tree (a cProfile or pstats file keeps only "
                         f"per-function totals): profile with 'pyrometer run -o FILE.prof' to "
                         f"get one")
-        return tree_text(profile.tree, os.getcwd() if root is None else root, limit)
+        folded = 0
+        if not show_imports:
+            profile, folded = fold_imports(profile)
+        return (tree_text(profile.tree, os.getcwd() if root is None else root, limit)
+                + imports_note(folded))
     try:
         if _lines.is_line_file(path):
             if callers or callees:
@@ -183,11 +209,15 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
         if unit is not None or show_zero:
             raise Error(f"'{path}' is a function profile: unit and show_zero are for line "
                         f"profiles")
-        profile = _convert.load(path, need_tree=False)   # the stats are what it prints
+        # the tree folds the imports; a damaged one is left out, the stats kept
+        profile = _convert.load(path, need_tree=False)
     except OSError as exc:
         raise Error(f"cannot read '{path}': {_reason(exc)}") from None
     except _api.FormatError as exc:
         raise Error(_clean(exc)) from None
+    folded = 0
+    if not show_imports:
+        profile, folded = fold_imports(profile)
     if header is None:
         import time
         header = [time.ctime(os.stat(path).st_mtime) + "    " + path]
@@ -199,7 +229,7 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
                                   unit=profile.unit)
     except ValueError as exc:   # an ambiguous sort key
         raise Error(_clean(exc)) from None
-    return text + left_out_note(shown, len(profile.stats))
+    return text + left_out_note(shown, len(profile.stats)) + imports_note(folded)
 
 
 SORT_KEYS = {"calls", "cumulative", "cumtime", "file", "filename", "module", "ncalls",
@@ -262,10 +292,15 @@ def _to_stdout(write):
         out.flush()
 
 
-def write_profile(profile, fmt_name, out, options=None):
-    """Write a loaded (or just profiled) function profile in a format."""
+def write_profile(profile, fmt_name, out, options=None, show_imports=False):
+    """Write a loaded (or just profiled) function profile in a format: a
+    display (every format but prof) with the imports folded unless
+    show_imports.  Returns the number of imports folded."""
     fmt = _convert.FORMATS[fmt_name]
     opts = _options_for(fmt, options or {})
+    folded = 0
+    if fmt_name != "prof" and not show_imports:
+        profile, folded = fold_imports(profile)
     try:
         if fmt.needs_tree:
             _convert.check_tree(profile, fmt_name)
@@ -275,9 +310,10 @@ def write_profile(profile, fmt_name, out, options=None):
             fmt.write(profile, os.fspath(out), opts)
     except _convert.ConvertError as exc:
         raise Error(str(exc)) from None
+    return folded
 
 
-def convert(src, format=None, out=None, **options):
+def convert(src, format=None, out=None, show_imports=False, **options):
     """Convert a profile file: format as `pyrometer convert -f` names it
     (inferred from `out`'s extension when None), options as the format's
     (`node_threshold=1.0`, `title="..."`).  `out` "-" writes to standard
@@ -311,7 +347,7 @@ def convert(src, format=None, out=None, **options):
     except _api.FormatError as exc:
         raise Error(_clean(exc)) from None
     try:
-        write_profile(profile, fmt_name, out, options)
+        write_profile(profile, fmt_name, out, options, show_imports)
     except OSError as exc:
         raise Error(f"cannot write '{out}': {_reason(exc)}") from None
     except _api.FormatError as exc:

@@ -169,6 +169,9 @@ def add_report_options(parser, sort_type=sort_value):
     group.add_argument("--tree", action="store_true",
                        help="print the call tree instead: the user's own frames, the library "
                             "frames under them folded into one line")
+    group.add_argument("--show-imports", action="store_true",
+                       help="show the import system's frames (by default each import is one "
+                            "<import module> row, its time kept)")
     group.add_argument("--callers", action="store_true", help="also print who called each "
                                                               "function")
     group.add_argument("--callees", action="store_true", help="also print what each "
@@ -291,7 +294,8 @@ def cmd_run(args):
         else:
             fmt = fmt or "prof"
     opts = {"sort": ns.sort or ("cumulative",), "limit": ns.limit, "callers": ns.callers,
-            "callees": ns.callees, "tree": ns.tree, "outfile": ns.outfile, "format": fmt,
+            "callees": ns.callees, "tree": ns.tree, "show_imports": ns.show_imports,
+            "outfile": ns.outfile, "format": fmt,
             "builtins": not ns.no_builtins, "clock": ns.clock,
             "compensate": not ns.no_compensate, "lines": lines, "patterns": ns.lines_of,
             "kernprof": ns.lines, "unit": ns.unit, "show_zero": ns.show_zero,
@@ -358,7 +362,7 @@ def cmd_report(args):
         raise UsageError("--tree and --sort do not go together (the tree is ordered by time)")
     text = _tools.report(ns.file, sort=ns.sort or "cumulative", limit=limit,
                          callers=ns.callers, callees=ns.callees, unit=ns.unit,
-                         show_zero=ns.show_zero, tree=ns.tree)
+                         show_zero=ns.show_zero, tree=ns.tree, show_imports=ns.show_imports)
     sys.stdout.write(text)
     return 0
 
@@ -386,6 +390,9 @@ def convert_parser():
                    help=f"where to write it ('-': standard output); {BY_NAME}")
     p.add_argument("-f", "--format", metavar="FORMAT", type=format_value,
                    help="the format, whatever OUT's name")
+    p.add_argument("--show-imports", action="store_true",
+                   help="keep the import system's frames (by default each import is one "
+                        "<import module> node, its time kept; prof keeps everything)")
     group = p.add_argument_group("format options")
     seen = {}
     for f in _convert.FORMATS.values():
@@ -411,7 +418,7 @@ def cmd_convert(args):
         if key not in {k for k, *_ in _convert.FORMATS[fmt].options.values()}:
             opt = "--" + key.replace("_", "-")
             raise UsageError(f"option {opt} does not apply to the {fmt} format")
-    _tools.convert(ns.file, fmt, ns.outfile, **options)
+    _tools.convert(ns.file, fmt, ns.outfile, show_imports=ns.show_imports, **options)
     if ns.outfile != "-":
         print(f"pyrometer: {fmt} written to {ns.outfile}", file=sys.stderr)
     return 0

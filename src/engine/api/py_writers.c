@@ -9,6 +9,8 @@
 #include "formats/report.h"
 #include "formats/stack_writers.h"
 #include "formats/tree_report.h"
+#include "model/callgraph.h"
+#include "model/fold_imports.h"
 #include "model/pstats_shape.h"
 
 #include <math.h>
@@ -274,6 +276,37 @@ PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs)
             result = PyBytes_FromStringAndSize(out.data ? out.data : "", (Py_ssize_t)out.len);
     }
     pyro_text_free(&out);
+    return result;
+}
+
+PyObject *pyro_py_fold_imports(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"tree", NULL};
+    PyObject *tree;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:fold_imports", kwlist, &tree))
+        return NULL;
+    pyro_stack_view v;
+    if (pyro_stack_view_of_arg(&v, tree) < 0)
+        return NULL;
+    size_t imports = 0;
+    PyObject *folded = pyro_fold_imports(&v, &imports);
+    pyro_stack_view_release(&v);
+    if (folded == NULL)
+        return NULL;
+    PyObject *stats = NULL, *result = NULL;
+    pyro_stack_view fv;
+    if (pyro_stack_view_of_arg(&fv, folded) == 0) {
+        pyro_callgraph g = {0};
+        if (pyro_callgraph_from_view(&fv, &g) == 0)
+            stats = pyro_callgraph_as_stats(&g);
+        pyro_callgraph_free(&g);
+        pyro_stack_view_release(&fv);
+    }
+    if (stats != NULL)
+        result = Py_BuildValue("(OOn)", stats, folded, (Py_ssize_t)imports);
+    Py_XDECREF(stats);
+    Py_DECREF(folded);
     return result;
 }
 

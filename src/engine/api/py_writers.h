@@ -11,6 +11,7 @@ PyObject *pyro_py_write_speedscope(PyObject *module, PyObject *args, PyObject *k
 PyObject *pyro_py_write_flamegraph(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_write_callgrind(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_write_dot(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_fold_imports(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_format_tree(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwargs);
