@@ -351,3 +351,47 @@ print(json.dumps([n, roots(tree), roots(ftree), heavy[0][3], body[0][3],
     assert "<import heavy>" in r.stdout
     r = pyrometer("run", "--show-imports", "-l", "0", script, cwd=tmp_path)
     assert "<import heavy>" not in r.stdout and "_find_and_load" in r.stdout
+
+
+def test_only_hide_and_only_mine(tmp_path):
+    script = write(tmp_path, "logs.py", LOGS)
+    out = tmp_path / "logs.prof"
+    assert pyrometer("run", "-o", out, script, cwd=tmp_path).returncode == 0
+
+    def rows(*args):
+        r = pyrometer("report", out, "-l", "0", *args, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        return r.stdout, [line.split()[-1] for line in r.stdout.splitlines()
+                          if line[:1] == " " and line.split()[-1].endswith(")")
+                          and line.split()[0][0].isdigit()]
+
+    text, names = rows("--only-mine")
+    assert names and all("logs.py" in n or n == "{other frames}" for n in names), names
+    assert "showing only the program's own files" in text
+    # the time of hidden frames stays with the frames shown above them
+    code = r'''
+import sys, json
+from pyrometer import _tools, _convert
+p = _convert.load(sys.argv[1])
+full = max(v[3] for v in p.stats.values())
+mine, note = _tools.select_frames(p, _tools.Frames(only_mine=True, root=sys.argv[2]))
+t = mine.tree
+print(json.dumps([full, sum(x for x, q in zip(t["total"], t["parent"]) if q < 0), note]))
+'''
+    r = run_python(["-c", code, str(out), str(tmp_path)])
+    full, mine, note = json.loads(r.stdout)
+    assert abs(full - mine) <= 1e-9 * full and "frames hidden" in note
+    text, names = rows("--hide", "json")
+    assert not any("json/" in n for n in names) and any("(parse)" in n for n in names)
+    text, names = rows("--only", "parse", "--only", "logs.main")
+    assert sorted(n.split("(")[-1] for n in names if "logs.py" in n) == ["main)", "parse)"]
+    # a cProfile file has no tree: the rows are filtered
+    import cProfile
+    cp = tmp_path / "cp.prof"
+    r = run_python(["-m", "cProfile", "-o", str(cp), str(script)], cwd=tmp_path)
+    assert r.returncode == 0
+    r = pyrometer("report", cp, "-l", "0", "--only", "json", cwd=tmp_path)
+    assert r.returncode == 0 and "rows left out" in r.stdout
+    table = [line for line in r.stdout.splitlines()
+             if line.endswith(")") and line[:1] == " " and line.split()[0][0].isdigit()]
+    assert table and all("json" in line for line in table), table

@@ -73,6 +73,9 @@ for kw in ({{}}, {{"builtins": False}}, {{"fold_depth": 4}}, {{"_node_limit": 50
         getattr(pyrometer._engine, w)({out!r} + "." + w, tree)
     # the terminal tree and the folded imports, of the real tree and a root
     fstats, ftree, _n = pyrometer._engine.fold_imports(tree)
+    n = len(ftree["funcs"])
+    for keep in ([True] * n, [False] * n, [i % 2 == 0 for i in range(n)]):
+        pyrometer._engine.keep_frames(ftree, keep)
     for t in (tree, ftree):
         pyrometer._engine.format_tree(t, root="/tmp", max_lines=30)
         pyrometer._engine.format_tree(t, min_share=0.0, max_lines=100000)

@@ -116,6 +116,14 @@ static PyMethodDef module_methods[] = {
      "write_dot(path, stats, node_threshold=0.5, edge_threshold=0.1): write the call graph of\n"
      "a pstats dict as Graphviz dot, atomically; functions and calls under the thresholds\n"
      "(in % of the total time) left out."},
+    {"path_split", (PyCFunction)pyro_py_path_split, METH_O,
+     "path_split(file) -> (label, rest, library): '<stdlib>/' or '<site-packages>/' and the\n"
+     "path below that folder (or '' and the file), and whether it is library code."},
+    {"keep_frames", (PyCFunction)(void (*)(void))pyro_py_keep_frames,
+     METH_VARARGS | METH_KEYWORDS,
+     "keep_frames(tree, keep) -> (stats, tree, hidden): the profile with the frames of the\n"
+     "functions whose flag in `keep` (one per tree['funcs']) is false taken out, their\n"
+     "time given to the nearest kept frame above; the stats rebuilt from that tree."},
     {"fold_imports", (PyCFunction)(void (*)(void))pyro_py_fold_imports,
      METH_VARARGS | METH_KEYWORDS,
      "fold_imports(tree) -> (stats, tree, imports): the profile with the import system's\n"

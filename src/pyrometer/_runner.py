@@ -298,7 +298,8 @@ class Session:
                 folded = 0
                 if not shown:
                     profile, folded = _tools.fold_imports(profile)
-                notes = "".join(n + "\n" for n in _api.notes_for(prof))
+                profile, selected = _tools.select_frames(profile, self.frames())
+                notes = "".join(n + "\n" for n in _api.notes_for(prof)) + selected
                 if self.opts.get("tree"):
                     text = _tools.tree_text(profile.tree, self.opts.get("root"), limit)
                     self._print(text + notes + _tools.imports_note(folded))
@@ -317,7 +318,8 @@ class Session:
                     profile = _convert.LoadedProfile(self.opts.get("outfile_shown") or "profile",
                                                      prof.get_stats(), prof.get_tree())
                     _tools.write_profile(profile, fmt, out,
-                                         show_imports=self.opts.get("show_imports"))
+                                         show_imports=self.opts.get("show_imports"),
+                                         frames=self.frames())
                 for note in _api.notes_for(prof):
                     print(note, file=sys.stderr)
                 print(f"pyrometer: profile written to {self.opts['outfile_shown']}"
@@ -327,6 +329,10 @@ class Session:
         except (OSError, ValueError) as exc:
             return self._save_failed(exc)
         return True
+
+    def frames(self):
+        return _tools.Frames(self.opts.get("only", ()), self.opts.get("hide", ()),
+                             self.opts.get("only_mine", False), self.opts.get("root"))
 
     def _print(self, text):
         """The report on standard output; on standard error, with a note,

@@ -155,6 +155,94 @@ def fold_imports(profile):
                                   profile.format), folded
 
 
+class Frames:
+    """Which functions a report shows: --only, --hide, --only-mine.  A
+    pattern names a file (`app.py`, `pkg/util.py`, `<stdlib>/json/*`), a
+    module or package (`json`, `flask` for flask.app too, `myapp.views.*`)
+    or a function (`parse`, `myapp.views.index`); `*`, `?` and `[...]` make
+    it a wildcard pattern.  `mine`: files under `root` (the program's
+    folder), no standard library nor site-packages."""
+
+    def __init__(self, only=(), hide=(), only_mine=False, root=None):
+        self.only = [p for p in only if p]
+        self.hide = [p for p in hide if p]
+        self.only_mine = only_mine
+        self.root = os.path.abspath(root) if root else os.getcwd()
+
+    def __bool__(self):
+        return bool(self.only or self.hide or self.only_mine)
+
+    def describe(self):
+        parts = []
+        if self.only_mine:
+            parts.append(f"showing only the program's own files (under {self.root})")
+        if self.only:
+            parts.append(("and " if parts else "showing only ") + ", ".join(self.only))
+        if self.hide:
+            parts.append("hiding " + ", ".join(self.hide))
+        return "; ".join(parts)
+
+    def _names(self, key):
+        """What a pattern may name for this function: files, modules, the
+        function, module.function."""
+        file, _line, name = key
+        if file == "~":
+            return [name], False, False
+        label, rest, library = _engine.path_split(file)
+        files = [file, label + rest]
+        mine = False
+        if not library and not file.startswith("<") and file.startswith(self.root + os.sep):
+            rest = file[len(self.root) + 1:]
+            files.append(rest)
+            mine = True
+        module = rest[:-3] if rest.endswith(".py") else rest
+        if module.endswith("/__init__"):
+            module = module[:-len("/__init__")]
+        module = module.replace("/", ".").lstrip(".")
+        names = files + [module, name, f"{module}.{name}"]
+        return names, mine, library
+
+    def _matches(self, pattern, names):
+        import fnmatch
+        wild = has_magic(pattern)
+        for n in names:
+            if wild:
+                if fnmatch.fnmatchcase(n, pattern):
+                    return True
+            elif n == pattern or n.endswith("/" + pattern) or n.startswith(pattern + "."):
+                return True
+        return False
+
+    def keeps(self, key):
+        names, mine, _library = self._names(key)
+        shown = True
+        if self.only_mine or self.only:
+            shown = (self.only_mine and mine) or any(self._matches(p, names) for p in self.only)
+        return shown and not any(self._matches(p, names) for p in self.hide)
+
+
+def select_frames(profile, frames):
+    """The profile with only the frames `frames` keeps: from the tree (the
+    hidden frames' time goes to the kept frame above) or, without a tree,
+    the rows of the kept functions.  Returns (profile, note)."""
+    if not frames:
+        return profile, ""
+    if profile.tree is not None:
+        keep = [frames.keeps(tuple(k)) for k in profile.tree["funcs"]]
+        stats, tree, hidden = _engine.keep_frames(profile.tree, keep)
+        shown = _convert.LoadedProfile(profile.path, stats, tree, profile.sampled, profile.unit,
+                                       profile.format)
+        how = "their time given to the frame above"
+    else:
+        stats = {k: v for k, v in profile.stats.items() if frames.keeps(k)}
+        hidden = len(profile.stats) - len(stats)
+        shown = _convert.LoadedProfile(profile.path, stats, None, profile.sampled, profile.unit,
+                                       profile.format)
+        how = "their rows left out"
+    return shown, (f"pyrometer: {frames.describe()}: {hidden} frame"
+                   f"{'s' if hidden != 1 else ''} hidden, {how}\n")
+
+
 def imports_note(folded):
     if not folded:
         return ""
@@ -171,7 +259,8 @@ def tree_text(tree, root=None, limit=None, min_share=0.01):
 
 
 def report(src, sort="cumulative", limit=None, callers=False, callees=False, unit=None,
-           show_zero=False, header=None, tree=False, root=None, show_imports=False):
+           show_zero=False, header=None, tree=False, root=None, show_imports=False,
+           only=(), hide=(), only_mine=False):
     """The report of a profile file as text: pstats' table for a function
     profile (ours, cProfile's, 3.15's sampled), line_profiler's for a line
     profile.  `limit`: rows (or a fraction of them; None or 0: all).
@@ -196,8 +285,9 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
         folded = 0
         if not show_imports:
             profile, folded = fold_imports(profile)
+        profile, selected = select_frames(profile, Frames(only, hide, only_mine, root))
         return (tree_text(profile.tree, os.getcwd() if root is None else root, limit)
-                + imports_note(folded))
+                + selected + imports_note(folded))
     try:
         if _lines.is_line_file(path):
             if callers or callees:
@@ -218,6 +308,7 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
     folded = 0
     if not show_imports:
         profile, folded = fold_imports(profile)
+    profile, selected = select_frames(profile, Frames(only, hide, only_mine, root))
     if header is None:
         import time
         header = [time.ctime(os.stat(path).st_mtime) + "    " + path]
@@ -229,7 +320,7 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
                                   unit=profile.unit)
     except ValueError as exc:   # an ambiguous sort key
         raise Error(_clean(exc)) from None
-    return text + left_out_note(shown, len(profile.stats)) + imports_note(folded)
+    return text + left_out_note(shown, len(profile.stats)) + selected + imports_note(folded)
 
 
 SORT_KEYS = {"calls", "cumulative", "cumtime", "file", "filename", "module", "ncalls",
@@ -292,7 +383,7 @@ def _to_stdout(write):
         out.flush()
 
 
-def write_profile(profile, fmt_name, out, options=None, show_imports=False):
+def write_profile(profile, fmt_name, out, options=None, show_imports=False, frames=None):
     """Write a loaded (or just profiled) function profile in a format: a
     display (every format but prof) with the imports folded unless
     show_imports.  Returns the number of imports folded."""
@@ -301,6 +392,8 @@ def write_profile(profile, fmt_name, out, options=None, show_imports=False):
     folded = 0
     if fmt_name != "prof" and not show_imports:
         profile, folded = fold_imports(profile)
+    if frames:
+        profile, _note = select_frames(profile, frames)
     try:
         if fmt.needs_tree:
             _convert.check_tree(profile, fmt_name)
@@ -313,7 +406,8 @@ def write_profile(profile, fmt_name, out, options=None, show_imports=False):
     return folded
 
 
-def convert(src, format=None, out=None, show_imports=False, **options):
+def convert(src, format=None, out=None, show_imports=False, only=(), hide=(), only_mine=False,
+            root=None, **options):
     """Convert a profile file: format as `pyrometer convert -f` names it
     (inferred from `out`'s extension when None), options as the format's
     (`node_threshold=1.0`, `title="..."`).  `out` "-" writes to standard
@@ -347,7 +441,8 @@ def convert(src, format=None, out=None, show_imports=False, **options):
     except _api.FormatError as exc:
         raise Error(_clean(exc)) from None
     try:
-        write_profile(profile, fmt_name, out, options, show_imports)
+        write_profile(profile, fmt_name, out, options, show_imports,
+                      Frames(only, hide, only_mine, root))
     except OSError as exc:
         raise Error(f"cannot write '{out}': {_reason(exc)}") from None
     except _api.FormatError as exc:

@@ -158,6 +158,23 @@ BY_NAME = ("the format follows the name: .prof .pstats, .html, .svg (flame graph
            "(speedscope), .callgrind or callgrind.out.*, .collapsed, .dot, .png")
 
 
+def add_selection(group):
+    group.add_argument("--only", metavar="PATTERN", action="append", default=[],
+                       help="show only these functions: a file (app.py, pkg/util.py), a "
+                            "module or package (myapp, json), a function (parse, "
+                            "myapp.views.index); wildcards *, ?; repeatable")
+    group.add_argument("--hide", metavar="PATTERN", action="append", default=[],
+                       help="hide these functions (the same patterns), their time given to "
+                            "the caller shown above them; repeatable")
+    group.add_argument("--only-mine", action="store_true",
+                       help="show only the program's own files (its folder and below, no "
+                            "standard library nor site-packages)")
+
+
+def selection(ns):
+    return {"only": ns.only, "hide": ns.hide, "only_mine": ns.only_mine}
+
+
 def add_report_options(parser, sort_type=sort_value):
     group = parser.add_argument_group("the printed report")
     group.add_argument("-s", "--sort", metavar="KEY", type=sort_type, default=None,
@@ -172,6 +189,7 @@ def add_report_options(parser, sort_type=sort_value):
     group.add_argument("--show-imports", action="store_true",
                        help="show the import system's frames (by default each import is one "
                             "<import module> row, its time kept)")
+    add_selection(group)
     group.add_argument("--callers", action="store_true", help="also print who called each "
                                                               "function")
     group.add_argument("--callees", action="store_true", help="also print what each "
@@ -295,6 +313,7 @@ def cmd_run(args):
             fmt = fmt or "prof"
     opts = {"sort": ns.sort or ("cumulative",), "limit": ns.limit, "callers": ns.callers,
             "callees": ns.callees, "tree": ns.tree, "show_imports": ns.show_imports,
+            **selection(ns),
             "outfile": ns.outfile, "format": fmt,
             "builtins": not ns.no_builtins, "clock": ns.clock,
             "compensate": not ns.no_compensate, "lines": lines, "patterns": ns.lines_of,
@@ -362,7 +381,8 @@ def cmd_report(args):
         raise UsageError("--tree and --sort do not go together (the tree is ordered by time)")
     text = _tools.report(ns.file, sort=ns.sort or "cumulative", limit=limit,
                          callers=ns.callers, callees=ns.callees, unit=ns.unit,
-                         show_zero=ns.show_zero, tree=ns.tree, show_imports=ns.show_imports)
+                         show_zero=ns.show_zero, tree=ns.tree, show_imports=ns.show_imports,
+                         **selection(ns))
     sys.stdout.write(text)
     return 0
 
@@ -393,6 +413,7 @@ def convert_parser():
     p.add_argument("--show-imports", action="store_true",
                    help="keep the import system's frames (by default each import is one "
                         "<import module> node, its time kept; prof keeps everything)")
+    add_selection(p.add_argument_group("what is shown"))
     group = p.add_argument_group("format options")
     seen = {}
     for f in _convert.FORMATS.values():
@@ -418,7 +439,8 @@ def cmd_convert(args):
         if key not in {k for k, *_ in _convert.FORMATS[fmt].options.values()}:
             opt = "--" + key.replace("_", "-")
             raise UsageError(f"option {opt} does not apply to the {fmt} format")
-    _tools.convert(ns.file, fmt, ns.outfile, show_imports=ns.show_imports, **options)
+    _tools.convert(ns.file, fmt, ns.outfile, show_imports=ns.show_imports, **selection(ns),
+                   **options)
     if ns.outfile != "-":
         print(f"pyrometer: {fmt} written to {ns.outfile}", file=sys.stderr)
     return 0

@@ -11,6 +11,8 @@
 #include "formats/tree_report.h"
 #include "model/callgraph.h"
 #include "model/fold_imports.h"
+#include "model/keep_frames.h"
+#include "model/portable_path.h"
 #include "model/pstats_shape.h"
 
 #include <math.h>
@@ -279,6 +281,78 @@ PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs)
     return result;
 }
 
+PyObject *pyro_py_path_split(PyObject *module, PyObject *arg)
+{
+    (void)module;
+    const char *f = PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+    if (f == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "pyrometer: path_split takes a str");
+        return NULL;
+    }
+    const char *label, *rest;
+    int library = pyro_path_split(f, &label, &rest);
+    return Py_BuildValue("(ssO)", label, rest, library ? Py_True : Py_False);
+}
+
+/* (stats, tree, n) of a new tree dict: the stats rebuilt from it. */
+static PyObject *with_stats(PyObject *tree, size_t n)
+{
+    PyObject *stats = NULL, *result = NULL;
+    pyro_stack_view v;
+    if (pyro_stack_view_of_arg(&v, tree) == 0) {
+        pyro_callgraph g = {0};
+        if (pyro_callgraph_from_view(&v, &g) == 0)
+            stats = pyro_callgraph_as_stats(&g);
+        pyro_callgraph_free(&g);
+        pyro_stack_view_release(&v);
+    }
+    if (stats != NULL)
+        result = Py_BuildValue("(OOn)", stats, tree, (Py_ssize_t)n);
+    Py_XDECREF(stats);
+    return result;
+}
+
+PyObject *pyro_py_keep_frames(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"tree", "keep", NULL};
+    PyObject *tree, *keep_arg;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO:keep_frames", kwlist, &tree, &keep_arg))
+        return NULL;
+    pyro_stack_view v;
+    if (pyro_stack_view_of_arg(&v, tree) < 0)
+        return NULL;
+    PyObject *result = NULL, *kept = NULL;
+    PyObject *keep = PySequence_Fast(keep_arg, "pyrometer: keep must be a sequence of bools");
+    char *flags = PyMem_RawCalloc(v.nfuncs + 1, 1);
+    if (keep == NULL || flags == NULL) {
+        if (flags == NULL && !PyErr_Occurred())
+            PyErr_NoMemory();
+        goto done;
+    }
+    if ((size_t)PySequence_Fast_GET_SIZE(keep) != v.nfuncs) {
+        PyErr_SetString(PyExc_ValueError, "pyrometer: keep must have one flag per function");
+        goto done;
+    }
+    for (size_t f = 0; f < v.nfuncs; f++) {
+        int t = PyObject_IsTrue(PySequence_Fast_GET_ITEM(keep, (Py_ssize_t)f));
+        if (t < 0)
+            goto done;
+        flags[f] = (char)t;
+    }
+    size_t hidden = 0;
+    kept = pyro_keep_frames(&v, flags, &hidden);
+    if (kept != NULL)
+        result = with_stats(kept, hidden);
+done:
+    Py_XDECREF(kept);
+    Py_XDECREF(keep);
+    PyMem_RawFree(flags);
+    pyro_stack_view_release(&v);
+    return result;
+}
+
 PyObject *pyro_py_fold_imports(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;
@@ -294,18 +368,7 @@ PyObject *pyro_py_fold_imports(PyObject *module, PyObject *args, PyObject *kwarg
     pyro_stack_view_release(&v);
     if (folded == NULL)
         return NULL;
-    PyObject *stats = NULL, *result = NULL;
-    pyro_stack_view fv;
-    if (pyro_stack_view_of_arg(&fv, folded) == 0) {
-        pyro_callgraph g = {0};
-        if (pyro_callgraph_from_view(&fv, &g) == 0)
-            stats = pyro_callgraph_as_stats(&g);
-        pyro_callgraph_free(&g);
-        pyro_stack_view_release(&fv);
-    }
-    if (stats != NULL)
-        result = Py_BuildValue("(OOn)", stats, folded, (Py_ssize_t)imports);
-    Py_XDECREF(stats);
+    PyObject *result = with_stats(folded, imports);
     Py_DECREF(folded);
     return result;
 }

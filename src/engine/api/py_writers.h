@@ -11,6 +11,8 @@ PyObject *pyro_py_write_speedscope(PyObject *module, PyObject *args, PyObject *k
 PyObject *pyro_py_write_flamegraph(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_write_callgrind(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_write_dot(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_path_split(PyObject *module, PyObject *arg);
+PyObject *pyro_py_keep_frames(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_fold_imports(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_format_tree(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs);

@@ -1,0 +1,127 @@
+/* keep_frames.c: a call tree with some functions' frames taken out (see
+ * keep_frames.h). */
+#include "model/keep_frames.h"
+
+/* What a kept node of the new tree is: its parent there, function, calls
+ * and self value; totals are summed once every node is placed. */
+typedef struct {
+    int64_t parent;
+    Py_ssize_t func;           /* index into the view's funcs; -1: the other frames */
+    uint64_t calls;
+    double self, total;
+} kept_node;
+
+PyObject *pyro_keep_frames(const pyro_stack_view *v, const char *keep, size_t *hidden)
+{
+    PyObject *result = NULL, *index = PyDict_New(), *funcs = PyList_New(0), *ids = PyDict_New();
+    PyObject *other = NULL;
+    int64_t *placed = PyMem_RawMalloc((v->n + 1) * sizeof(*placed));
+    kept_node *nodes = PyMem_RawMalloc((v->n + 2) * sizeof(*nodes));
+    size_t n = 0;
+    int64_t other_root = -1;
+    *hidden = 0;
+    if (index == NULL || funcs == NULL || ids == NULL || placed == NULL || nodes == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t i = 0; i < v->n; i++) {
+        int64_t p = v->parent[i];
+        int64_t up = p >= 0 ? placed[p] : -1;   /* the nearest kept ancestor's new node */
+        if (!keep[v->func[i]]) {
+            (*hidden)++;
+            placed[i] = up;
+            if (up < 0) {
+                /* hidden frames at the top: their own time goes to one root */
+                if (other_root < 0) {
+                    other_root = (int64_t)n;
+                    nodes[n++] = (kept_node){-1, -1, 0, 0.0, 0.0};
+                }
+                nodes[other_root].calls += p < 0 ? v->calls[i] : 0;
+                nodes[other_root].self += v->self[i];
+            } else {
+                nodes[up].self += v->self[i];
+            }
+            continue;
+        }
+        /* one node per (new parent, function) */
+        PyObject *k = Py_BuildValue("(Ln)", (long long)up, (Py_ssize_t)v->func[i]);
+        if (k == NULL)
+            goto done;
+        PyObject *at = PyDict_GetItemWithError(index, k);
+        if (at == NULL && PyErr_Occurred()) {
+            Py_DECREF(k);
+            goto done;
+        }
+        if (at != NULL) {
+            int64_t j = PyLong_AsLongLong(at);
+            Py_DECREF(k);
+            nodes[j].calls += v->calls[i];
+            nodes[j].self += v->self[i];
+            placed[i] = j;
+            continue;
+        }
+        PyObject *jo = PyLong_FromSize_t(n);
+        int rc = jo != NULL ? PyDict_SetItem(index, k, jo) : -1;
+        Py_XDECREF(jo);
+        Py_DECREF(k);
+        if (rc < 0)
+            goto done;
+        nodes[n] = (kept_node){up, (Py_ssize_t)v->func[i], v->calls[i], v->self[i], 0.0};
+        placed[i] = (int64_t)n++;
+    }
+    /* totals, children before parents (a parent is always placed first) */
+    for (size_t j = 0; j < n; j++)
+        nodes[j].total = nodes[j].self;
+    for (size_t j = n; j-- > 0;)
+        if (nodes[j].parent >= 0)
+            nodes[nodes[j].parent].total += nodes[j].total;
+    if ((other = Py_BuildValue("(sis)", "~", 0, "<other frames>")) == NULL)
+        goto done;
+    PyObject *parent = PyList_New((Py_ssize_t)n), *func = PyList_New((Py_ssize_t)n),
+             *calls = PyList_New((Py_ssize_t)n), *self = PyList_New((Py_ssize_t)n),
+             *total = PyList_New((Py_ssize_t)n);
+    int ok = parent != NULL && func != NULL && calls != NULL && self != NULL && total != NULL;
+    for (size_t j = 0; ok && j < n; j++) {
+        PyObject *key = nodes[j].func < 0 ? other : PyList_GET_ITEM(v->funcs, nodes[j].func);
+        PyObject *id = PyDict_GetItemWithError(ids, key);
+        if (id == NULL) {
+            id = PyErr_Occurred() ? NULL : PyLong_FromSsize_t(PyList_GET_SIZE(funcs));
+            ok = id != NULL && PyDict_SetItem(ids, key, id) == 0 && PyList_Append(funcs, key) == 0;
+            Py_XDECREF(id);
+            if (!ok)
+                break;
+            id = PyDict_GetItem(ids, key);
+        }
+        PyObject *items[5] = {PyLong_FromLongLong(nodes[j].parent), Py_NewRef(id),
+                              PyLong_FromUnsignedLongLong(nodes[j].calls),
+                              PyFloat_FromDouble(nodes[j].self), PyFloat_FromDouble(nodes[j].total)};
+        PyObject *lists[5] = {parent, func, calls, self, total};
+        for (int c = 0; c < 5; c++) {
+            if (items[c] == NULL)
+                ok = 0;
+            else
+                PyList_SET_ITEM(lists[c], (Py_ssize_t)j, items[c]);
+        }
+    }
+    if (ok)
+        result = Py_BuildValue("{s:s,s:i,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "pyrometer", "calltree",
+                               "version", 1, "funcs", funcs, "parent", parent, "func", func,
+                               "calls", calls, "self", self, "total", total,
+                               "folded", v->folded ? Py_True : Py_False);
+    else if (!PyErr_Occurred())
+        PyErr_NoMemory();
+    Py_XDECREF(parent);
+    Py_XDECREF(func);
+    Py_XDECREF(calls);
+    Py_XDECREF(self);
+    Py_XDECREF(total);
+done:
+    Py_XDECREF(index);
+    Py_XDECREF(funcs);
+    Py_XDECREF(ids);
+    Py_XDECREF(other);
+    PyMem_RawFree(placed);
+    PyMem_RawFree(nodes);
+    return result;
+}
