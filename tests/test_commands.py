@@ -395,3 +395,28 @@ print(json.dumps([full, sum(x for x, q in zip(t["total"], t["parent"]) if q < 0)
     table = [line for line in r.stdout.splitlines()
              if line.endswith(")") and line[:1] == " " and line.split()[0][0].isdigit()]
     assert table and all("json" in line for line in table), table
+
+
+def test_open_shows_the_result_in_its_viewer(tmp_path):
+    # webbrowser runs $BROWSER with the page's URL: a script that notes it
+    opened = tmp_path / "opened.txt"
+    browser = write(tmp_path, "browser.sh", f"#!/bin/sh\necho \"$1\" >> {opened}\n")
+    browser.chmod(0o755)
+    env = dict(os.environ, BROWSER=str(browser))
+    script = write(tmp_path, "prog.py", "def f(): return 1\nf()\n")
+    r = pyrometer("run", "--open", "-o", tmp_path / "p.html", script, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "opened" in r.stderr
+    src = tmp_path / "p.prof"
+    assert pyrometer("run", "-o", src, script).returncode == 0
+    r = pyrometer("convert", src, "-o", tmp_path / "f.svg", "--open", env=env)
+    assert r.returncode == 0, r.stderr
+    import time
+    for _ in range(50):
+        if opened.exists() and len(opened.read_text().splitlines()) == 2:
+            break
+        time.sleep(0.1)
+    urls = opened.read_text().split()
+    assert urls == [(tmp_path / "p.html").as_uri(), (tmp_path / "f.svg").as_uri()]
+    r = pyrometer("run", "--open", script)
+    assert r.returncode == 2 and "--open needs -o FILE" in r.stderr

@@ -116,6 +116,10 @@ static PyMethodDef module_methods[] = {
      "write_dot(path, stats, node_threshold=0.5, edge_threshold=0.1): write the call graph of\n"
      "a pstats dict as Graphviz dot, atomically; functions and calls under the thresholds\n"
      "(in % of the total time) left out."},
+    {"rekey", (PyCFunction)(void (*)(void))pyro_py_rekey, METH_VARARGS | METH_KEYWORDS,
+     "rekey(stats, tree, map) -> (stats, tree): the profile with its function keys (and\n"
+     "callers', and the tree's funcs) renamed by `map`, {old key: new key}; the new keys\n"
+     "must not meet each other nor a key kept."},
     {"path_split", (PyCFunction)pyro_py_path_split, METH_O,
      "path_split(file) -> (label, rest, library): '<stdlib>/' or '<site-packages>/' and the\n"
      "path below that folder (or '' and the file), and whether it is library code."},

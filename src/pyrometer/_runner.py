@@ -304,12 +304,20 @@ class Session:
                     text = _tools.tree_text(profile.tree, self.opts.get("root"), limit)
                     self._print(text + notes + _tools.imports_note(folded))
                     return True
+                overview = ""
+                if self.opts.get("overview") and profile.tree is not None:
+                    # nothing asked of the table: the tree, then the top rows
+                    half = max(8, limit // 2)
+                    overview = _tools.tree_text(profile.tree, self.opts.get("root"), half) + "\n"
+                    limit = max(8, limit - half)
+                if not self.opts.get("full_paths"):
+                    profile = _tools.short_paths(profile, self.opts.get("root"))
                 stats = profile.stats
                 restriction, rows = _tools.limit_rows(limit, len(stats))
                 text = _api.format_report(stats, sort=self.opts["sort"], limit=restriction,
                                           callers=self.opts["callers"],
                                           callees=self.opts["callees"], notes=())
-                self._print(text + notes + _tools.left_out_note(rows, len(stats))
+                self._print(overview + text + notes + _tools.left_out_note(rows, len(stats))
                             + _tools.imports_note(folded))
             else:
                 if fmt == "prof" and out != "-":
@@ -326,6 +334,11 @@ class Session:
                       f"{'' if fmt == 'prof' else ' (' + fmt + ')'}: {summary(prof)}",
                       file=sys.stderr)
                 self._note_children()
+                if self.opts.get("open"):
+                    try:
+                        print(f"pyrometer: {_tools.open_viewer(out, fmt)}", file=sys.stderr)
+                    except _tools.Error as exc:
+                        print(f"pyrometer: note: {exc}", file=sys.stderr)
         except (OSError, ValueError) as exc:
             return self._save_failed(exc)
         return True

@@ -243,6 +243,40 @@ def select_frames(profile, frames):
                    f"{'s' if hidden != 1 else ''} hidden, {how}\n")
 
 
+def short_paths(profile, root=None):
+    """The profile with its files named as reports show them: the standard
+    library as `<stdlib>/json/__init__.py`, installed packages as
+    `<site-packages>/flask/app.py`, the program's files relative to `root`
+    (default: the current folder); a name two files would share stays
+    whole."""
+    root = os.path.abspath(root) if root else os.getcwd()
+    wanted = {}
+    for key in profile.stats:
+        if not (isinstance(key, tuple) and len(key) == 3 and isinstance(key[0], str)):
+            continue
+        file = key[0]
+        if file == "~" or file.startswith("<"):
+            continue
+        label, rest, library = _engine.path_split(file)
+        if library and label:
+            short = label + rest
+        elif file.startswith(root + os.sep):
+            short = file[len(root) + 1:]
+        else:
+            continue
+        wanted[key] = (short, key[1], key[2])
+    taken = {}
+    for old, new in wanted.items():
+        taken.setdefault(new, []).append(old)
+    mapping = {old: new for old, new in wanted.items()
+               if len(taken[new]) == 1 and new not in profile.stats}
+    if not mapping:
+        return profile
+    stats, tree = _engine.rekey(profile.stats, profile.tree, mapping)
+    return _convert.LoadedProfile(profile.path, stats, tree, profile.sampled, profile.unit,
+                                  profile.format)
+
+
 def imports_note(folded):
     if not folded:
         return ""
@@ -260,7 +294,7 @@ def tree_text(tree, root=None, limit=None, min_share=0.01):
 
 def report(src, sort="cumulative", limit=None, callers=False, callees=False, unit=None,
            show_zero=False, header=None, tree=False, root=None, show_imports=False,
-           only=(), hide=(), only_mine=False):
+           only=(), hide=(), only_mine=False, full_paths=False):
     """The report of a profile file as text: pstats' table for a function
     profile (ours, cProfile's, 3.15's sampled), line_profiler's for a line
     profile.  `limit`: rows (or a fraction of them; None or 0: all).
@@ -309,6 +343,8 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
     if not show_imports:
         profile, folded = fold_imports(profile)
     profile, selected = select_frames(profile, Frames(only, hide, only_mine, root))
+    if not full_paths:
+        profile = short_paths(profile, root)
     if header is None:
         import time
         header = [time.ctime(os.stat(path).st_mtime) + "    " + path]
@@ -569,3 +605,34 @@ def diff(old, new, sort="tottime", limit=None, fail_above=None, min_share=1.0):
     result = DiffReport(text)
     result.regressed = bool(failed)
     return result
+
+
+VIEWERS = {"callgrind": ("kcachegrind", "qcachegrind")}
+
+
+def open_viewer(path, fmt):
+    """Open a written file in its viewer, as pyprof2calltree -k does: html
+    and svg in the browser, callgrind in KCachegrind or QCachegrind.
+    Returns what was done, in words; Error when no viewer is there."""
+    import shutil
+    import subprocess
+    if fmt in ("html", "flamegraph", "svg", "png"):
+        import pathlib
+        import webbrowser
+        url = pathlib.Path(os.path.abspath(path)).as_uri()
+        if not webbrowser.open(url):
+            raise Error(f"no web browser found to open {url} (set BROWSER)")
+        return f"opened {path} in the web browser"
+    for tool in VIEWERS.get(fmt, ()):
+        exe = shutil.which(tool)
+        if exe is not None:
+            subprocess.Popen([exe, os.path.abspath(path)], stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             start_new_session=True)
+            return f"opened {path} in {tool}"
+    if fmt == "callgrind":
+        raise Error("neither kcachegrind nor qcachegrind is installed to open the callgrind file")
+    if fmt == "speedscope":
+        raise Error(f"open https://www.speedscope.app and drop {path} on it (it cannot be "
+                    f"opened from here)")
+    raise Error(f"no viewer for {fmt} files: write html (-o FILE.html) to open it in a browser")

@@ -171,6 +171,12 @@ def add_selection(group):
                             "standard library nor site-packages)")
 
 
+def add_full_paths(group):
+    group.add_argument("--full-paths", action="store_true",
+                       help="print files by their whole path (by default <stdlib>/..., "
+                            "<site-packages>/..., and the program's relative to its folder)")
+
+
 def selection(ns):
     return {"only": ns.only, "hide": ns.hide, "only_mine": ns.only_mine}
 
@@ -182,7 +188,8 @@ def add_report_options(parser, sort_type=sort_value):
                             "file, line, ... as pstats spells them; several, comma-separated")
     group.add_argument("-l", "--limit", metavar="N", type=limit_value, default=None,
                        help="print the first N functions, or that fraction of them (0.1); "
-                            "0 prints them all; by default what fits the terminal")
+                            "0 prints them all; by default what fits the terminal (for run, "
+                            "the call tree and then the top functions)")
     group.add_argument("--tree", action="store_true",
                        help="print the call tree instead: the user's own frames, the library "
                             "frames under them folded into one line")
@@ -190,6 +197,7 @@ def add_report_options(parser, sort_type=sort_value):
                        help="show the import system's frames (by default each import is one "
                             "<import module> row, its time kept)")
     add_selection(group)
+    add_full_paths(group)
     group.add_argument("--callers", action="store_true", help="also print who called each "
                                                               "function")
     group.add_argument("--callees", action="store_true", help="also print what each "
@@ -221,6 +229,9 @@ def run_parser():
                           "name: pstats; '-' writes it to standard output")
     out.add_argument("-f", "--format", metavar="FORMAT", type=format_value,
                      help=f"the format of -o FILE whatever its name: {FORMAT_LIST}")
+    out.add_argument("--open", action="store_true",
+                     help="open the result: html and svg in the web browser, callgrind in "
+                          "KCachegrind or QCachegrind")
     add_report_options(p)
     lines = p.add_argument_group("line profiling")
     lines.add_argument("--lines", action="store_true",
@@ -297,6 +308,8 @@ def cmd_run(args):
     if not lines and (ns.unit is not None or ns.show_zero):
         raise UsageError(f"option {'--unit' if ns.unit is not None else '--show-zero'} "
                          f"does not apply to a function profile")
+    if ns.open and (ns.outfile is None or ns.outfile == "-"):
+        raise UsageError("--open needs -o FILE")
     if ns.follow_fork and ns.outfile is None:
         raise UsageError("--follow-fork needs -o FILE (each child writes FILE.<pid>)")
     fmt = ns.format
@@ -313,7 +326,10 @@ def cmd_run(args):
             fmt = fmt or "prof"
     opts = {"sort": ns.sort or ("cumulative",), "limit": ns.limit, "callers": ns.callers,
             "callees": ns.callees, "tree": ns.tree, "show_imports": ns.show_imports,
-            **selection(ns),
+            **selection(ns), "full_paths": ns.full_paths, "open": ns.open,
+            # nothing asked of the table: the call tree and the top rows
+            "overview": not (ns.tree or ns.sort or ns.limit is not None or ns.callers
+                             or ns.callees),
             "outfile": ns.outfile, "format": fmt,
             "builtins": not ns.no_builtins, "clock": ns.clock,
             "compensate": not ns.no_compensate, "lines": lines, "patterns": ns.lines_of,
@@ -382,7 +398,7 @@ def cmd_report(args):
     text = _tools.report(ns.file, sort=ns.sort or "cumulative", limit=limit,
                          callers=ns.callers, callees=ns.callees, unit=ns.unit,
                          show_zero=ns.show_zero, tree=ns.tree, show_imports=ns.show_imports,
-                         **selection(ns))
+                         full_paths=ns.full_paths, **selection(ns))
     sys.stdout.write(text)
     return 0
 
@@ -410,6 +426,9 @@ def convert_parser():
                    help=f"where to write it ('-': standard output); {BY_NAME}")
     p.add_argument("-f", "--format", metavar="FORMAT", type=format_value,
                    help="the format, whatever OUT's name")
+    p.add_argument("--open", action="store_true",
+                   help="open the result: html and svg in the web browser, callgrind in "
+                        "KCachegrind or QCachegrind (as pyprof2calltree -k)")
     p.add_argument("--show-imports", action="store_true",
                    help="keep the import system's frames (by default each import is one "
                         "<import module> node, its time kept; prof keeps everything)")
@@ -443,6 +462,10 @@ def cmd_convert(args):
                    **options)
     if ns.outfile != "-":
         print(f"pyrometer: {fmt} written to {ns.outfile}", file=sys.stderr)
+    if ns.open:
+        if ns.outfile == "-":
+            raise UsageError("--open needs -o FILE, not standard output")
+        print(f"pyrometer: {_tools.open_viewer(ns.outfile, fmt)}", file=sys.stderr)
     return 0
 
 

@@ -13,6 +13,7 @@
 #include "model/fold_imports.h"
 #include "model/keep_frames.h"
 #include "model/portable_path.h"
+#include "model/relocate.h"
 #include "model/pstats_shape.h"
 
 #include <math.h>
@@ -278,6 +279,23 @@ PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs)
             result = PyBytes_FromStringAndSize(out.data ? out.data : "", (Py_ssize_t)out.len);
     }
     pyro_text_free(&out);
+    return result;
+}
+
+PyObject *pyro_py_rekey(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"stats", "tree", "map", NULL};
+    PyObject *stats, *tree, *map;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O!OO!:rekey", kwlist, &PyDict_Type, &stats,
+                                     &tree, &PyDict_Type, &map))
+        return NULL;
+    PyObject *s = pyro_rekey_stats(stats, map);
+    PyObject *t = s != NULL && tree != Py_None ? pyro_rekey_tree(tree, map)
+                : s != NULL ? Py_NewRef(Py_None) : NULL;
+    PyObject *result = t != NULL ? PyTuple_Pack(2, s, t) : NULL;
+    Py_XDECREF(s);
+    Py_XDECREF(t);
     return result;
 }
 
