@@ -109,8 +109,9 @@ static PyMethodDef module_methods[] = {
      "FormatError if not a line profile or damaged."},
     {"format_lines", (PyCFunction)(void (*)(void))pyro_py_format_lines,
      METH_VARARGS | METH_KEYWORDS,
-     "format_lines(stats, unit=1e-06, show_zero=False) -> str: the report in\n"
-     "line_profiler's layout."},
+     "format_lines(stats, unit=None, show_zero=False) -> str: the report in\n"
+     "line_profiler's layout, times in `unit` seconds (None: the largest of 1e-6 ... 1e-9\n"
+     "in which every line that ran reads at least 1.0 per hit)."},
     {"write_callgrind", (PyCFunction)(void (*)(void))pyro_py_write_callgrind,
      METH_VARARGS | METH_KEYWORDS,
      "write_callgrind(path, stats, creator='pyrometer', *, tree=None, metric=None, sampled=None):\n"

@@ -392,12 +392,19 @@ PyObject *pyro_py_format_lines(PyObject *module, PyObject *args, PyObject *kwarg
 {
     (void)module;
     static char *kwlist[] = {"stats", "unit", "show_zero", NULL};
-    PyObject *stats;
-    double unit = 1e-6;
+    PyObject *stats, *unit_arg = Py_None;
     int show_zero = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|dp:format_lines", kwlist,
-                                     &stats, &unit, &show_zero))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|Op:format_lines", kwlist,
+                                     &stats, &unit_arg, &show_zero))
         return NULL;
+    double unit = 0.0;         /* None: the report chooses */
+    if (unit_arg != Py_None) {
+        unit = PyFloat_AsDouble(unit_arg);
+        if (unit == -1.0 && PyErr_Occurred())
+            return NULL;
+        if (!(unit > 0.0))
+            return PyErr_Format(PyExc_ValueError, "pyrometer: the unit must be a positive number");
+    }
     return pyro_lines_text(stats, unit, show_zero);
 }
 
