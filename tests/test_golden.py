@@ -40,6 +40,10 @@ stats = p.get_stats()
 out["stats"] = {k[2]: list(v[:4]) + [{c[2]: list(cv) for c, cv in v[4].items()}]
                 for k, v in stats.items()}
 out["report"] = p.report(sort="cumulative").replace(golden_prog.__file__, "golden_prog.py")
+def short(k):
+    return ("golden_prog.py",) + k[1:] if k[0] == golden_prog.__file__ else k
+named = {short(k): v[:4] + ({short(c): cv for c, cv in v[4].items()},) for k, v in stats.items()}
+out["calls"] = pyrometer._api.format_report(named, callers=True, callees=True)
 tree = p.get_tree()
 out["tree"] = {k: tree[k] for k in ("parent", "func", "calls", "self", "total", "folded")}
 out["tree_funcs"] = [f[2] for f in tree["funcs"]]
@@ -76,14 +80,35 @@ def test_function_statistics_are_exact(golden):
     }
 
 
+# Each column of times in one notation: 0.0035 needs 4 decimals, so all of
+# tottime's percall has them; % is cumtime's share of the 0.015 s in all.
+TABLE = (
+    "         8 function calls in 0.015 seconds\n\n"
+    "   Ordered by: cumulative time\n\n"
+    "   ncalls  tottime  percall  cumtime  percall      % filename:lineno(function)\n"
+    "        1    0.003   0.0030    0.015    0.015  100.0 golden_prog.py:13(top)\n"
+    "        2    0.007   0.0035    0.012    0.006   80.0 golden_prog.py:6(mid)\n"
+    "        5    0.005   0.0010    0.005    0.001   33.3 golden_prog.py:2(leaf)\n\n\n")
+
+
 def test_report_is_exact(golden):
-    assert golden["report"] == (
-        "         8 function calls in 0.015 seconds\n\n"
+    assert golden["report"] == TABLE
+
+
+def test_callers_and_callees_are_exact(golden):
+    assert golden["calls"] == TABLE + (
         "   Ordered by: cumulative time\n\n"
-        "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n"
-        "        1    0.003    0.003    0.015    0.015 golden_prog.py:13(top)\n"
-        "        2    0.007    0.004    0.012    0.006 golden_prog.py:6(mid)\n"
-        "        5    0.005    0.001    0.005    0.001 golden_prog.py:2(leaf)\n\n\n")
+        "Function                was called by...\n"
+        "                            ncalls  tottime  cumtime\n"
+        "golden_prog.py:13(top)  <- \n"
+        "golden_prog.py:6(mid)   <-       2    0.007    0.012  golden_prog.py:13(top)\n"
+        "golden_prog.py:2(leaf)  <-       5    0.005    0.005  golden_prog.py:6(mid)\n\n\n"
+        "   Ordered by: cumulative time\n\n"
+        "Function                called...\n"
+        "                            ncalls  tottime  cumtime\n"
+        "golden_prog.py:13(top)  ->       2    0.007    0.012  golden_prog.py:6(mid)\n"
+        "golden_prog.py:6(mid)   ->       5    0.005    0.005  golden_prog.py:2(leaf)\n"
+        "golden_prog.py:2(leaf)  -> \n\n\n")
 
 
 def test_call_tree_is_exact(golden):

@@ -4,6 +4,7 @@ import io
 import json
 import marshal
 import os
+import random
 import subprocess
 import sys
 import textwrap
@@ -209,6 +210,92 @@ def test_report_golden():
 
         """)
     assert _engine.format_lines(stats, unit=1e-3).splitlines()[0] == "Timer unit: 0.001 s"
+    # no unit given: 0.57 us per hit reads 0.6 in microseconds, 5.7 in 1e-7 s
+    assert _engine.format_lines(stats) == textwrap.dedent("""\
+        Timer unit: 1e-07 s
+
+        Total time: 1.9603 s
+        File: jset.py
+        Function: calc_point_val at line 42
+
+        Line #      Hits         Time  Per Hit   % Time  Line Contents
+        ==============================================================
+            42                                           def calc_point_val(x):
+            43     10000      57000.0      5.7      0.3      no_iter = 0
+            44   2279663   19546040.0      8.6     99.7      while True:
+
+        """)
+
+
+def per_hit(text):
+    """{line: (hits, time, per hit)} of a line report's rows that ran."""
+    rows = {}
+    for line in text.splitlines():
+        cells = line.split()
+        if len(cells) >= 5 and line[:6].strip().isdigit() and cells[1].isdigit():
+            rows[int(cells[0])] = (int(cells[1]), cells[2], cells[3])
+    return rows
+
+
+def line_stats(timings, scale=1e-9):
+    src = ["def f():"] + [f"    x{i} = {i}" for i in range(len(timings))]
+    return {"unit": scale, "meta": {}, "functions": [
+        {"file": "u.py", "line": 1, "name": "f", "timings": timings, "source": src}]}
+
+
+@pytest.mark.parametrize("ns_per_hit, unit", [
+    (2000, "1e-06"), (1000, "1e-06"), (999, "1e-07"), (570, "1e-07"), (50, "1e-08"),
+    (12, "1e-08"), (9, "1e-09"), (5, "1e-09")])
+def test_line_unit_is_chosen_so_no_line_that_ran_reads_zero(ns_per_hit, unit):
+    # the quickest line that ran decides: it reads at least 1.0 per hit
+    stats = line_stats([(2, 100, 100 * ns_per_hit), (3, 1, 5_000_000), (4, 0, 0)])
+    text = _engine.format_lines(stats)
+    assert text.splitlines()[0] == f"Timer unit: {unit} s"
+    rows = per_hit(text)
+    assert float(rows[2][2]) >= 1.0 and float(rows[3][2]) > 0
+    assert text == _engine.format_lines(stats, unit=float(unit))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_per_hit_is_never_zero_for_a_line_that_ran(seed):
+    rnd = random.Random(seed)
+    timings = []
+    for line in range(2, 40):
+        hits = rnd.choice([1, 3, 100, 10**5, 10**7])
+        timings.append((line, hits, max(1, int(hits * 10 ** rnd.uniform(0, 4)))))
+    for scale in (1e-9, 1e-6):
+        text = _engine.format_lines(line_stats(timings, scale))
+        assert all(float(r[2]) > 0 for r in per_hit(text).values()), text
+
+
+def test_sub_nanosecond_lines_read_in_nanoseconds():
+    # 3 ns over 10 hits: 1e-9 is the finest unit there is
+    text = _engine.format_lines(line_stats([(2, 10, 3), (3, 1, 1000)]))
+    assert text.splitlines()[0] == "Timer unit: 1e-09 s"
+    assert per_hit(text)[2] == (10, "3.0", "0.3")
+
+
+def test_a_line_that_took_no_time_does_not_choose():
+    text = _engine.format_lines(line_stats([(2, 10, 0), (3, 1, 5000)]))
+    assert text.splitlines()[0] == "Timer unit: 1e-06 s"
+    assert per_hit(text)[2] == (10, "0.0", "0.0")
+
+
+def test_an_explicit_unit_is_kept():
+    stats = line_stats([(2, 100, 5000), (3, 1, 5_000_000)])     # 50 ns per hit
+    for unit, head in ((1e-6, "1e-06"), (1e-3, "0.001"), (1e-9, "1e-09")):
+        text = _engine.format_lines(stats, unit=unit)
+        assert text.splitlines()[0] == f"Timer unit: {head} s"
+        assert _lines.format_report(stats, unit=unit) == text
+    assert per_hit(_engine.format_lines(stats, unit=1e-6))[2] == (100, "5.0", "0.1")
+    assert per_hit(_engine.format_lines(stats, unit=1e-3))[2] == (100, "0.0", "0.0")
+    assert _lines.format_report(stats).startswith("Timer unit: 1e-08 s\n")
+    assert _engine.format_lines(stats, unit=None) == _engine.format_lines(stats)
+    for bad in (0, -1e-6, float("nan")):
+        with pytest.raises(ValueError, match="unit must be a positive number"):
+            _engine.format_lines(stats, unit=bad)
+    with pytest.raises(TypeError):
+        _engine.format_lines(stats, unit="1e-6")
 
 
 def test_zero_hit_functions_skipped_unless_asked():
@@ -235,8 +322,12 @@ def test_save_and_report_round_trip(tmp_path):
                          and len(l.split()) > 2 and l.split()[1].isdigit()]
     assert hits(report.stdout) == hits(printed.stdout) != []
     assert "Line #      Hits         Time  Per Hit   % Time  Line Contents" in report.stdout
+    assert report.stdout.splitlines()[0] in {f"Timer unit: 1e-0{n} s" for n in (6, 7, 8, 9)}
+    assert all(float(r[2]) > 0 for r in per_hit(report.stdout).values() if float(r[1]) > 0)
     unit = run(["-m", "pyrometer", "report", "--unit", "1e-3", out])
     assert unit.stdout.startswith("Timer unit: 0.001 s\n")
+    unit = run(["-m", "pyrometer", "report", "--unit", "1e-6", out])
+    assert unit.stdout.startswith("Timer unit: 1e-06 s\n")
 
 
 def test_decorator_profile_builtin(tmp_path):

@@ -1,8 +1,11 @@
 """The .prof reader and the report printer against marshal and pstats.
 
-format_report() must print exactly what the running interpreter's pstats
-prints, so every comparison below builds the pstats text from the same file
-(stream=io.StringIO) and hands format_report() the same header lines.
+format_report(layout="pstats") must print exactly what the running
+interpreter's pstats prints, so every comparison below builds the pstats text
+from the same file (stream=io.StringIO) and hands format_report() the same
+header lines.  The default layout (pyrometer's columns) shares the loading,
+sorting and restrictions checked here; its numbers are checked in
+test_report_columns.py.
 """
 import gc
 import io
@@ -51,7 +54,8 @@ def pstats_text(path, sort=("cumulative",), limit=None, mode="stats"):
 
 
 def ours_text(stats, files, sort=("cumulative",), limit=None, mode="stats"):
-    return _engine.format_report(stats, sort=sort, limit=limit, files=files, mode=mode)
+    return _engine.format_report(stats, sort=sort, limit=limit, files=files, mode=mode,
+                                 layout="pstats")
 
 
 ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
@@ -459,7 +463,7 @@ def test_load_and_report_roundtrip_with_dump_stats(tmp_path):
     loaded = _engine.load_stats(path)
     assert loaded == stats
     expected, files = pstats_text(path, ("tottime",), 10, "stats")
-    assert _engine.format_report(loaded, sort=("tottime",), limit=10, files=files) == expected
+    assert ours_text(loaded, files, sort=("tottime",), limit=10) == expected
 
 
 def test_load_restores_gc_state(cprofile_file):

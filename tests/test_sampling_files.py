@@ -106,11 +106,13 @@ def test_report_speaks_samples(tmp_path):
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert "         10 samples in 0.010 seconds" in lines
-    assert " nsamples  tottime persample cumtime persample filename:lineno(function)" in lines
+    # each column as wide as its title; a sample's share of all samples
+    assert (" nsamples  tottime persample  cumtime persample      % filename:lineno(function)"
+            in lines)
     assert "function calls" not in r.stdout and "ncalls" not in r.stdout
     assert "   Ordered by: cumulative time" in lines
     row = next(line for line in lines if line.endswith("(work)"))
-    assert row.split()[:5] == ["8/3", "0.003", "0.000", "0.008", "0.003"], row
+    assert row.split()[:6] == ["8/3", "0.003", "0.000375", "0.008", "0.00267", "80.0"], row
 
 
 @pytest.mark.parametrize("key, title, first", [
@@ -135,11 +137,13 @@ def test_sample_sort_keys_are_for_sampled_profiles(tmp_path):
 def test_callers_subheading_in_sample_words():
     stats = {MAIN: (1, 2, 0.001, 0.002, {}), WORK: (1, 1, 0.001, 0.001, {MAIN: (1, 1, 0.001, 0.001)})}
     text = _engine.format_report(stats, mode="callers", sampled=True)
-    assert "    nsamples  tottime  cumtime" in text
+    assert "  nsamples  tottime  cumtime\n" in text     # over the counts, as ncalls
+    assert ("    nsamples  tottime  cumtime\n"          # 3.15's own
+            in _engine.format_report(stats, mode="callers", sampled=True, layout="pstats"))
     marked = dict(stats)
     marked[MARKER] = True          # the marker says it as well
     assert _engine.format_report(marked, mode="callers") == text
-    assert "    ncalls  tottime  cumtime" in _engine.format_report(stats, mode="callers")
+    assert "    ncalls  tottime  cumtime\n" in _engine.format_report(stats, mode="callers")
 
 
 def test_convert_to_prof_keeps_the_marker(tmp_path):
@@ -502,11 +506,23 @@ def test_real_pstats_report_as_315_prints_it(sampler):
                             capture_output=True, text=True, timeout=120)
     assert theirs.returncode == 0, theirs.stderr
     assert theirs.stdout.startswith("SampledStats\n")
-    # the same text, but for the line pstats gets wrong (it adds up the
-    # samples each function was on the stack in, "function calls")
-    mine = [line for line in r.stdout.splitlines() if "samples in" not in line]
-    their = [line for line in theirs.stdout.splitlines()[1:] if "function calls" not in line]
-    assert mine == their
+    # in pstats' layout, the same text, but for the line pstats gets wrong
+    # (it adds up the samples each function was on the stack in, "function
+    # calls"); the header line naming the file is pstats'
+    their = theirs.stdout.splitlines()[1:]
+    text = _engine.format_report(_api.load(path), files=their[:1], sampled=True, layout="pstats")
+    mine = [line for line in text.splitlines() if "samples in" not in line]
+    assert mine == [line for line in their if "function calls" not in line]
+    # in the report's columns, the same rows in the same order, and shares
+    def rows(report, at=None):
+        head, table = report.split("filename:lineno(function)\n", 1)
+        at = at or len(head.splitlines()[-1])      # where the names start
+        return [(row.split()[0], row[at:]) for row in table.strip("\n").splitlines()]
+    assert rows(r.stdout) == rows(text, at=46)     # pstats: 9 + 4 * 9 + 1
+    head, table = r.stdout.split("filename:lineno(function)\n", 1)
+    at = len(head.splitlines()[-1])
+    shares = [float(row[at - 7:at]) for row in table.strip("\n").splitlines()]
+    assert shares == sorted(shares, reverse=True) and 50 < shares[0] <= 100, shares
 
 
 def test_real_pstats_convert_merge_diff(sampler, tmp_path):

@@ -91,13 +91,17 @@ static PyMethodDef module_methods[] = {
      "if not a profile."},
     {"format_report", (PyCFunction)(void (*)(void))pyro_py_format_report,
      METH_VARARGS | METH_KEYWORDS,
-     "format_report(stats, *, sort=('cumulative',), limit=None, files=(), mode='stats') -> str:\n"
-     "the text of pstats.Stats(...).sort_stats(*sort).print_stats(limit) (mode 'stats'),\n"
-     "print_callers(limit) ('callers') or print_callees(limit) ('callees'), byte for byte.\n"
-     "limit: None, an int, a float fraction, a regex str or a tuple of them; files: the\n"
-     "header lines print_stats() starts with.  sampled=None (True: samples, in 3.15's\n"
-     "SampledStats' words; None: as 3.15's ('__sampled__',) marker in stats says), unit=\n"
-     "'seconds' ('samples': no time known, a table of samples and shares)."},
+     "format_report(stats, *, sort=('cumulative',), limit=None, files=(), mode='stats',\n"
+     "layout='columns') -> str: the text of pstats.Stats(...).sort_stats(*sort)\n"
+     ".print_stats(limit) (mode 'stats'), print_callers(limit) ('callers') or\n"
+     "print_callees(limit) ('callees').  layout 'columns': each column of times in one\n"
+     "fixed-point notation that shows its smallest value, columns as wide as their\n"
+     "widest cell, and a '%' column (cumtime's share of the total); 'pstats': pstats'\n"
+     "text, byte for byte.  limit: None, an int, a float fraction, a regex str or a tuple\n"
+     "of them; files: the header lines print_stats() starts with.  sampled=None (True:\n"
+     "samples, in 3.15's SampledStats' words; None: as 3.15's ('__sampled__',) marker in\n"
+     "stats says), unit='seconds' ('samples': no time known, a table of samples and\n"
+     "shares)."},
     {"write_lines", pyro_py_write_lines, METH_VARARGS,
      "write_lines(path, stats): save LineProfiler.get_stats() atomically."},
     {"read_lines", pyro_py_read_lines, METH_O,
@@ -105,8 +109,9 @@ static PyMethodDef module_methods[] = {
      "FormatError if not a line profile or damaged."},
     {"format_lines", (PyCFunction)(void (*)(void))pyro_py_format_lines,
      METH_VARARGS | METH_KEYWORDS,
-     "format_lines(stats, unit=1e-06, show_zero=False) -> str: the report in\n"
-     "line_profiler's layout."},
+     "format_lines(stats, unit=None, show_zero=False) -> str: the report in\n"
+     "line_profiler's layout, times in `unit` seconds (None: the largest of 1e-6 ... 1e-9\n"
+     "in which every line that ran reads at least 1.0 per hit)."},
     {"write_callgrind", (PyCFunction)(void (*)(void))pyro_py_write_callgrind,
      METH_VARARGS | METH_KEYWORDS,
      "write_callgrind(path, stats, creator='pyrometer', *, tree=None, metric=None, sampled=None):\n"

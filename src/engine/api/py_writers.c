@@ -432,12 +432,23 @@ PyObject *pyro_py_format_tree(PyObject *module, PyObject *args, PyObject *kwargs
 PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;
-    static char *kwlist[] = {"stats", "sort", "limit", "files", "mode", "sampled", "unit", NULL};
+    static char *kwlist[] = {"stats", "sort", "limit", "files", "mode", "sampled", "unit",
+                             "layout", NULL};
     PyObject *stats, *sort = NULL, *limit = Py_None, *files = NULL, *sampled = NULL;
-    const char *mode_name = "stats", *unit = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OOOsOz:format_report", kwlist,
-                                     &stats, &sort, &limit, &files, &mode_name, &sampled, &unit))
+    const char *mode_name = "stats", *unit = NULL, *layout_name = "columns";
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OOOsOzs:format_report", kwlist,
+                                     &stats, &sort, &limit, &files, &mode_name, &sampled, &unit,
+                                     &layout_name))
         return NULL;
+    int layout;
+    if (strcmp(layout_name, "columns") == 0)
+        layout = PYRO_LAYOUT_COLUMNS;
+    else if (strcmp(layout_name, "pstats") == 0)
+        layout = PYRO_LAYOUT_PSTATS;
+    else
+        return PyErr_Format(PyExc_ValueError,
+                            "pyrometer: layout must be 'columns' or 'pstats', not '%.50s'",
+                            layout_name);
     int mode;
     if (strcmp(mode_name, "stats") == 0)
         mode = PYRO_REPORT_STATS;
@@ -453,7 +464,7 @@ PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwar
     PyObject *plain = plain_stats(stats, sampled, unit, &kind);
     if (plain == NULL)
         return NULL;
-    PyObject *text = pyro_report_text(plain, sort, limit, files, mode, kind);
+    PyObject *text = pyro_report_text(plain, sort, limit, files, mode, kind, layout);
     Py_DECREF(plain);
     return text;
 }
@@ -462,12 +473,19 @@ PyObject *pyro_py_format_lines(PyObject *module, PyObject *args, PyObject *kwarg
 {
     (void)module;
     static char *kwlist[] = {"stats", "unit", "show_zero", NULL};
-    PyObject *stats;
-    double unit = 1e-6;
+    PyObject *stats, *unit_arg = Py_None;
     int show_zero = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|dp:format_lines", kwlist,
-                                     &stats, &unit, &show_zero))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|Op:format_lines", kwlist,
+                                     &stats, &unit_arg, &show_zero))
         return NULL;
+    double unit = 0.0;         /* None: the report chooses */
+    if (unit_arg != Py_None) {
+        unit = PyFloat_AsDouble(unit_arg);
+        if (unit == -1.0 && PyErr_Occurred())
+            return NULL;
+        if (!(unit > 0.0))
+            return PyErr_Format(PyExc_ValueError, "pyrometer: the unit must be a positive number");
+    }
     return pyro_lines_text(stats, unit, show_zero);
 }
 

@@ -19,9 +19,10 @@ int pyro_lines_write(PyObject *path, PyObject *stats);
 /* A saved line profile: a new dict, or NULL + OSError / FormatError. */
 PyObject *pyro_lines_read(PyObject *path);
 
-/* The report in line_profiler's layout, times in `out_unit` seconds;
- * `show_zero`: also functions that never ran.  A new str, or NULL +
- * exception. */
+/* The report in line_profiler's layout, times in `out_unit` seconds (0:
+ * a unit chosen so that no line that ran reads 0.0 per hit, said in the
+ * header); `show_zero`: also functions that never ran.  A new str, or NULL
+ * + exception. */
 PyObject *pyro_lines_text(PyObject *stats, double out_unit, int show_zero);
 
 #endif

@@ -13,7 +13,8 @@
  *
  * Columns are 6, 9, 12, 8 and 8 wide and grow to fit their widest cell;
  * a number too wide for its column switches to %5.3g as line_profiler does.
- * Functions come in (file, line, name) order. */
+ * Functions come in (file, line, name) order.  The unit is the caller's,
+ * or chosen (choose_unit) so that a line that ran never reads 0.0 per hit. */
 #include "core/text_out.h"
 #include "formats/lines_file.h"
 #include "model/line_view.h"
@@ -253,15 +254,47 @@ done:
     return rc;
 }
 
+/* The unit of a report no one gave a unit: the largest of 1e-6 (line_profiler's
+ * microseconds), 1e-7, 1e-8 and 1e-9 s in which every line that ran takes
+ * at least 1.0 per hit, so that none reads 0.0 and the quickest still has
+ * two digits (a trivial line takes a few tens of nanoseconds: 0.0 in
+ * microseconds, and 0.1 or 0.2 in 1e-7 s tell little).  The largest, not
+ * the finest, for the Time column: a line's total in nanoseconds outgrows
+ * its 12 characters from 10 s on and is then only "%5.3g" (line_profiler's
+ * rule).  A line that ran in no time at all reads 0.0 in any unit and does
+ * not count; under 1 ns per hit, 1e-9 is the finest. */
+static double choose_unit(const pyro_line_view *v)
+{
+    static const double units[] = {1e-6, 1e-7, 1e-8, 1e-9};
+    const pyro_line_metric *m = &v->metrics[0];
+    double least = 0.0;        /* the smallest time per hit, in seconds */
+    if (m->unit != PYRO_UNIT_SECONDS)
+        return units[0];       /* not shown: bytes and counts keep their own */
+    for (size_t i = 0; i < v->nrows; i++) {
+        const pyro_line_row *r = &v->rows[i];
+        if (r->hits > 0 && r->value[0] > 0) {
+            double per_hit = (double)r->value[0] * m->scale / (double)r->hits;
+            if (least == 0.0 || per_hit < least)
+                least = per_hit;
+        }
+    }
+    size_t u = 0;
+    while (u + 1 < sizeof units / sizeof units[0] && least > 0.0 && least / units[u] < 1.0)
+        u++;
+    return units[u];
+}
+
 PyObject *pyro_lines_text(PyObject *stats, double out_unit, int show_zero)
 {
-    if (!(out_unit > 0.0)) {
+    if (!(out_unit >= 0.0)) {
         PyErr_SetString(PyExc_ValueError, "pyrometer: the unit must be a positive number");
         return NULL;
     }
     pyro_line_view v;
     if (pyro_line_view_of_arg(&v, stats) < 0)
         return NULL;
+    if (out_unit == 0.0)
+        out_unit = choose_unit(&v);
     value_column col;
     describe_column(&v.metrics[0], out_unit, &col);
     out_text o = {PyList_New(0)};

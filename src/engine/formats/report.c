@@ -1,7 +1,10 @@
-/* report.c: pstats' text reports, byte for byte, from a pstats dict.
+/* report.c: pstats' text reports from a pstats dict, in pyrometer's
+ * columns or byte for byte.
  *
  * format_report() prints what Stats.sort_stats(*sort).print_stats(),
- * print_callers() or print_callees() print, including their quirks.
+ * print_callers() or print_callees() print, including their quirks; in
+ * pyrometer's columns (the default, report.h) only the numbers are laid
+ * out otherwise, and a share of the total is added.
  * pstats spends microseconds of Python per line; here the sort is a
  * stable C merge sort with pstats' multi-key compare, and the text goes
  * into one UTF-8 buffer decoded to str at the end.  Comments name the
@@ -9,9 +12,10 @@
  *
  * This file holds the entry point and what every report needs: the
  * function keys as text, the entries loaded from the dict, the
- * restrictions and the stats table.  The sort is in report_sort.c, the
- * callers and callees in report_calls.c, the output buffer in
- * text_buffer.h. */
+ * restrictions and the stats table, in pstats' layout or in pyrometer's
+ * columns (report.h).  The sort is in report_sort.c, the callers and
+ * callees in report_calls.c, the notation of a column in
+ * report_columns.c, the output buffer in text_buffer.h. */
 #include "core/text_out.h"
 #include "model/pstats_shape.h"
 #include "formats/report.h"
@@ -390,6 +394,151 @@ static int print_sample_counts(report *r)
     return 0;
 }
 
+/* The width of "nc/cc", or of "nc" when they are equal. */
+static Py_ssize_t count_width(const entry *e)
+{
+    return ll_width(e->nc) + (e->nc != e->cc ? 1 + ll_width(e->cc) : 0);
+}
+
+/* Stats.print_line() per function: pstats' table, byte for byte. */
+static void print_pstats_table(report *r)
+{
+    outbuf *o = &r->out;
+    /* SampledStats.print_title() for samples; the lines are pstats' */
+    ob_str(o, r->kind == PYRO_KIND_TRACED
+                  ? "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n"
+                  : " nsamples  tottime persample cumtime persample filename:lineno(function)\n");
+    for (Py_ssize_t i = 0; i < r->count; i++) {
+        const entry *e = r->list[i];
+        ob_spaces(o, 9 - count_width(e));
+        ob_ll(o, e->nc);
+        if (e->nc != e->cc) {
+            ob_char(o, '/');
+            ob_ll(o, e->cc);
+        }
+        ob_char(o, ' ');
+        ob_f8(o, e->tt);
+        ob_char(o, ' ');
+        if (e->nc == 0)
+            ob_spaces(o, 8);
+        else
+            ob_f8(o, e->tt / (double)e->nc);
+        ob_char(o, ' ');
+        ob_f8(o, e->ct);
+        ob_char(o, ' ');
+        if (e->cc == 0)
+            ob_spaces(o, 8);
+        else
+            ob_f8(o, e->ct / (double)e->cc);
+        ob_char(o, ' ');
+        ob_put(o, e->std.s, (size_t)e->std.len);
+        ob_char(o, '\n');
+    }
+}
+
+/* ---- the stats table in columns ------------------------------------------ */
+
+enum { C_TT, C_TT_PER, C_CT, C_CT_PER, C_SHARE, NCOLS };
+
+/* The table's columns, planned over the listed functions before a line is
+ * written. */
+typedef struct {
+    Py_ssize_t count_width;
+    num_col col[NCOLS];
+    double whole;              /* what the shares are of (0: none shown) */
+} columns;
+
+static const char *const count_title[2] = {"nsamples", "ncalls"};
+static const char *const col_title[2][NCOLS] = {
+    {"tottime", "persample", "cumtime", "persample", "%"},
+    {"tottime", "percall", "cumtime", "percall", "%"},
+};
+
+/* "%": the function's cumulative time as a share of the total time (the
+ * header's: every function's own time added up); for samples, the share
+ * of all samples that had the function on the stack. */
+static double share_of(const report *r, const entry *e, double whole)
+{
+    return 100.0 * (r->kind == PYRO_KIND_TRACED ? e->ct : (double)e->nc) / whole;
+}
+
+/* The decimals and width of every column; the bytes a line takes. */
+static size_t plan_columns(const report *r, columns *t)
+{
+    int traced = r->kind == PYRO_KIND_TRACED;
+    for (int c = 0; c < C_SHARE; c++)
+        pyro_col_init(&t->col[c], 3, 9);
+    pyro_col_init(&t->col[C_SHARE], 1, 1);
+    t->whole = traced ? r->total_tt : (double)r->prim_calls;
+    if (!(t->whole > 0.0))
+        t->whole = 0.0;
+    t->count_width = 9;
+    for (Py_ssize_t i = 0; i < r->count; i++) {
+        const entry *e = r->list[i];
+        Py_ssize_t w = count_width(e);
+        if (w > t->count_width)
+            t->count_width = w;
+        pyro_col_add(&t->col[C_TT], e->tt);
+        if (e->nc != 0)
+            pyro_col_add(&t->col[C_TT_PER], e->tt / (double)e->nc);
+        pyro_col_add(&t->col[C_CT], e->ct);
+        if (e->cc != 0)
+            pyro_col_add(&t->col[C_CT_PER], e->ct / (double)e->cc);
+        if (t->whole > 0.0)
+            pyro_col_add(&t->col[C_SHARE], share_of(r, e, t->whole));
+    }
+    size_t line = (size_t)t->count_width + 2;
+    for (int c = 0; c < NCOLS; c++) {
+        pyro_col_finish(&t->col[c], c == C_SHARE ? 6 : 8, col_title[traced][c]);
+        line += (size_t)t->col[c].width + 1;
+    }
+    return line;
+}
+
+/* pstats' table in pyrometer's columns (report.h): the same words, each
+ * column of times in one notation (report_columns.c), then the share. */
+static void print_columns(report *r, const columns *t)
+{
+    outbuf *o = &r->out;
+    int traced = r->kind == PYRO_KIND_TRACED;
+    ob_spaces(o, t->count_width - (Py_ssize_t)strlen(count_title[traced]));
+    ob_str(o, count_title[traced]);
+    for (int c = 0; c < NCOLS; c++)
+        pyro_col_title(o, &t->col[c], col_title[traced][c]);
+    ob_str(o, " filename:lineno(function)\n");
+    for (Py_ssize_t i = 0; i < r->count; i++) {
+        const entry *e = r->list[i];
+        ob_spaces(o, t->count_width - count_width(e));
+        ob_ll(o, e->nc);
+        if (e->nc != e->cc) {
+            ob_char(o, '/');
+            ob_ll(o, e->cc);
+        }
+        ob_char(o, ' ');
+        pyro_col_put(o, &t->col[C_TT], e->tt);
+        ob_char(o, ' ');
+        if (e->nc == 0)
+            ob_spaces(o, t->col[C_TT_PER].width);
+        else
+            pyro_col_put(o, &t->col[C_TT_PER], e->tt / (double)e->nc);
+        ob_char(o, ' ');
+        pyro_col_put(o, &t->col[C_CT], e->ct);
+        ob_char(o, ' ');
+        if (e->cc == 0)
+            ob_spaces(o, t->col[C_CT_PER].width);
+        else
+            pyro_col_put(o, &t->col[C_CT_PER], e->ct / (double)e->cc);
+        ob_char(o, ' ');
+        if (t->whole > 0.0)
+            pyro_col_put(o, &t->col[C_SHARE], share_of(r, e, t->whole));
+        else
+            ob_spaces(o, t->col[C_SHARE].width);
+        ob_char(o, ' ');
+        ob_put(o, e->std.s, (size_t)e->std.len);
+        ob_char(o, '\n');
+    }
+}
+
 /* Stats.print_stats(): the header, then Stats.print_line() per function. */
 static int print_stats(report *r, PyObject *files)
 {
@@ -409,8 +558,11 @@ static int print_stats(report *r, PyObject *files)
         r->ascii &= s.len == PyUnicode_GET_LENGTH(line);
         need += (size_t)s.len + 1;
     }
+    columns t;
+    size_t line = r->layout == PYRO_LAYOUT_PSTATS || r->kind == PYRO_KIND_SAMPLE_COUNTS
+                      ? 48 : plan_columns(r, &t);
     for (Py_ssize_t i = 0; i < r->count; i++)
-        need += (size_t)r->list[i]->std.len + 48;
+        need += (size_t)r->list[i]->std.len + line;
     if (pyro_report_start_output(r, need) < 0)
         return -1;
     for (Py_ssize_t i = 0; i < nfiles; i++) {
@@ -464,7 +616,14 @@ static int print_stats(report *r, PyObject *files)
     }
     if (r->kind != PYRO_KIND_SAMPLE_COUNTS) {
         ob_str(o, r->kind == PYRO_KIND_TRACED ? "in " : " in ");
-        ob_fixed3(o, r->total_tt, 0);
+        if (r->layout == PYRO_LAYOUT_PSTATS) {
+            ob_fixed3(o, r->total_tt, 0);
+        } else {
+            num_col total;   /* as a column of one, never all zeros */
+            pyro_col_init(&total, 3, 9);
+            pyro_col_add(&total, r->total_tt);
+            ob_fixed(o, r->total_tt, total.decimals, 0);
+        }
         ob_str(o, " seconds");
     }
     ob_str(o, "\n\n");
@@ -474,37 +633,10 @@ static int print_stats(report *r, PyObject *files)
     ob_char(o, '\n');
     if (r->kind == PYRO_KIND_SAMPLE_COUNTS)
         return print_sample_counts(r);
-    /* SampledStats.print_title() for samples; the lines are pstats' */
-    ob_str(o, r->kind == PYRO_KIND_TRACED
-                  ? "   ncalls  tottime  percall  cumtime  percall filename:lineno(function)\n"
-                  : " nsamples  tottime persample cumtime persample filename:lineno(function)\n");
-    for (Py_ssize_t i = 0; i < r->count; i++) {
-        const entry *e = r->list[i];
-        Py_ssize_t w = ll_width(e->nc) + (e->nc != e->cc ? 1 + ll_width(e->cc) : 0);
-        ob_spaces(o, 9 - w);
-        ob_ll(o, e->nc);
-        if (e->nc != e->cc) {
-            ob_char(o, '/');
-            ob_ll(o, e->cc);
-        }
-        ob_char(o, ' ');
-        ob_f8(o, e->tt);
-        ob_char(o, ' ');
-        if (e->nc == 0)
-            ob_spaces(o, 8);
-        else
-            ob_f8(o, e->tt / (double)e->nc);
-        ob_char(o, ' ');
-        ob_f8(o, e->ct);
-        ob_char(o, ' ');
-        if (e->cc == 0)
-            ob_spaces(o, 8);
-        else
-            ob_f8(o, e->ct / (double)e->cc);
-        ob_char(o, ' ');
-        ob_put(o, e->std.s, (size_t)e->std.len);
-        ob_char(o, '\n');
-    }
+    if (r->layout == PYRO_LAYOUT_PSTATS)
+        print_pstats_table(r);
+    else
+        print_columns(r, &t);
     ob_str(o, "\n\n");
     return 0;
 }
@@ -540,7 +672,7 @@ static int print_list(report *r, PyObject *limit, const sort_spec *spec, Py_ssiz
 }
 
 PyObject *pyro_report_text(PyObject *stats, PyObject *sort, PyObject *limit, PyObject *files_arg,
-                           int mode, int kind)
+                           int mode, int kind, int layout)
 {
     if (!PyDict_Check(stats))
         return PyErr_Format(PyExc_TypeError, "pyrometer: stats must be a dict, not %.100s",
@@ -548,7 +680,7 @@ PyObject *pyro_report_text(PyObject *stats, PyObject *sort, PyObject *limit, PyO
     /* The entries are checked as they are read, callers only where used:
      * a second pass over the whole dict would cost as much as the report.
      * The entries are then held, as pstats holds its own copy. */
-    report r = {.c = {.stats = stats}, .ascii = 1, .kind = kind};
+    report r = {.c = {.stats = stats}, .ascii = 1, .kind = kind, .layout = layout};
     sort_spec spec;
     PyObject *files = NULL, *result = NULL;
     Py_ssize_t width;

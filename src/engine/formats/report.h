@@ -1,5 +1,5 @@
 /* report.h: pstats' text report (print_stats, print_callers,
- * print_callees), byte for byte. */
+ * print_callees), in pyrometer's columns or byte for byte. */
 #ifndef PYRO_REPORT_H
 #define PYRO_REPORT_H
 
@@ -15,13 +15,20 @@ enum { PYRO_REPORT_STATS, PYRO_REPORT_CALLERS, PYRO_REPORT_CALLEES };
  * cumulative counts: the stats table is samples and shares. */
 enum { PYRO_KIND_TRACED, PYRO_KIND_SAMPLED, PYRO_KIND_SAMPLE_COUNTS };
 
+/* How the numbers are laid out.  COLUMNS: each column of times in one
+ * fixed-point notation with the decimals its smallest value needs, every
+ * column as wide as its widest cell, and a "%" column (a function's share
+ * of the total, after cumtime's percall).  PSTATS: pstats' own text, "%8.3f"
+ * in every column, byte for byte. */
+enum { PYRO_LAYOUT_COLUMNS, PYRO_LAYOUT_PSTATS };
+
 /* The text of pstats.Stats(...).sort_stats(*sort).print_stats(limit)
  * (PYRO_REPORT_STATS), print_callers(limit) or print_callees(limit) for a
  * pstats dict of `kind`.  sort: a tuple of keys (NULL: "cumulative");
  * limit: None, an int, a float fraction, a regex str or a tuple of them;
- * files: the header lines print_stats() starts with (NULL: none).  A new
- * str, or NULL + exception. */
+ * files: the header lines print_stats() starts with (NULL: none); layout:
+ * PYRO_LAYOUT_*.  A new str, or NULL + exception. */
 PyObject *pyro_report_text(PyObject *stats, PyObject *sort, PyObject *limit, PyObject *files,
-                           int mode, int kind);
+                           int mode, int kind, int layout);
 
 #endif

@@ -196,9 +196,23 @@ static void put_call_std(outbuf *o, const call *c)
         pyro_report_ob_std(o, c->k);
 }
 
+/* How the call lines write their numbers: pstats' "%7s %8.3f %8.3f", or
+ * in pyrometer's columns (report.h) the count as wide as the widest and
+ * tottime and cumtime each in one notation, chosen over the lines shown. */
+typedef struct {
+    int pstats;
+    Py_ssize_t count_width;
+    num_col tt, ct;
+} call_columns;
+
+static Py_ssize_t call_count_width(const call *c)
+{
+    return ll_width(c->nc) + (c->nc != c->cc ? 1 + ll_width(c->cc) : 0);
+}
+
 /* Stats.print_call_line() */
-static void put_call_line(outbuf *o, Py_ssize_t name_size, const entry *src,
-                          call *calls, Py_ssize_t n, const char *arrow)
+static void put_call_line(outbuf *o, Py_ssize_t name_size, const call_columns *cols,
+                          const entry *src, call *calls, Py_ssize_t n, const char *arrow)
 {
     ob_put(o, src->std.s, (size_t)src->std.len);
     ob_spaces(o, name_size - src->width);
@@ -213,19 +227,19 @@ static void put_call_line(outbuf *o, Py_ssize_t name_size, const entry *src,
         const call *c = &calls[i];
         if (!c->plain) {
             /* '%d/%d' or '%d', right-justified in 7 (9 after the first) */
-            Py_ssize_t w = ll_width(c->nc) + (c->nc != c->cc ? 1 + ll_width(c->cc) : 0);
+            Py_ssize_t w = call_count_width(c);
             if (i > 0)
                 ob_spaces(o, name_size + 1);
-            ob_spaces(o, (i > 0 ? 9 : 7) - w);
+            ob_spaces(o, cols->count_width + (i > 0 ? 2 : 0) - w);
             ob_ll(o, c->nc);
             if (c->nc != c->cc) {
                 ob_char(o, '/');
                 ob_ll(o, c->cc);
             }
             ob_char(o, ' ');
-            ob_f8(o, c->tt);
+            pyro_col_put(o, &cols->tt, c->tt);
             ob_char(o, ' ');
-            ob_f8(o, c->ct);
+            pyro_col_put(o, &cols->ct, c->ct);
             ob_str(o, "  ");
             put_call_std(o, c);
         } else {
@@ -237,7 +251,7 @@ static void put_call_line(outbuf *o, Py_ssize_t name_size, const entry *src,
             ob_char(o, '(');
             ob_ll(o, c->nc);
             ob_str(o, ") ");
-            ob_f8(o, c->ct);
+            ob_fixed(o, c->ct, cols->ct.decimals, 8);
         }
         ob_char(o, '\n');
     }
@@ -245,8 +259,40 @@ static void put_call_line(outbuf *o, Py_ssize_t name_size, const entry *src,
 
 /* ---- print_callers(), print_callees() ------------------------------------ */
 
+/* The call_columns of the calls of the listed entries, all[start[c] ..
+ * start[c + 1]] for entry c. */
+static void plan_call_columns(const report *r, const call *all, const size_t *start,
+                              call_columns *cols)
+{
+    cols->pstats = r->layout == PYRO_LAYOUT_PSTATS;
+    cols->count_width = 7;
+    int max_decimals = cols->pstats ? 3 : 9;
+    pyro_col_init(&cols->tt, 3, max_decimals);
+    pyro_col_init(&cols->ct, 3, max_decimals);
+    if (cols->pstats) {
+        cols->tt.width = cols->ct.width = 8;
+        return;
+    }
+    for (Py_ssize_t i = 0; i < r->count; i++) {
+        size_t e = (size_t)(r->list[i] - r->entries);
+        for (size_t j = start[e]; j < start[e + 1]; j++) {
+            const call *c = &all[j];
+            if (!c->plain) {
+                Py_ssize_t w = call_count_width(c);
+                if (w > cols->count_width)
+                    cols->count_width = w;
+                pyro_col_add(&cols->tt, c->tt);
+            }
+            pyro_col_add(&cols->ct, c->ct);
+        }
+    }
+    pyro_col_finish(&cols->tt, 8, "tottime");
+    pyro_col_finish(&cols->ct, 8, "cumtime");
+}
+
 /* Stats.print_call_heading() */
-static void print_call_heading(report *r, Py_ssize_t name_size, const char *column_title)
+static void print_call_heading(report *r, Py_ssize_t name_size, const call_columns *cols,
+                               const char *column_title)
 {
     outbuf *o = &r->out;
     ob_str(o, "Function ");
@@ -263,9 +309,20 @@ static void print_call_heading(report *r, Py_ssize_t name_size, const char *colu
             continue;
         if (PyTuple_Check(v)) {
             ob_spaces(o, name_size);
-            /* SampledStats.print_call_subheading() for samples */
-            ob_str(o, r->kind == PYRO_KIND_TRACED ? "    ncalls  tottime  cumtime\n"
-                                                  : "    nsamples  tottime  cumtime\n");
+            const char *count = r->kind == PYRO_KIND_TRACED ? "ncalls" : "nsamples";
+            if (cols->pstats) {
+                /* SampledStats.print_call_subheading() for samples */
+                ob_str(o, "    ");
+                ob_str(o, count);
+                ob_str(o, "  tottime  cumtime\n");
+            } else {
+                /* over the count, which starts after "<- " */
+                ob_spaces(o, cols->count_width + 3 - (Py_ssize_t)strlen(count));
+                ob_str(o, count);
+                pyro_col_title(o, &cols->tt, "tottime");
+                pyro_col_title(o, &cols->ct, "cumtime");
+                ob_char(o, '\n');
+            }
         }
         break;
     }
@@ -299,8 +356,8 @@ static int start_call_lines(report *r, size_t need)
  * start[c + 1]] for entry c.  The names come from all over the arena: they
  * are asked for a few functions ahead, so that the cache misses overlap
  * instead of following one another. */
-static void put_call_lines(report *r, Py_ssize_t name_size, call *all, const size_t *start,
-                           const char *arrow)
+static void put_call_lines(report *r, Py_ssize_t name_size, const call_columns *cols,
+                           call *all, const size_t *start, const char *arrow)
 {
     enum { AHEAD = 4 };
     for (Py_ssize_t i = 0; i < r->count; i++) {
@@ -312,7 +369,7 @@ static void put_call_lines(report *r, Py_ssize_t name_size, call *all, const siz
                     PREFETCH(all[j].std.s);
         }
         size_t c = (size_t)(r->list[i] - r->entries);
-        put_call_line(&r->out, name_size, r->list[i], all + start[c],
+        put_call_line(&r->out, name_size, cols, r->list[i], all + start[c],
                       (Py_ssize_t)(start[c + 1] - start[c]), arrow);
     }
 }
@@ -401,8 +458,10 @@ int pyro_report_print_callers(report *r, Py_ssize_t name_size)
     start[r->n] = nall;
     if (start_call_lines(r, need) < 0)
         goto done;
-    print_call_heading(r, name_size, "was called by...");
-    put_call_lines(r, name_size, all, start, "<-");
+    call_columns cols;
+    plan_call_columns(r, all, start, &cols);
+    print_call_heading(r, name_size, &cols, "was called by...");
+    put_call_lines(r, name_size, &cols, all, start, "<-");
     ob_str(&r->out, "\n\n");
     rc = 0;
 done:
@@ -478,8 +537,10 @@ int pyro_report_print_callees(report *r, Py_ssize_t name_size)
 
     if (start_call_lines(r, need) < 0)
         goto done;
-    print_call_heading(r, name_size, "called...");
-    put_call_lines(r, name_size, all, start, "->");
+    call_columns cols;
+    plan_call_columns(r, all, start, &cols);
+    print_call_heading(r, name_size, &cols, "called...");
+    put_call_lines(r, name_size, &cols, all, start, "->");
     ob_str(&r->out, "\n\n");
     rc = 0;
 done:

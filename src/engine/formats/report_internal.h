@@ -2,9 +2,10 @@
  * other files; formats/report.h is the report's interface).
  *
  * report.c loads the entries and prints the stats table, report_sort.c
- * orders them, report_calls.c prints their callers and callees: one report
- * passed between them, described here, with the few helpers they all call
- * on their hot paths kept inline. */
+ * orders them, report_calls.c prints their callers and callees,
+ * report_columns.c chooses how each column of numbers is written: one
+ * report passed between them, described here, with the few helpers they
+ * all call on their hot paths kept inline. */
 #ifndef PYRO_REPORT_INTERNAL_H
 #define PYRO_REPORT_INTERNAL_H
 
@@ -72,6 +73,59 @@ static inline double num(PyObject *o)
  * returns -1. */
 int pyro_report_not_pstats(PyObject *reason);
 
+/* ---- columns of numbers (report_columns.c) ------------------------------- */
+
+/* A column printed in one notation: fixed point with the decimals its
+ * values need, right-justified in the width of its widest value or its
+ * title.  Values are added first (pyro_col_add), then the width is known
+ * (pyro_col_finish). */
+typedef struct {
+    int decimals, max_decimals;
+    int any;                   /* a finite value was added */
+    double hi, lo;             /* the largest and the smallest of them */
+    Py_ssize_t width;
+} num_col;
+
+/* A column printing at least min_decimals, at most max_decimals. */
+void pyro_col_init(num_col *c, int min_decimals, int max_decimals);
+
+/* Whether v (finite, non-zero) shows three significant digits at `d`
+ * decimals (it rounds to 100 units of the last one or more), or all of its
+ * digits (a test clock's 0.0035 needs no "0.00350"; float noise aside). */
+static inline int pyro_col_shows(double v, int d)
+{
+    double y = fabs(v) * pow10_of(d);
+    return y >= 99.5 || fabs(floor(y + 0.5) - y) <= 1e-6 * y;
+}
+
+/* The decimals `c` needs to show v (finite, non-zero), found from
+ * c->decimals up. */
+void pyro_col_widen(num_col *c, double v);
+
+static inline void pyro_col_add(num_col *c, double v)
+{
+    if (!isfinite(v))
+        return;    /* "nan" and "inf" fit any column */
+    if (!c->any || v > c->hi)
+        c->hi = v;
+    if (!c->any || v < c->lo)
+        c->lo = v;
+    c->any = 1;
+    if (c->decimals < c->max_decimals && v != 0.0 && !pyro_col_shows(v, c->decimals))
+        pyro_col_widen(c, v);
+}
+
+/* The width of `c`: its widest value, or min_width, or `title`. */
+void pyro_col_finish(num_col *c, Py_ssize_t min_width, const char *title);
+
+/* " " and the title right-justified in the column. */
+void pyro_col_title(outbuf *o, const num_col *c, const char *title);
+
+static inline void pyro_col_put(outbuf *o, const num_col *c, double v)
+{
+    ob_fixed(o, v, c->decimals, c->width);
+}
+
 /* ---- the report --------------------------------------------------------- */
 
 typedef struct {
@@ -92,6 +146,7 @@ typedef struct {
     outbuf out, msg, title, arena;
     int ascii;                 /* every name and header line is ASCII */
     int kind;                  /* PYRO_KIND_*: what the counts count */
+    int layout;                /* PYRO_LAYOUT_* */
     struct fkey_chunk *others; /* keys of callers without an entry */
 } report;
 

@@ -122,26 +122,34 @@ static inline Py_ssize_t ll_width(long long v)
     return tmp + sizeof tmp - fmt_ll(tmp + sizeof tmp, v);
 }
 
-/* "%*.3f" % x as Python formats it: correctly rounded, "nan" unsigned. */
-static inline void ob_fixed3(outbuf *o, double x, int width)
+/* 10**d for the decimals a report prints, d from 0 to 9. */
+static inline double pow10_of(int d)
 {
-    /* Fast path: round x*1000 to an integer.  The product is off from the
-     * exact one by at most half an ulp (< 2**-13 below 1e9), so away from a
-     * half the integer is the one exact decimal rounding gives; near a
-     * half, let printf decide.  Rounding is symmetric: the digits of |x|,
-     * then the sign.  (NaN fails the first test.) */
-    double y = fabs(x) * 1000.0;
+    static const double p[10] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    return p[d];
+}
+
+/* "%*.*f" % (width, decimals, x) as Python formats it, decimals 0 to 9:
+ * correctly rounded, "nan" unsigned. */
+static inline void ob_fixed(outbuf *o, double x, int decimals, Py_ssize_t width)
+{
+    /* Fast path: round x*10**decimals to an integer.  The product is off
+     * from the exact one by at most half an ulp (< 2**-13 below 1e12), so
+     * away from a half the integer is the one exact decimal rounding
+     * gives; near a half, let printf decide.  Rounding is symmetric: the
+     * digits of |x|, then the sign.  (NaN fails the first test.) */
+    double y = fabs(x) * pow10_of(decimals);
     if (y < 1e12 && width <= 16) {
         unsigned long long m = (unsigned long long)(y + 0.5);
         if (fabs(y - (double)m) < 0.499) {
             numbuf t;
-            char *p = num_end(&t) - 4;
-            unsigned frac = (unsigned)(m % 1000);
-            m /= 1000;
-            p[0] = '.';
-            p[1] = (char)('0' + frac / 100);
-            p[2] = (char)('0' + frac / 10 % 10);
-            p[3] = (char)('0' + frac % 10);
+            char *p = num_end(&t);
+            for (int i = 0; i < decimals; i++) {
+                *--p = (char)('0' + m % 10);
+                m /= 10;
+            }
+            if (decimals > 0)
+                *--p = '.';
             do {
                 *--p = (char)('0' + m % 10);
                 m /= 10;
@@ -162,13 +170,19 @@ static inline void ob_fixed3(outbuf *o, double x, int width)
         s = x < 0 ? "-inf" : "inf";
         n = strlen(s);
     } else {
-        int k = snprintf(tmp, sizeof tmp, "%.3f", x);
+        int k = snprintf(tmp, sizeof tmp, "%.*f", decimals, x);
         s = tmp;
         n = k > 0 ? (size_t)k : 0;
     }
     if ((size_t)width > n)
         ob_spaces(o, (Py_ssize_t)((size_t)width - n));
     ob_put(o, s, n);
+}
+
+/* "%*.3f" % x: pstats' precision. */
+static inline void ob_fixed3(outbuf *o, double x, int width)
+{
+    ob_fixed(o, x, 3, width);
 }
 
 /* pstats' f8() */
