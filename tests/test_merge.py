@@ -593,3 +593,50 @@ def test_merge_adds_up_functions_across_checkouts(tmp_path):
     stats, tree = _engine.load_profile(str(out))
     assert len(tree["funcs"]) == len(set(tree["funcs"]))
     assert set(tree["funcs"]) <= set(stats)
+
+
+def test_diff_of_several_runs_tells_noise_from_change(tmp_path):
+    # f moves by less than its runs spread; g doubles
+    def run(folder, i, f, g):
+        folder.mkdir(exist_ok=True)
+        stats = {("m.py", 1, "f"): (1, 1, f, f, {}), ("m.py", 5, "g"): (1, 1, g, g, {}),
+                 ("m.py", 9, "h"): (1, 1, 5.0, 5.0, {})}
+        with open(folder / f"r{i}.prof", "wb") as fh:
+            marshal.dump(stats, fh)
+    for i, (f, g) in enumerate([(1.0, 1.0), (1.2, 1.0), (0.8, 1.0)]):
+        run(tmp_path / "old", i, f, g)
+    for i, (f, g) in enumerate([(1.1, 2.0), (1.3, 2.0), (0.9, 2.0)]):
+        run(tmp_path / "new", i, f, g)
+    r = pyrometer("diff", str(tmp_path / "old"), str(tmp_path / "new" / "*.prof"),
+                  "--fail-above", "5")
+    assert r.returncode == 1, r.stderr
+    rows = {line.split()[-1]: line.split()[-2] for line in r.stdout.splitlines()
+            if line.rstrip().endswith(("(f)", "(g)", "(h)"))}
+    assert rows == {"m.py:1(f)": "same", "m.py:5(g)": "slower", "m.py:9(h)": "same"}, r.stdout
+    assert "Runs: 3 old, 3 new" in r.stdout
+    failed = r.stdout.split("Regression check")[1]
+    assert "(g)" in failed and "(f)" not in failed
+    # without g's change, f's move is noise: the check passes
+    for i in range(3):
+        run(tmp_path / "new", i, [1.1, 1.3, 0.9][i], 1.0)
+    r = pyrometer("diff", str(tmp_path / "old"), str(tmp_path / "new"), "--fail-above", "5")
+    assert r.returncode == 0, r.stdout
+    # one run a side: every change counts, as before
+    r = pyrometer("diff", str(tmp_path / "old" / "r0.prof"), str(tmp_path / "new" / "r0.prof"))
+    assert r.returncode == 0 and "Runs:" not in r.stdout
+
+
+def test_diff_columns_stay_aligned_for_any_change(tmp_path):
+    a, b = tmp_path / "a.prof", tmp_path / "b.prof"
+    with open(a, "wb") as fh:
+        marshal.dump({("m.py", 1, "f"): (1, 1, 1e-6, 1e-6, {}),
+                      ("m.py", 2, "g"): (1, 1, 3.0, 3.0, {})}, fh)
+    with open(b, "wb") as fh:
+        marshal.dump({("m.py", 1, "f"): (1, 1, 123456.0, 123456.0, {}),
+                      ("m.py", 2, "g"): (1, 1, 2.0, 2.0, {})}, fh)
+    r = pyrometer("diff", str(a), str(b))
+    assert r.returncode == 0, r.stderr
+    header = next(line for line in r.stdout.splitlines() if "filename:lineno(function)" in line)
+    rows = [line for line in r.stdout.splitlines() if line.rstrip().endswith(("(f)", "(g)"))]
+    at = header.index("filename:lineno(function)")
+    assert all(row.index("m.py") == at for row in rows), "\n".join([header] + rows)

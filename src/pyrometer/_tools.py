@@ -584,24 +584,50 @@ class DiffReport(str):
     regressed = False
 
 
+def _side(spec, what):
+    """One side of a diff: a file, a folder or glob pattern of runs, or a
+    list of them.  Returns (name shown, [paths])."""
+    items = [spec] if isinstance(spec, (str, os.PathLike)) else list(spec)
+    paths = expand_inputs([_fspath(x, what) for x in items])
+    if not paths:
+        raise Error(f"{what} names no file")
+    return paths
+
+
 def diff(old, new, sort="tottime", limit=None, fail_above=None, min_share=1.0):
     """Compare two function profiles function by function (calls, tottime,
-    cumtime).  Returns the text (a str with `.regressed`: True when the
-    total, or a function holding min_share % of it, grew by more than
-    fail_above %)."""
-    files = [_fspath(old, "the old profile"), _fspath(new, "the new profile")]
+    cumtime).  Each side is a file, or several runs (a folder, a glob
+    pattern, a list): they are averaged, and a change within the spread of
+    the runs counts as none.  Returns the text (a str with `.regressed`:
+    True when the total, or a function holding min_share % of it, grew by
+    more than fail_above % and beyond the runs' spread)."""
+    sides = [_side(old, "the old profile"), _side(new, "the new profile")]
     if sort not in DIFF_SORT_KEYS:
         raise Error(f"unknown diff sort key '{sort}' (choose tottime, cumtime or calls; "
                     f"samples for sampled profiles)")
-    a, b = (load_function_profile(p, "diff") for p in files)
-    check_same_kind([a, b], "diff", "compare")
+    loaded = [[load_function_profile(p, "diff") for p in paths] for paths in sides]
+    check_same_kind(loaded[0] + loaded[1], "diff", "compare")
     import time
-    names = [time.ctime(os.stat(p).st_mtime) + "    " + p for p in files]
-    text, failed = _engine.format_diff(a.stats, b.stats, old_name=names[0], new_name=names[1],
+    names, stats, runs = [], [], {}
+    for paths, profiles in zip(sides, loaded):
+        if len(paths) == 1:
+            names.append(time.ctime(os.stat(paths[0]).st_mtime) + "    " + paths[0])
+            stats.append(profiles[0].stats)
+        else:
+            names.append(f"{len(paths)} runs: {paths[0]} ... {paths[-1]}")
+            try:
+                summed, _tree = _engine.merge_profiles([(p.stats, None) for p in profiles], paths)
+            except _api.FormatError as exc:
+                raise Error(_clean(exc)) from None
+            stats.append(summed)
+    if any(len(paths) > 1 for paths in sides):
+        runs = {"old_runs": [p.stats for p in loaded[0]], "new_runs": [p.stats for p in loaded[1]]}
+    a = loaded[0][0]
+    text, failed = _engine.format_diff(stats[0], stats[1], old_name=names[0], new_name=names[1],
                                        sampled=a.sampled, unit=a.unit,
                                        sort=DIFF_SORT_KEYS[sort],
                                        limit=_whole_limit(limit),
-                                       fail_above=fail_above, min_share=min_share)
+                                       fail_above=fail_above, min_share=min_share, **runs)
     result = DiffReport(text)
     result.regressed = bool(failed)
     return result

@@ -502,15 +502,19 @@ def cmd_merge(args):
 DIFF_EXAMPLES = """\
   pyrometer diff before.prof after.prof                    what changed most, function by function
   pyrometer diff before.prof after.prof --fail-above 10    exit 1 on a slowdown over 10 %
+  pyrometer diff 'before/*.prof' after/ --fail-above 5     runs averaged, noise told apart
 """
 
 
 def diff_parser():
     p = new_parser("diff", "pyrometer diff OLD NEW [options]",
                    "Compare two function profiles function by function (calls, tottime, "
-                   "cumtime).", DIFF_EXAMPLES)
-    p.add_argument("old", metavar="OLD", help="the profile before")
-    p.add_argument("new", metavar="NEW", help="the profile after")
+                   "cumtime). Given several runs a side, diff averages them and counts a "
+                   "change within the spread of the runs as none, also for --fail-above.",
+                   DIFF_EXAMPLES)
+    p.add_argument("old", metavar="OLD", help="the profile before, or several runs: a folder "
+                                              "or a quoted pattern ('before/*.prof')")
+    p.add_argument("new", metavar="NEW", help="the profile after (or its runs)")
     p.add_argument("-s", "--sort", metavar="KEY", default="tottime",
                    choices=sorted(_tools.DIFF_SORT_KEYS),
                    help="order by the absolute change of tottime (default), cumtime or calls")

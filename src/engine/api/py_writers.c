@@ -493,13 +493,16 @@ PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs
 {
     (void)module;
     static char *kwlist[] = {"old", "new", "sort", "limit", "fail_above", "min_share",
-                             "old_name", "new_name", "sampled", "unit", NULL};
+                             "old_name", "new_name", "sampled", "unit", "old_runs", "new_runs",
+                             NULL};
     PyObject *old, *new, *limit_arg = Py_None, *fail_arg = Py_None, *sampled = NULL;
+    PyObject *old_runs = Py_None, *new_runs = Py_None;
     const char *unit = NULL;
     pyro_diff_opts o = {.limit = -1, .min_share = 1.0};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$OOOdUUOz:format_diff", kwlist, &old,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$OOOdUUOzOO:format_diff", kwlist, &old,
                                      &new, &o.sort, &limit_arg, &fail_arg, &o.min_share,
-                                     &o.old_name, &o.new_name, &sampled, &unit))
+                                     &o.old_name, &o.new_name, &sampled, &unit, &old_runs,
+                                     &new_runs))
         return NULL;
     if (limit_arg != Py_None) {
         o.limit = PyLong_AsSsize_t(limit_arg);
@@ -526,7 +529,28 @@ PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs
                         "compare");
     else if (new_plain != NULL) {
         o.kind = old_kind;
-        result = pyro_diff_text(old_plain, new_plain, &o);
+        PyObject *runs[2] = {NULL, NULL}, *given[2] = {old_runs, new_runs};
+        int ok = 1;
+        for (int side = 0; side < 2 && ok; side++) {
+            if (given[side] == Py_None)
+                continue;
+            PyObject *seq = PySequence_Fast(given[side], "pyrometer: runs must be a list");
+            ok = seq != NULL && (runs[side] = PyList_New(0)) != NULL;
+            for (Py_ssize_t i = 0; ok && i < PySequence_Fast_GET_SIZE(seq); i++) {
+                int kind;
+                PyObject *p = plain_stats(PySequence_Fast_GET_ITEM(seq, i), sampled, unit, &kind);
+                ok = p != NULL && PyList_Append(runs[side], p) == 0;
+                Py_XDECREF(p);
+            }
+            Py_XDECREF(seq);
+        }
+        if (ok) {
+            o.old_runs = runs[0];
+            o.new_runs = runs[1];
+            result = pyro_diff_text(old_plain, new_plain, &o);
+        }
+        Py_XDECREF(runs[0]);
+        Py_XDECREF(runs[1]);
     }
     Py_XDECREF(old_plain);
     Py_XDECREF(new_plain);

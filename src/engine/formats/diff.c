@@ -55,6 +55,7 @@ typedef struct {
     long long onc, nnc;
     double ott, ntt, oct, nct;
     double order, order2;      /* |change| of the sort quantity; of the tie-breaker */
+    double noise_tt, noise_ct; /* with several runs a side: the larger side's spread */
     PyObject *label;           /* bytes: the function's name, UTF-8 */
     int status;
     int dead;                  /* a new-only row merged into its moved old one */
@@ -321,7 +322,14 @@ static const char *pct_text(char *buf, size_t size, double old, double new)
         snprintf(buf, size, "%s", new == 0.0 ? "+0.0%" : "-");
         return buf;
     }
-    snprintf(buf, size, "%+.1f%%", (new - old) / old * 100.0);
+    /* at most 8 characters, so the column stays aligned for any change */
+    double pct = (new - old) / old * 100.0;
+    if (fabs(pct) < 1e4)
+        snprintf(buf, size, "%+.1f%%", pct);
+    else if (fabs(pct) < 1e6)
+        snprintf(buf, size, "%+.0f%%", pct);
+    else
+        snprintf(buf, size, "%+.0e%%", pct);
     return buf;
 }
 
@@ -337,12 +345,22 @@ static double slowdown(double old, double new)
  * a side without the function. */
 static void tx_time(pyro_text *t, int present, double x, int sign, int whole)
 {
-    if (!present)
+    if (!present) {
         pyro_text_printf(t, " %8s", "-");
-    else if (whole)
-        pyro_text_printf(t, sign ? " %+8.0f" : " %8.0f", x);
-    else
-        pyro_text_printf(t, sign ? " %+8.3f" : " %8.3f", x);
+        return;
+    }
+    /* 8 characters whatever the size: fewer decimals for large values,
+     * then an exponent */
+    char buf[64];
+    for (int prec = whole ? 0 : 3; prec >= 0; prec--) {
+        snprintf(buf, sizeof buf, sign ? "%+.*f" : "%.*f", prec, x);
+        if (strlen(buf) <= 8) {
+            pyro_text_printf(t, " %8s", buf);
+            return;
+        }
+    }
+    snprintf(buf, sizeof buf, sign ? "%+.1e" : "%.2e", x);
+    pyro_text_printf(t, " %8s", buf);
 }
 
 static void tx_calls(pyro_text *t, int present, long long n)
@@ -385,6 +403,89 @@ static int parse_sort(PyObject *sort, int *by)
     return -1;
 }
 
+/* One side's runs of a function: the mean and the spread (largest less
+ * smallest) of its calls, tottime and cumtime; a run without it counts 0. */
+static int run_values(PyObject *runs, PyObject *key, double *nc, double *tt, double *ct,
+                      double *tt_spread, double *ct_spread)
+{
+    Py_ssize_t n = PyList_GET_SIZE(runs);
+    double lo_tt = HUGE_VAL, hi_tt = -HUGE_VAL, lo_ct = HUGE_VAL, hi_ct = -HUGE_VAL;
+    *nc = *tt = *ct = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = PyDict_GetItemWithError(PyList_GET_ITEM(runs, i), key);
+        if (v == NULL && PyErr_Occurred())
+            return -1;
+        double c = 0.0, x = 0.0, y = 0.0;
+        if (v != NULL) {
+            c = (double)PyLong_AsLongLong(PyTuple_GET_ITEM(v, 1));
+            x = seconds(PyTuple_GET_ITEM(v, 2));
+            y = seconds(PyTuple_GET_ITEM(v, 3));
+            if (PyErr_Occurred())
+                return -1;
+        }
+        *nc += c;
+        *tt += x;
+        *ct += y;
+        lo_tt = x < lo_tt ? x : lo_tt;
+        hi_tt = x > hi_tt ? x : hi_tt;
+        lo_ct = y < lo_ct ? y : lo_ct;
+        hi_ct = y > hi_ct ? y : hi_ct;
+    }
+    *nc /= (double)n;
+    *tt /= (double)n;
+    *ct /= (double)n;
+    *tt_spread = hi_tt - lo_tt;
+    *ct_spread = hi_ct - lo_ct;
+    return 0;
+}
+
+/* Each side's numbers as the mean of its runs, and each row's noise: the
+ * larger spread of the two sides.  The total's spread into *total_noise. */
+static int with_runs(diff *d, const pyro_diff_opts *o, double *total_noise)
+{
+    for (Py_ssize_t i = 0; i < d->n; i++) {
+        drow *r = &d->rows[i];
+        if (r->dead)
+            continue;
+        double nc, sp_tt = 0.0, sp_ct = 0.0, a, b;
+        if (r->okey != NULL) {
+            if (run_values(o->old_runs, r->okey, &nc, &r->ott, &r->oct, &a, &b) < 0)
+                return -1;
+            r->onc = llround(nc);
+            sp_tt = a;
+            sp_ct = b;
+        }
+        if (r->nkey != NULL) {
+            if (run_values(o->new_runs, r->nkey, &nc, &r->ntt, &r->nct, &a, &b) < 0)
+                return -1;
+            r->nnc = llround(nc);
+            sp_tt = a > sp_tt ? a : sp_tt;
+            sp_ct = b > sp_ct ? b : sp_ct;
+        }
+        r->noise_tt = sp_tt;
+        r->noise_ct = sp_ct;
+    }
+    *total_noise = 0.0;
+    PyObject *sides[2] = {o->old_runs, o->new_runs};
+    for (int s = 0; s < 2; s++) {
+        double lo = HUGE_VAL, hi = -HUGE_VAL;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(sides[s]); i++) {
+            double sum = 0.0;
+            Py_ssize_t pos = 0;
+            PyObject *key, *value;
+            while (PyDict_Next(PyList_GET_ITEM(sides[s], i), &pos, &key, &value))
+                sum += seconds(PyTuple_GET_ITEM(value, 2));
+            if (PyErr_Occurred())
+                return -1;
+            lo = sum < lo ? sum : lo;
+            hi = sum > hi ? sum : hi;
+        }
+        if (hi - lo > *total_noise)
+            *total_noise = hi - lo;
+    }
+    return 0;
+}
+
 PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
 {
     int by;
@@ -405,6 +506,20 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
         goto done;
     if (check_profile(old, d.old_name) < 0 || check_profile(new, d.new_name) < 0)
         goto done;
+    if ((o->old_runs != NULL) != (o->new_runs != NULL)) {
+        PyErr_SetString(PyExc_ValueError, "pyrometer: runs are given for both sides or neither");
+        goto done;
+    }
+    for (int side = 0; o->old_runs != NULL && side < 2; side++) {
+        PyObject *runs = side ? o->new_runs : o->old_runs;
+        if (!PyList_Check(runs) || PyList_GET_SIZE(runs) == 0) {
+            PyErr_SetString(PyExc_ValueError, "pyrometer: runs must be non-empty lists");
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(runs); i++)
+            if (check_profile(PyList_GET_ITEM(runs, i), side ? d.new_name : d.old_name) < 0)
+                goto done;
+    }
 
     /* rows: every old function, with its new side when it has one, then
      * the new functions not in the old profile */
@@ -452,6 +567,26 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
     }
     if (pair_moved(&d, 0) < 0 || pair_moved(&d, 1) < 0)
         goto done;
+    double total_noise = 0.0;
+    int runs = o->old_runs != NULL && o->new_runs != NULL;
+    if (runs) {
+        if (with_runs(&d, o, &total_noise) < 0)
+            goto done;
+        ototal = ntotal = 0.0;
+        ocalls = ncalls = 0;
+        for (Py_ssize_t i = 0; i < d.n; i++) {
+            if (d.rows[i].dead)
+                continue;
+            if (d.rows[i].okey != NULL) {
+                ototal += d.rows[i].ott;
+                ocalls += d.rows[i].onc;
+            }
+            if (d.rows[i].nkey != NULL) {
+                ntotal += d.rows[i].ntt;
+                ncalls += d.rows[i].nnc;
+            }
+        }
+    }
 
     Py_ssize_t live = 0, in_both = 0, moved = 0, only_new = 0, only_old = 0;
     Py_ssize_t counts[5] = {0};
@@ -469,7 +604,9 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
             r->status = ST_GONE;
             only_old++;
         } else {
-            r->status = nv > ov ? ST_SLOWER : nv < ov ? ST_FASTER : ST_SAME;
+            double noise = by == BY_CUMTIME ? r->noise_ct : r->noise_tt;
+            r->status = fabs(nv - ov) <= noise ? ST_SAME
+                      : nv > ov ? ST_SLOWER : nv < ov ? ST_FASTER : ST_SAME;
             in_both++;
             moved += r->okey != r->nkey && key_line(r->okey) != key_line(r->nkey);
         }
@@ -502,12 +639,17 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
         goto done;
     }
     pyro_text_printf(&t, "Old: %s\nNew: %s\n\n", PyBytes_AS_STRING(on), PyBytes_AS_STRING(nn));
+    if (runs)
+        pyro_text_printf(&t, "Runs: %zd old, %zd new, averaged; a change within the spread of "
+                             "the runs counts as the same (total time spread %.3f s)\n",
+                         PyList_GET_SIZE(o->old_runs), PyList_GET_SIZE(o->new_runs), total_noise);
     Py_DECREF(on);
     Py_DECREF(nn);
     if (!counts_only)
         pyro_text_printf(&t, "Total time: %.3f s -> %.3f s, %+.3f s (%s), %s\n", ototal, ntotal,
                   ntotal - ototal, pct_text(pbuf, sizeof pbuf, ototal, ntotal),
-                  ntotal > ototal ? "slower" : ntotal < ototal ? "faster" : "the same");
+                  runs && fabs(ntotal - ototal) <= total_noise ? "the same within the runs' spread"
+                  : ntotal > ototal ? "slower" : ntotal < ototal ? "faster" : "the same");
     if (sampled)
         pyro_text_printf(&t, "Samples: %lld -> %lld (%+lld)\n", osamples, nsamples,
                          nsamples - osamples);
@@ -536,7 +678,7 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
         pyro_text_str(&t, "  ");
         tx_group(&t, counts_only ? "cumulative samples" : "cumtime (s)", 35);
         pyro_text_str(&t, "\n");
-        pyro_text_printf(&t, "%9s %9s  %8s %8s %8s %8s  %8s %8s %8s %8s  %-6s  %s\n", "old", "new",
+        pyro_text_printf(&t, "%9s %9s  %8s %8s %8s %8s   %8s %8s %8s %8s  %-6s  %s\n", "old", "new",
                   "old", "new", "change", "%", "old", "new", "change", "%", "status",
                   "filename:lineno(function)");
     }
@@ -564,7 +706,7 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
     int failed = 0;
     if (check) {
         double total_slow = slowdown(ototal, ntotal);
-        int total_failed = total_slow > fail_above;
+        int total_failed = total_slow > fail_above && ntotal - ototal > total_noise;
         Py_ssize_t nfailed = 0;
         for (Py_ssize_t i = 0; i < live; i++) {
             const drow *r = list[i];
@@ -575,7 +717,8 @@ PyObject *pyro_diff_text(PyObject *old, PyObject *new, const pyro_diff_opts *o)
                 share = r->ntt / ntotal * 100.0;
             if (ototal > 0.0 && r->ott / ototal * 100.0 > share)
                 share = r->ott / ototal * 100.0;
-            if (share >= min_share && slowdown(r->ott, r->ntt) > fail_above)
+            if (share >= min_share && slowdown(r->ott, r->ntt) > fail_above
+                && r->ntt - r->ott > r->noise_tt)
                 list[nfailed++] = list[i];   /* in table order, before i */
         }
         failed = total_failed || nfailed > 0;

@@ -13,6 +13,10 @@ typedef struct {
     PyObject *old_name, *new_name;   /* str, or NULL: "old", "new" */
     int kind;                  /* PYRO_KIND_* (report.h) of both: samples are
                                   named so, and counted without time */
+    PyObject *old_runs, *new_runs;   /* NULL, or lists of each side's runs (checked
+                                        stats dicts): old and new are then their
+                                        sums, shown as means, and a change within
+                                        the runs' spread is no change */
 } pyro_diff_opts;
 
 /* (text, failed): the comparison table, and whether the total, or a
