@@ -640,3 +640,25 @@ def test_diff_columns_stay_aligned_for_any_change(tmp_path):
     rows = [line for line in r.stdout.splitlines() if line.rstrip().endswith(("(f)", "(g)"))]
     at = header.index("filename:lineno(function)")
     assert all(row.index("m.py") == at for row in rows), "\n".join([header] + rows)
+
+
+def test_merge_groups_by_a_name_pattern(tmp_path):
+    # per-request files as a profiling middleware names them
+    runs = tmp_path / "requests"
+    runs.mkdir()
+    names = ["GET.api.users.012ms.1700000001.prof", "GET.api.users.015ms.1700000002.prof",
+             "POST.api.orders.120ms.1700000003.prof", "notes.txt"]
+    for name in names[:3]:
+        profile(tmp_path, runs / name)
+    (runs / names[3]).write_text("not a profile")
+    out = tmp_path / "by-url"
+    out.mkdir()
+    r = pyrometer("merge", str(runs / "*.prof"), "--group-by", r"^(\w+\.api\.\w+)", "-o",
+                  str(out))
+    assert r.returncode == 0, r.stderr
+    assert sorted(os.listdir(out)) == ["GET.api.users.prof", "POST.api.orders.prof"]
+    one = pstats.Stats(str(runs / names[2])).total_calls
+    assert pstats.Stats(str(out / "GET.api.users.prof")).total_calls == 2 * one
+    assert pstats.Stats(str(out / "POST.api.orders.prof")).total_calls == one
+    r = pyrometer("merge", str(runs / "*.prof"), "--group-by", "(", "-o", str(out))
+    assert r.returncode == 2 and "regular expression" in r.stderr

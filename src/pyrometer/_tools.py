@@ -566,6 +566,45 @@ def merge(inputs, out, note=None):
     return paths
 
 
+def merge_groups(inputs, out_dir, group_by, note=None):
+    """Merge profiles per group: the group of a file is what `group_by` (a
+    regular expression) matches in its name, its first group if it has one
+    (`r"(.*)-\\d{8}T"` groups pyrometer.profile's time-stamped files by
+    name).  One `<group>.prof` per group in `out_dir`.  Returns {group: [files]}."""
+    import re
+    if note is None:
+        def note(text):
+            print(text, file=sys.stderr)
+    try:
+        pattern = re.compile(group_by)
+    except re.error as exc:
+        raise Error(f"--group-by is not a regular expression: {exc}") from None
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    out_dir = _fspath(out_dir, "the output folder")
+    if not os.path.isdir(out_dir):
+        raise Error(f"'{out_dir}' is not a folder (with --group-by, -o names the folder the "
+                    f"merged profiles go to)")
+    groups, unmatched = {}, []
+    for path in expand_inputs(list(inputs)):
+        m = pattern.search(os.path.basename(path))
+        if m is None:
+            unmatched.append(path)
+            continue
+        key = m.group(1) if pattern.groups else m.group(0)
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in key).strip(".") or "_"
+        groups.setdefault(safe, []).append(path)
+    if not groups:
+        raise Error(f"no file name matches '{group_by}'")
+    for key, paths in sorted(groups.items()):
+        merge(paths, os.path.join(out_dir, key + ".prof"), note)
+    if unmatched:
+        note(f"pyrometer: note: {len(unmatched)} file{'s' if len(unmatched) > 1 else ''} "
+             f"matched no group and {'were' if len(unmatched) > 1 else 'was'} left out "
+             f"('{unmatched[0]}'...)")
+    return groups
+
+
 DIFF_SORT_KEYS = {"tottime": "tottime", "time": "tottime", "cumtime": "cumtime",
                   "cumulative": "cumtime", "calls": "calls", "ncalls": "calls",
                   "samples": "calls", "nsamples": "calls"}

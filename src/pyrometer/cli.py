@@ -475,6 +475,8 @@ MERGE_EXAMPLES = """\
   pyrometer merge run1.prof run2.prof -o both.prof
   pyrometer merge 'runs/*.prof' -o all.prof        a pattern (expanded here too)
   pyrometer merge profiles/ -o all.prof            every profile in a folder
+  pyrometer merge requests/ --group-by '^([A-Z]+[.][^.]+)' -o by-url/
+                                                   one merged profile per URL
 """
 
 
@@ -486,12 +488,23 @@ def merge_parser():
     p.add_argument("files", metavar="FILE", nargs="+",
                    help="profiles, glob patterns such as 'runs/*.prof' (sorted) or folders")
     p.add_argument("-o", "--outfile", metavar="OUT", required=True,
-                   help="the merged profile, written only if every input was read")
+                   help="the merged profile, written only if every input was read (with "
+                        "--group-by: the folder the merged profiles go to)")
+    p.add_argument("--group-by", metavar="REGEX",
+                   help="one merged profile per group: the part of each file's name the "
+                        "regular expression matches (its first group if it has one), as "
+                        "OUT/<group>.prof")
     return p
 
 
 def cmd_merge(args):
     ns = merge_parser().parse_args(args)
+    if ns.group_by is not None:
+        groups = _tools.merge_groups(ns.files, ns.outfile, ns.group_by)
+        for key, paths in sorted(groups.items()):
+            print(f"pyrometer: {len(paths)} profiles merged into "
+                  f"{os.path.join(ns.outfile, key + '.prof')}", file=sys.stderr)
+        return 0
     paths = _tools.merge(ns.files, ns.outfile)
     print(f"pyrometer: {len(paths)} profiles merged into {ns.outfile}", file=sys.stderr)
     return 0
