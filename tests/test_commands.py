@@ -420,3 +420,19 @@ def test_open_shows_the_result_in_its_viewer(tmp_path):
     assert urls == [(tmp_path / "p.html").as_uri(), (tmp_path / "f.svg").as_uri()]
     r = pyrometer("run", "--open", script)
     assert r.returncode == 2 and "--open needs -o FILE" in r.stderr
+
+
+def test_reports_say_how_the_profile_was_measured(tmp_path):
+    script = write(tmp_path, "prog.py", "def f(): return 1\nf()\n")
+    out = tmp_path / "p.prof"
+    assert pyrometer("run", "-o", out, script).returncode == 0
+    r = pyrometer("report", out)
+    assert "Measured: clock tsc (wall)" in r.stdout or "Measured: clock monotonic (wall)" in r.stdout
+    assert "compensation on:" in r.stdout and "events from sys." in r.stdout
+    assert f"cpython {sys.version.split()[0]}" in r.stdout
+    r = pyrometer("run", "--no-compensate", "--clock", "cpu", "-l", "3", script)
+    assert "Measured: clock cpu (cpu); compensation off" in r.stdout
+    html = tmp_path / "p.html"
+    assert pyrometer("convert", out, "-o", html).returncode == 0
+    page = html.read_text()
+    assert "tsc (wall)" in page or "monotonic (wall)" in page   # the page's summary shows it

@@ -84,7 +84,10 @@ def profile_tree(tmp_path):
 
 def check_shape(tree):
     keys = {"pyrometer", "version", "funcs", "parent", "func", "calls", "self", "total", "folded"}
-    assert set(tree) == keys
+    # a saved profile also says how it was measured
+    assert set(tree) - {"meta"} == keys
+    if "meta" in tree:
+        assert {"clock", "compensation", "python", "events"} <= set(tree["meta"])
     assert tree["pyrometer"] == "calltree" and tree["version"] == 1
     assert isinstance(tree["folded"], bool)
     n = len(tree["parent"])
@@ -220,12 +223,15 @@ def test_dump_round_trip(profile_tree):
     stats, tree, _, path = profile_tree(FIB)
     loaded_stats, loaded_tree = _engine.load_profile(str(path))
     assert loaded_stats == stats
+    assert loaded_tree.pop("meta")["clock"]   # how it was measured, recorded by dump()
     assert loaded_tree == tree
     assert _engine.load_stats(str(path)) == stats
     # pstats and marshal read the first object only: the stats
     with open(path, "rb") as f:
         assert marshal.load(f) == stats
-        assert marshal.load(f) == tree
+        second = marshal.load(f)
+        second.pop("meta")
+        assert second == tree
     st = pstats.Stats(str(path))
     assert st.total_calls == sum(v[1] for v in stats.values())
 
@@ -400,4 +406,7 @@ def test_convert_to_prof_keeps_the_tree(profile_tree, tmp_path):
     out = tmp_path / "copy.prof"
     r = pyrometer_cli("convert", str(path), "-f", "prof", "-o", str(out))
     assert r.returncode == 0, r.stderr
-    assert _engine.load_profile(str(out)) == (stats, tree)
+    copied = _engine.load_profile(str(out))
+    assert copied == _engine.load_profile(str(path))   # the record of how it was measured too
+    copied[1].pop("meta", None)
+    assert copied == (stats, tree)

@@ -52,10 +52,38 @@ class Profiler(_engine.Profiler):
         """Write the statistics (pstats format) then the call tree to a .prof
         file, atomically."""
         self.disable()
-        _engine.dump_stats(os.fspath(path), self.get_stats(), self.get_tree())
+        tree = self.get_tree()
+        tree["meta"] = measured_by(self)
+        _engine.dump_stats(os.fspath(path), self.get_stats(), tree)
 
     def dump_stats(self, path):
         self.dump(path)
+
+
+def measured_by(profiler):
+    """How a profile was measured, as its file records it (docs/tree-format.md)
+    and reports head it: clock, compensation, interpreter, event source."""
+    info = profiler.info()
+    clock = info["clock"]
+    meta = {"clock": f"{clock} ({'wall' if clock in ('tsc', 'monotonic') else clock})",
+            "python": f"{sys.implementation.name} {sys.version.split()[0]}",
+            "events": "sys.monitoring" if sys.version_info >= (3, 12) else "sys.setprofile"}
+    if info["compensate"]:
+        cost = info.get("overhead_ns", {})
+        meta["compensation"] = (f"on: {cost.get('python_enter', 0) + cost.get('python_leave', 0):.0f}"
+                                f" ns per Python call, {cost.get('builtin_enter', 0) + cost.get('builtin_leave', 0):.0f}"
+                                f" ns per built-in call taken off")
+    else:
+        meta["compensation"] = "off"
+    return meta
+
+
+def header_lines(meta):
+    """The report's lines on how it was measured."""
+    if not meta:
+        return []
+    return [f"Measured: clock {meta.get('clock', '?')}; compensation {meta.get('compensation', '?')}",
+            f"          {meta.get('python', '?')}, events from {meta.get('events', '?')}"]
 
 
 def notes_for(profiler):

@@ -42,13 +42,23 @@ class LoadedProfile:
     cumtime hold, "seconds", or "samples" when no time is known (collapsed
     stacks); `format`: "prof" or "collapsed"."""
 
-    def __init__(self, path, stats, tree, sampled=False, unit="seconds", format="prof"):
+    def __init__(self, path, stats, tree, sampled=False, unit="seconds", format="prof",
+                 meta=None):
         self.path = path
         self.stats = stats
         self.tree = tree
         self.sampled = sampled
         self.unit = unit
         self.format = format
+        # how it was measured (clock, compensation...), when the file says
+        self.meta = meta if meta is not None else (
+            tree.get("meta") if isinstance(tree, dict) and isinstance(tree.get("meta"), dict)
+            else None)
+
+    def like(self, stats, tree):
+        """The same profile shown otherwise (imports folded, frames hidden)."""
+        return LoadedProfile(self.path, stats, tree, self.sampled, self.unit, self.format,
+                             self.meta)
 
     @property
     def kind(self):
@@ -240,8 +250,10 @@ def _html_meta(path):
 
 
 def _write_html(profile, out, options):
+    meta = _html_meta(profile.path)
+    meta.update(profile.meta or {})
     _engine.write_html(out, _html_template(), stats=profile.stats, tree=profile.tree,
-                       meta=_html_meta(profile.path), sampled=profile.sampled)
+                       meta=meta, sampled=profile.sampled)
 
 
 register("html", help="a self-contained HTML page: sortable function table, icicle view of the "

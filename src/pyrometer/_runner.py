@@ -294,7 +294,8 @@ class Session:
                 if limit is None:
                     limit = self.opts.get("default_limit")
                 shown = self.opts.get("show_imports")
-                profile = _convert.LoadedProfile("profile", prof.get_stats(), prof.get_tree())
+                profile = _convert.LoadedProfile("profile", prof.get_stats(), prof.get_tree(),
+                                                 meta=_api.measured_by(prof))
                 folded = 0
                 if not shown:
                     profile, folded = _tools.fold_imports(profile)
@@ -316,7 +317,8 @@ class Session:
                 restriction, rows = _tools.limit_rows(limit, len(stats))
                 text = _api.format_report(stats, sort=self.opts["sort"], limit=restriction,
                                           callers=self.opts["callers"],
-                                          callees=self.opts["callees"], notes=())
+                                          callees=self.opts["callees"], notes=(),
+                                          files=_api.header_lines(profile.meta))
                 self._print(overview + text + notes + _tools.left_out_note(rows, len(stats))
                             + _tools.imports_note(folded))
             else:
@@ -324,7 +326,8 @@ class Session:
                     prof.dump(out)
                 else:
                     profile = _convert.LoadedProfile(self.opts.get("outfile_shown") or "profile",
-                                                     prof.get_stats(), prof.get_tree())
+                                                     prof.get_stats(), prof.get_tree(),
+                                                     meta=_api.measured_by(prof))
                     _tools.write_profile(profile, fmt, out,
                                          show_imports=self.opts.get("show_imports"),
                                          frames=self.frames())

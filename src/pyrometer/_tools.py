@@ -151,8 +151,7 @@ def fold_imports(profile):
     stats, tree, folded = _engine.fold_imports(profile.tree)
     if folded == 0:
         return profile, 0
-    return _convert.LoadedProfile(profile.path, stats, tree, profile.sampled, profile.unit,
-                                  profile.format), folded
+    return profile.like(stats, tree), folded
 
 
 class Frames:
@@ -230,14 +229,12 @@ def select_frames(profile, frames):
     if profile.tree is not None:
         keep = [frames.keeps(tuple(k)) for k in profile.tree["funcs"]]
         stats, tree, hidden = _engine.keep_frames(profile.tree, keep)
-        shown = _convert.LoadedProfile(profile.path, stats, tree, profile.sampled, profile.unit,
-                                       profile.format)
+        shown = profile.like(stats, tree)
         how = "their time given to the frame above"
     else:
         stats = {k: v for k, v in profile.stats.items() if frames.keeps(k)}
         hidden = len(profile.stats) - len(stats)
-        shown = _convert.LoadedProfile(profile.path, stats, None, profile.sampled, profile.unit,
-                                       profile.format)
+        shown = profile.like(stats, None)
         how = "their rows left out"
     return shown, (f"pyrometer: {frames.describe()}: {hidden} frame"
                    f"{'s' if hidden != 1 else ''} hidden, {how}\n")
@@ -273,8 +270,7 @@ def short_paths(profile, root=None):
     if not mapping:
         return profile
     stats, tree = _engine.rekey(profile.stats, profile.tree, mapping)
-    return _convert.LoadedProfile(profile.path, stats, tree, profile.sampled, profile.unit,
-                                  profile.format)
+    return profile.like(stats, tree)
 
 
 def imports_note(folded):
@@ -348,6 +344,7 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
     if header is None:
         import time
         header = [time.ctime(os.stat(path).st_mtime) + "    " + path]
+        header += _api.header_lines(profile.meta)
     sort = check_sort(sort, profile.sampled)
     restriction, shown = limit_rows(limit, len(profile.stats))
     try:

@@ -8,18 +8,36 @@
 
 #include <errno.h>
 #include <marshal.h>
+#include <string.h>
+
+/* "meta": how the profile was measured (clock, compensation, interpreter,
+ * event source), at most 16 str -> str items of at most 200 characters. */
+static int plain_meta(PyObject *meta)
+{
+    if (!PyDict_Check(meta) || PyDict_GET_SIZE(meta) > 16)
+        return 0;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(meta, &pos, &k, &v))
+        if (!PyUnicode_CheckExact(k) || !PyUnicode_CheckExact(v)
+            || PyUnicode_GET_LENGTH(k) > 200 || PyUnicode_GET_LENGTH(v) > 200)
+            return 0;
+    return 1;
+}
 
 /* The tree as it is written: the marker first, so that a reader knows the
  * object for ours from its first key; then the keys in the spec's order. */
 static PyObject *canonical_tree(PyObject *tree)
 {
     static const char *keys[] = {"pyrometer", "version", "funcs", "parent", "func",
-                                 "calls", "self", "total", "folded", "metrics", NULL};
+                                 "calls", "self", "total", "folded", "metrics", "meta", NULL};
     PyObject *out = PyDict_New();
     if (out == NULL)
         return NULL;
     for (int i = 0; keys[i] != NULL; i++) {
         PyObject *v = PyDict_GetItemString(tree, keys[i]);
+        if (v != NULL && strcmp(keys[i], "meta") == 0 && !plain_meta(v))
+            continue;   /* how it was measured: kept only as a few short strings */
         if (v != NULL && PyDict_SetItemString(out, keys[i], v) < 0) {
             Py_DECREF(out);
             return NULL;
