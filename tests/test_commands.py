@@ -436,3 +436,44 @@ def test_reports_say_how_the_profile_was_measured(tmp_path):
     assert pyrometer("convert", out, "-o", html).returncode == 0
     page = html.read_text()
     assert "tsc (wall)" in page or "monotonic (wall)" in page   # the page's summary shows it
+
+
+def test_diff_of_two_line_profiles_line_by_line(tmp_path):
+    old = write(tmp_path, "v1.py", """
+        def slow(n):
+            out = []
+            for i in range(n):
+                out.append(sum(range(i % 50)))
+            return out
+
+        slow(20000)
+    """)
+    new = write(tmp_path, "v2.py", """
+        # an edit above moves every line down
+        def slow(n):
+            out = []
+            for i in range(n):
+                out.append((i % 50) * (i % 50 - 1) // 2)
+            return out
+
+        slow(20000)
+    """)
+    for script, out in ((old, "old.lines"), (new, "new.lines")):
+        r = pyrometer("run", "--lines-of", "slow", "-o", tmp_path / out, script)
+        assert r.returncode == 0, r.stderr
+    r = pyrometer("diff", tmp_path / "old.lines", tmp_path / "new.lines")
+    assert r.returncode == 0, r.stderr
+    text = r.stdout
+    assert "Function: slow (" in text and "(gone)" not in text and "(new function)" not in text
+    rows = {line.split(None, 6)[-1]: line for line in text.splitlines()
+            if line.startswith("  ") and line.strip()[:1].isdigit()}
+    # the loop line moved from 4 to 5 and is matched by its text
+    loop = rows["for i in range(n):"]
+    assert loop.split()[:3] == ["5", "20001", "20001"], loop
+    assert "gone" in rows["out.append(sum(range(i % 50)))"]
+    assert " new " in rows["out.append((i % 50) * (i % 50 - 1) // 2)"]
+    # a line profile compares with a line profile only
+    fn = tmp_path / "f.prof"
+    assert pyrometer("run", "-o", fn, old).returncode == 0
+    r = pyrometer("diff", tmp_path / "old.lines", fn)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1

@@ -52,6 +52,8 @@ def line_files():
     data = open({out!r} + ".lines", "rb").read()
     stats = _lines.load({out!r} + ".lines")
     pyrometer._engine.write_html({out!r} + ".lines.html", _convert._html_template(), lines=stats)
+    pyrometer._engine.format_lines_diff(stats, stats)
+    pyrometer._engine.format_lines_diff(stats, dict(stats, functions=[]))
     for k in range(1, 60):
         open({out!r} + ".bad", "wb").write(data[:len(data) - k * 7])
         try:

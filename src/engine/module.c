@@ -121,6 +121,10 @@ static PyMethodDef module_methods[] = {
      "write_dot(path, stats, node_threshold=0.5, edge_threshold=0.1): write the call graph of\n"
      "a pstats dict as Graphviz dot, atomically; functions and calls under the thresholds\n"
      "(in % of the total time) left out."},
+    {"format_lines_diff", (PyCFunction)(void (*)(void))pyro_py_format_lines_diff,
+     METH_VARARGS | METH_KEYWORDS,
+     "format_lines_diff(old, new, *, old_name='old', new_name='new') -> str: two line\n"
+     "profiles compared line by line (functions by name and file name, lines by text)."},
     {"rekey", (PyCFunction)(void (*)(void))pyro_py_rekey, METH_VARARGS | METH_KEYWORDS,
      "rekey(stats, tree, map) -> (stats, tree): the profile with its function keys (and\n"
      "callers', and the tree's funcs) renamed by `map`, {old key: new key}; the new keys\n"

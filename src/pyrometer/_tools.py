@@ -615,6 +615,28 @@ def _whole_limit(limit):
     return int(limit)
 
 
+def _lines_diff(sides, lines):
+    """Two line profiles, line by line."""
+    if not (len(sides[0]) == len(sides[1]) == 1 and lines[0][0] and lines[1][0]):
+        raise Error("a line profile compares with one other line profile (one run a side)")
+    import time
+    loaded = []
+    for paths in sides:
+        try:
+            loaded.append(_lines.load(paths[0]))
+        except OSError as exc:
+            raise Error(f"cannot read '{paths[0]}': {_reason(exc)}") from None
+        except _api.FormatError as exc:
+            raise Error(_clean(exc)) from None
+    names = [time.ctime(os.stat(p[0]).st_mtime) + "    " + p[0] for p in sides]
+    try:
+        text = _engine.format_lines_diff(loaded[0], loaded[1], old_name=names[0],
+                                         new_name=names[1])
+    except ValueError as exc:
+        raise Error(_clean(exc)) from None
+    return DiffReport(text)
+
+
 class DiffReport(str):
     """The diff's text; `.regressed`: whether fail_above was passed."""
     regressed = False
@@ -638,6 +660,14 @@ def diff(old, new, sort="tottime", limit=None, fail_above=None, min_share=1.0):
     True when the total, or a function holding min_share % of it, grew by
     more than fail_above % and beyond the runs' spread)."""
     sides = [_side(old, "the old profile"), _side(new, "the new profile")]
+    lines = []
+    for paths in sides:
+        try:
+            lines.append([_lines.is_line_file(p) for p in paths])
+        except OSError as exc:
+            raise Error(f"cannot read '{paths[0]}': {_reason(exc)}") from None
+    if any(any(side) for side in lines):
+        return _lines_diff(sides, lines)
     if sort not in DIFF_SORT_KEYS:
         raise Error(f"unknown diff sort key '{sort}' (choose tottime, cumtime or calls; "
                     f"samples for sampled profiles)")

@@ -4,6 +4,7 @@
 #include "formats/diff.h"
 #include "formats/graph_writers.h"
 #include "formats/html_writer.h"
+#include "formats/lines_diff.h"
 #include "formats/lines_file.h"
 #include "formats/merge.h"
 #include "formats/report.h"
@@ -279,6 +280,31 @@ PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs)
             result = PyBytes_FromStringAndSize(out.data ? out.data : "", (Py_ssize_t)out.len);
     }
     pyro_text_free(&out);
+    return result;
+}
+
+PyObject *pyro_py_format_lines_diff(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"old", "new", "old_name", "new_name", NULL};
+    PyObject *old, *new, *old_name = NULL, *new_name = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$UU:format_lines_diff", kwlist, &old,
+                                     &new, &old_name, &new_name))
+        return NULL;
+    pyro_line_view a, b;
+    if (pyro_line_view_of_arg(&a, old) < 0)
+        return NULL;
+    PyObject *result = NULL;
+    if (pyro_line_view_of_arg(&b, new) == 0) {
+        PyObject *on = old_name ? Py_NewRef(old_name) : PyUnicode_FromString("old");
+        PyObject *nn = new_name ? Py_NewRef(new_name) : PyUnicode_FromString("new");
+        if (on != NULL && nn != NULL)
+            result = pyro_lines_diff(&a, &b, on, nn);
+        Py_XDECREF(on);
+        Py_XDECREF(nn);
+        pyro_line_view_release(&b);
+    }
+    pyro_line_view_release(&a);
     return result;
 }
 

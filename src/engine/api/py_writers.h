@@ -11,6 +11,7 @@ PyObject *pyro_py_write_speedscope(PyObject *module, PyObject *args, PyObject *k
 PyObject *pyro_py_write_flamegraph(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_write_callgrind(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_write_dot(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_format_lines_diff(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_rekey(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_path_split(PyObject *module, PyObject *arg);
 PyObject *pyro_py_keep_frames(PyObject *module, PyObject *args, PyObject *kwargs);
