@@ -477,3 +477,32 @@ def test_diff_of_two_line_profiles_line_by_line(tmp_path):
     assert pyrometer("run", "-o", fn, old).returncode == 0
     r = pyrometer("diff", tmp_path / "old.lines", fn)
     assert r.returncode == 2 and r.stderr.count("\n") == 1
+
+
+def test_grouping_by_file_module_and_package(tmp_path):
+    script = write(tmp_path, "logs.py", LOGS)
+    out = tmp_path / "logs.prof"
+    assert pyrometer("run", "-o", out, script, cwd=tmp_path).returncode == 0
+    r = pyrometer("report", out, "--by", "package", "-l", "0", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "<package>:0(json)" in r.stdout and "<package>:0(logs)" in r.stdout
+    assert "(loads)" not in r.stdout and "grouped by package" in r.stdout
+    code = r'''
+import sys, json
+from pyrometer import _tools, _convert
+p = _convert.load(sys.argv[1])
+roots = lambda t: sum(x for x, q in zip(t["total"], t["parent"]) if q < 0)
+out = {}
+for by in ("file", "module", "package"):
+    g, _note = _tools.group_frames(p, by, sys.argv[2])
+    out[by] = [roots(p.tree), roots(g.tree), sorted(k[2] for k in g.stats)]
+print(json.dumps(out))
+'''
+    r = run_python(["-c", code, str(out), str(tmp_path)])
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    for by, (before, after, names) in got.items():
+        assert abs(before - after) <= 1e-9 * before, by   # the time is kept
+    assert "json.decoder" in got["module"][2] and "json" in got["package"][2]
+    r = pyrometer("report", out, "--by", "module", "--tree", cwd=tmp_path)
+    assert r.returncode == 0 and "json.decoder" in r.stdout

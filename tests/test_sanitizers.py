@@ -79,6 +79,9 @@ for kw in ({{}}, {{"builtins": False}}, {{"fold_depth": 4}}, {{"_node_limit": 50
     n = len(ftree["funcs"])
     for keep in ([True] * n, [False] * n, [i % 2 == 0 for i in range(n)]):
         pyrometer._engine.keep_frames(ftree, keep)
+    groups = [("g", 0, "a"), ("g", 0, "b")]
+    for group_of in ([0] * n, [i % 2 for i in range(n)], [-1 if i % 3 else 1 for i in range(n)]):
+        pyrometer._engine.group_frames(ftree, group_of, groups)
     for t in (tree, ftree):
         pyrometer._engine.format_tree(t, root="/tmp", max_lines=30)
         pyrometer._engine.format_tree(t, min_share=0.0, max_lines=100000)

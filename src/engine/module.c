@@ -137,6 +137,11 @@ static PyMethodDef module_methods[] = {
      "keep_frames(tree, keep) -> (stats, tree, hidden): the profile with the frames of the\n"
      "functions whose flag in `keep` (one per tree['funcs']) is false taken out, their\n"
      "time given to the nearest kept frame above; the stats rebuilt from that tree."},
+    {"group_frames", (PyCFunction)(void (*)(void))pyro_py_group_frames,
+     METH_VARARGS | METH_KEYWORDS,
+     "group_frames(tree, group_of, groups) -> (stats, tree, merged): each function i\n"
+     "becomes groups[group_of[i]] (a pstats key; -1: taken out), frames of one group\n"
+     "calling each other one frame; the stats rebuilt from that tree."},
     {"fold_imports", (PyCFunction)(void (*)(void))pyro_py_fold_imports,
      METH_VARARGS | METH_KEYWORDS,
      "fold_imports(tree) -> (stats, tree, imports): the profile with the import system's\n"

@@ -300,6 +300,9 @@ class Session:
                 if not shown:
                     profile, folded = _tools.fold_imports(profile)
                 profile, selected = _tools.select_frames(profile, self.frames())
+                profile, grouped = _tools.group_frames(profile, self.opts.get("by"),
+                                                       self.opts.get("root"))
+                selected += grouped
                 notes = "".join(n + "\n" for n in _api.notes_for(prof)) + selected
                 if self.opts.get("tree"):
                     text = _tools.tree_text(profile.tree, self.opts.get("root"), limit)

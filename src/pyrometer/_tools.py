@@ -273,6 +273,56 @@ def short_paths(profile, root=None):
     return profile.like(stats, tree)
 
 
+GROUPINGS = ("function", "file", "module", "package")
+
+
+def _group_key(key, by, root):
+    """What a function is counted as when grouped by file, module or
+    package: a pstats key that reads well in a report."""
+    file, _line, name = key
+    if file == "~" or (file.startswith("<") and not file.startswith("<frozen")):
+        return ("~", 0, "<built-in>") if by != "file" else (file, 0, "<file>")
+    label, rest, library = _engine.path_split(file)
+    if library and file.startswith("<frozen"):
+        rest = file[len("<frozen "):].rstrip(">").replace(".", "/") + ".py"
+        label = "<stdlib>/"
+    elif not library and file.startswith(root + os.sep):
+        rest = file[len(root) + 1:]
+    module = rest[:-3] if rest.endswith(".py") else rest
+    if module.endswith("/__init__"):
+        module = module[:-len("/__init__")]
+    module = module.strip("/").replace("/", ".")
+    if by == "file":
+        return (label + rest, 0, "<file>")
+    if by == "module":
+        return (label + rest, 0, module)
+    return ("<package>", 0, module.split(".")[0] or module)
+
+
+def group_frames(profile, by, root=None):
+    """The profile by file, module or package: each function counted as its
+    group, a group's frames calling each other one frame (their time kept).
+    Returns (profile, note)."""
+    if by in (None, "function"):
+        return profile, ""
+    if by not in GROUPINGS:
+        raise Error(f"cannot group by '{by}' (choose {', '.join(GROUPINGS)})")
+    root = os.path.abspath(root) if root else os.getcwd()
+    if profile.tree is None:
+        raise Error(f"'{profile.path}' has no call tree (a cProfile or pstats file keeps only "
+                    f"per-function totals): grouping by {by} needs one")
+    groups, index, group_of = [], {}, []
+    for key in profile.tree["funcs"]:
+        g = _group_key(tuple(key), by, root)
+        if g not in index:
+            index[g] = len(groups)
+            groups.append(g)
+        group_of.append(index[g])
+    stats, tree, _n = _engine.group_frames(profile.tree, group_of, groups)
+    return profile.like(stats, tree), (f"pyrometer: functions grouped by {by}: a group's "
+                                       f"functions calling each other count as one call\n")
+
+
 def imports_note(folded):
     if not folded:
         return ""
@@ -290,7 +340,7 @@ def tree_text(tree, root=None, limit=None, min_share=0.01):
 
 def report(src, sort="cumulative", limit=None, callers=False, callees=False, unit=None,
            show_zero=False, header=None, tree=False, root=None, show_imports=False,
-           only=(), hide=(), only_mine=False, full_paths=False):
+           only=(), hide=(), only_mine=False, full_paths=False, by=None):
     """The report of a profile file as text: pstats' table for a function
     profile (ours, cProfile's, 3.15's sampled), line_profiler's for a line
     profile.  `limit`: rows (or a fraction of them; None or 0: all).
@@ -316,8 +366,9 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
         if not show_imports:
             profile, folded = fold_imports(profile)
         profile, selected = select_frames(profile, Frames(only, hide, only_mine, root))
+        profile, grouped = group_frames(profile, by, root)
         return (tree_text(profile.tree, os.getcwd() if root is None else root, limit)
-                + selected + imports_note(folded))
+                + selected + grouped + imports_note(folded))
     try:
         if _lines.is_line_file(path):
             if callers or callees:
@@ -339,6 +390,8 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
     if not show_imports:
         profile, folded = fold_imports(profile)
     profile, selected = select_frames(profile, Frames(only, hide, only_mine, root))
+    profile, grouped = group_frames(profile, by, root)
+    selected += grouped
     if not full_paths:
         profile = short_paths(profile, root)
     if header is None:

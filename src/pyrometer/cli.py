@@ -181,6 +181,13 @@ def selection(ns):
     return {"only": ns.only, "hide": ns.hide, "only_mine": ns.only_mine}
 
 
+def add_grouping(group):
+    group.add_argument("--by", choices=("function", "file", "module", "package"),
+                       default=None,
+                       help="count time by file, module or package rather than by function "
+                            "(a group's functions calling each other are one frame)")
+
+
 def add_report_options(parser, sort_type=sort_value):
     group = parser.add_argument_group("the printed report")
     group.add_argument("-s", "--sort", metavar="KEY", type=sort_type, default=None,
@@ -197,6 +204,7 @@ def add_report_options(parser, sort_type=sort_value):
                        help="show the import system's frames (by default each import is one "
                             "<import module> row, its time kept)")
     add_selection(group)
+    add_grouping(group)
     add_full_paths(group)
     group.add_argument("--callers", action="store_true", help="also print who called each "
                                                               "function")
@@ -326,7 +334,7 @@ def cmd_run(args):
             fmt = fmt or "prof"
     opts = {"sort": ns.sort or ("cumulative",), "limit": ns.limit, "callers": ns.callers,
             "callees": ns.callees, "tree": ns.tree, "show_imports": ns.show_imports,
-            **selection(ns), "full_paths": ns.full_paths, "open": ns.open,
+            **selection(ns), "full_paths": ns.full_paths, "open": ns.open, "by": ns.by,
             # nothing asked of the table: the call tree and the top rows
             "overview": not (ns.tree or ns.sort or ns.limit is not None or ns.callers
                              or ns.callees),
@@ -370,6 +378,7 @@ REPORT_EXAMPLES = """\
   pyrometer report app.prof -s tottime -l 20     the 20 with the most time of their own
   pyrometer report app.prof --callers -l 5       and who called them
   pyrometer report app.prof --tree               the call tree, the program's own code first
+  pyrometer report app.prof --by package         which packages take the time
   pyrometer report lines.lprof --unit 1e-3       a line profile, in milliseconds
 """
 
@@ -398,7 +407,7 @@ def cmd_report(args):
     text = _tools.report(ns.file, sort=ns.sort or "cumulative", limit=limit,
                          callers=ns.callers, callees=ns.callees, unit=ns.unit,
                          show_zero=ns.show_zero, tree=ns.tree, show_imports=ns.show_imports,
-                         full_paths=ns.full_paths, **selection(ns))
+                         full_paths=ns.full_paths, by=ns.by, **selection(ns))
     sys.stdout.write(text)
     return 0
 

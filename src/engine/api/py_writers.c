@@ -397,6 +397,56 @@ done:
     return result;
 }
 
+PyObject *pyro_py_group_frames(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"tree", "group_of", "groups", NULL};
+    PyObject *tree, *group_arg, *groups;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO!:group_frames", kwlist, &tree,
+                                     &group_arg, &PyList_Type, &groups))
+        return NULL;
+    pyro_stack_view v;
+    if (pyro_stack_view_of_arg(&v, tree) < 0)
+        return NULL;
+    PyObject *result = NULL, *grouped = NULL;
+    PyObject *seq = PySequence_Fast(group_arg, "pyrometer: group_of must be a sequence of ints");
+    Py_ssize_t *label_of = PyMem_RawMalloc((v.nfuncs + 1) * sizeof(*label_of));
+    if (seq == NULL || label_of == NULL) {
+        if (label_of == NULL && !PyErr_Occurred())
+            PyErr_NoMemory();
+        goto done;
+    }
+    if ((size_t)PySequence_Fast_GET_SIZE(seq) != v.nfuncs) {
+        PyErr_SetString(PyExc_ValueError, "pyrometer: group_of needs one group per function");
+        goto done;
+    }
+    for (size_t f = 0; f < v.nfuncs; f++) {
+        Py_ssize_t g = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)f));
+        if (g == -1 && PyErr_Occurred())
+            goto done;
+        if (g < -1 || g >= PyList_GET_SIZE(groups)) {
+            PyErr_SetString(PyExc_ValueError, "pyrometer: a group index is out of range");
+            goto done;
+        }
+        PyObject *key = g >= 0 ? PyList_GET_ITEM(groups, g) : NULL;
+        if (key != NULL && !(PyTuple_Check(key) && PyTuple_GET_SIZE(key) == 3)) {
+            PyErr_SetString(PyExc_ValueError, "pyrometer: groups must be (file, line, name)");
+            goto done;
+        }
+        label_of[f] = g;
+    }
+    size_t hidden = 0;
+    grouped = pyro_reshape_tree(&v, label_of, groups, 1, &hidden);
+    if (grouped != NULL)
+        result = with_stats(grouped, hidden);
+done:
+    Py_XDECREF(grouped);
+    Py_XDECREF(seq);
+    PyMem_RawFree(label_of);
+    pyro_stack_view_release(&v);
+    return result;
+}
+
 PyObject *pyro_py_fold_imports(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;

@@ -15,6 +15,7 @@ PyObject *pyro_py_format_lines_diff(PyObject *module, PyObject *args, PyObject *
 PyObject *pyro_py_rekey(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_path_split(PyObject *module, PyObject *arg);
 PyObject *pyro_py_keep_frames(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_group_frames(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_fold_imports(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_format_tree(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs);

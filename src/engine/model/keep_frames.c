@@ -1,5 +1,5 @@
-/* keep_frames.c: a call tree with some functions' frames taken out (see
- * keep_frames.h). */
+/* keep_frames.c: a call tree with some functions' frames taken out, or
+ * grouped (see keep_frames.h). */
 #include "model/keep_frames.h"
 
 /* What a kept node of the new tree is: its parent there, function, calls
@@ -11,7 +11,8 @@ typedef struct {
     double self, total;
 } kept_node;
 
-PyObject *pyro_keep_frames(const pyro_stack_view *v, const char *keep, size_t *hidden)
+PyObject *pyro_reshape_tree(const pyro_stack_view *v, const Py_ssize_t *label_of,
+                            PyObject *labels, int merge_same, size_t *hidden)
 {
     PyObject *result = NULL, *index = PyDict_New(), *funcs = PyList_New(0), *ids = PyDict_New();
     PyObject *other = NULL;
@@ -28,7 +29,14 @@ PyObject *pyro_keep_frames(const pyro_stack_view *v, const char *keep, size_t *h
     for (size_t i = 0; i < v->n; i++) {
         int64_t p = v->parent[i];
         int64_t up = p >= 0 ? placed[p] : -1;   /* the nearest kept ancestor's new node */
-        if (!keep[v->func[i]]) {
+        Py_ssize_t label = label_of[v->func[i]];
+        if (merge_same && label >= 0 && up >= 0 && nodes[up].func == label) {
+            /* the same group as the frame above: one frame with it */
+            nodes[up].self += v->self[i];
+            placed[i] = up;
+            continue;
+        }
+        if (label < 0) {
             (*hidden)++;
             placed[i] = up;
             if (up < 0) {
@@ -45,7 +53,7 @@ PyObject *pyro_keep_frames(const pyro_stack_view *v, const char *keep, size_t *h
             continue;
         }
         /* one node per (new parent, function) */
-        PyObject *k = Py_BuildValue("(Ln)", (long long)up, (Py_ssize_t)v->func[i]);
+        PyObject *k = Py_BuildValue("(Ln)", (long long)up, label);
         if (k == NULL)
             goto done;
         PyObject *at = PyDict_GetItemWithError(index, k);
@@ -67,7 +75,7 @@ PyObject *pyro_keep_frames(const pyro_stack_view *v, const char *keep, size_t *h
         Py_DECREF(k);
         if (rc < 0)
             goto done;
-        nodes[n] = (kept_node){up, (Py_ssize_t)v->func[i], v->calls[i], v->self[i], 0.0};
+        nodes[n] = (kept_node){up, label, v->calls[i], v->self[i], 0.0};
         placed[i] = (int64_t)n++;
     }
     /* totals, children before parents (a parent is always placed first) */
@@ -83,7 +91,7 @@ PyObject *pyro_keep_frames(const pyro_stack_view *v, const char *keep, size_t *h
              *total = PyList_New((Py_ssize_t)n);
     int ok = parent != NULL && func != NULL && calls != NULL && self != NULL && total != NULL;
     for (size_t j = 0; ok && j < n; j++) {
-        PyObject *key = nodes[j].func < 0 ? other : PyList_GET_ITEM(v->funcs, nodes[j].func);
+        PyObject *key = nodes[j].func < 0 ? other : PyList_GET_ITEM(labels, nodes[j].func);
         PyObject *id = PyDict_GetItemWithError(ids, key);
         if (id == NULL) {
             id = PyErr_Occurred() ? NULL : PyLong_FromSsize_t(PyList_GET_SIZE(funcs));
@@ -124,4 +132,16 @@ done:
     PyMem_RawFree(placed);
     PyMem_RawFree(nodes);
     return result;
+}
+
+PyObject *pyro_keep_frames(const pyro_stack_view *v, const char *keep, size_t *hidden)
+{
+    Py_ssize_t *label_of = PyMem_RawMalloc((v->nfuncs + 1) * sizeof(*label_of));
+    if (label_of == NULL)
+        return PyErr_NoMemory();
+    for (size_t f = 0; f < v->nfuncs; f++)
+        label_of[f] = keep[f] ? (Py_ssize_t)f : -1;
+    PyObject *r = pyro_reshape_tree(v, label_of, v->funcs, 0, hidden);
+    PyMem_RawFree(label_of);
+    return r;
 }

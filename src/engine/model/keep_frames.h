@@ -15,4 +15,13 @@
  * NULL + exception. */
 PyObject *pyro_keep_frames(const pyro_stack_view *v, const char *keep, size_t *hidden);
 
+/* The general form: each function f becomes labels[label_of[f]] (a
+ * pstats key), or is taken out when label_of[f] < 0; with merge_same, a
+ * frame with the label of the frame above is one frame with it (`--by
+ * module`: a module's functions calling each other are one frame).  Calls
+ * of a merged frame are not counted again: a group's calls are its entries
+ * from outside. */
+PyObject *pyro_reshape_tree(const pyro_stack_view *v, const Py_ssize_t *label_of,
+                            PyObject *labels, int merge_same, size_t *hidden);
+
 #endif
