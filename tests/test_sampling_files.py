@@ -497,7 +497,7 @@ def test_real_pstats_report_as_315_prints_it(sampler):
     raw = marshal.loads(path.read_bytes())
     assert raw.pop(MARKER) is True
     total = sum(v[0] for v in raw.values())
-    r = pyrometer("report", path)
+    r = pyrometer("report", path, "--full-paths")   # the paths as pstats prints them
     assert r.returncode == 0, r.stderr
     assert re.search(rf"^ +{total} samples in [0-9.]+ seconds$", r.stdout, re.M), r.stdout
     for name in ("(leaf)", "(middle)", "(main)"):
