@@ -163,13 +163,7 @@ static char *shared_folder(diff *d, int is_new)
         PyObject *key = is_new ? r->nkey : r->okey;
         if (r->dead || key == NULL || (is_new ? r->okey : r->nkey) != NULL)
             continue;
-        PyObject *file = PyTuple_GET_ITEM(key, 0);
-        const char *f = PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
-        if (f == NULL) {
-            PyErr_Clear();
-            continue;
-        }
-        if (pyro_path_widen_root(&root, f) < 0) {
+        if (pyro_path_widen_root(&root, PyTuple_GET_ITEM(key, 0)) < 0) {
             PyMem_RawFree(root);
             return NULL;
         }

@@ -35,8 +35,13 @@ int pyro_path_split(const char *file, const char **label, const char **rest)
     return strncmp(file, "<frozen ", 8) == 0;
 }
 
-int pyro_path_widen_root(char **root, const char *f)
+int pyro_path_widen_root(char **root, PyObject *file)
 {
+    const char *f = PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
+    if (f == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
     const char *label, *rest;
     if (f[0] != '/' || pyro_path_split(f, &label, &rest))
         return 0;

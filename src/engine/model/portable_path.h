@@ -14,11 +14,12 @@ int pyro_path_split(const char *file, const char **label, const char **rest);
 
 #include "core/compat.h"
 
-/* Fold a file into the folder the program's files share: *root (a
+/* Fold a file name (a str; anything else, or a name that is not UTF-8,
+ * is passed over) into the folder the program's files share: *root (a
  * PyMem_Raw string, NULL before the first file) is cut down to the common
  * prefix, at a '/', of every absolute file given that is not library code.
  * 0, or -1 + MemoryError. */
-int pyro_path_widen_root(char **root, const char *file);
+int pyro_path_widen_root(char **root, PyObject *file);
 
 /* The portable form of a file name (str): its library form, or
  * `<root>/...` below `root`, else the name itself.  A new reference, or

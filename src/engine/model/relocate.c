@@ -28,13 +28,7 @@ static int root_of(PyObject *keys, char **root)
         PyObject *key = PyList_GET_ITEM(keys, i);
         if (!PyTuple_Check(key) || PyTuple_GET_SIZE(key) != 3)
             continue;
-        PyObject *file = PyTuple_GET_ITEM(key, 0);
-        const char *f = PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
-        if (f == NULL) {
-            PyErr_Clear();
-            continue;
-        }
-        if (pyro_path_widen_root(root, f) < 0)
+        if (pyro_path_widen_root(root, PyTuple_GET_ITEM(key, 0)) < 0)
             return -1;
     }
     return 0;
