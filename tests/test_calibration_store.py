@@ -54,6 +54,34 @@ def test_the_next_process_loads_the_calibration(tmp_path):
         assert (cache.stat().st_mode & 0o777) == 0o700
 
 
+def tampered(cache, factor):
+    """Multiply the stored built-in costs and checks (kinds 1 and 2 of the
+    enter, leave and check values) by factor."""
+    for p in cache.iterdir():
+        if not p.name.startswith("calibration-function-"):
+            continue
+        head, values = p.read_text().rsplit("values ", 1)
+        v = [float(x) for x in values.split()]
+        kinds = 3
+        for block in (0, 1, 3):
+            for kind in (1, 2):
+                v[block * kinds + kind] *= factor
+        p.write_text(head + "values " + " ".join(repr(x) for x in v) + "\n")
+        return True
+    return False
+
+
+def test_a_stored_calibration_wrong_on_built_ins_is_measured_again(tmp_path):
+    # the quick check covers every kind of call: a calibration right on
+    # Python calls and wrong on built-in calls is not loaded
+    cache = tmp_path / "cache"
+    run(cache)
+    if not tampered(cache, 2.0):
+        pytest.skip("the machine was too busy for a calibration worth keeping")
+    again = run(cache)
+    assert again["attempts"] >= 1 and again["calls"] == 1000
+
+
 DAMAGED = {
     "empty": b"", "garbage": b"garbage\n", "zeros": b"\x00" * 5000,
     "short": b"pyrometer-calibration 1\nid x\nvalues 1 2\n",

@@ -187,6 +187,9 @@ static void cost_of(pyro_profiler *p, cal_kind *k, double slowdown)
         sorted[rep] = diff[rep] = on[rep] - (off[rep] - body_total) * slowdown
                                   - body_total * body_slowdown;
     double mid = pyro_median_d(sorted, CAL_REPS);
+    for (int rep = 0; rep < CAL_REPS; rep++)
+        sorted[rep] = on[rep] - off[rep] * slowdown;
+    p->measured_check[k->kind] = pyro_median_d(sorted, CAL_REPS) / CAL_CALLS;
     k->rejected = 0;
     for (int rep = 0; rep < CAL_REPS; rep++)
         if (fabs(diff[rep] - mid) > OUTLIER_SHARE * fabs(mid))
@@ -362,7 +365,7 @@ int pyro_calibrate(pyro_profiler *p)
     /* Too many strays: the machine was busy; try again and keep the
      * calmest attempt. */
     double best_enter[PYRO_KINDS] = {0}, best_leave[PYRO_KINDS] = {0}, best_slowdown = 1.0;
-    double best_floor[PYRO_KINDS] = {0};
+    double best_floor[PYRO_KINDS] = {0}, best_check[PYRO_KINDS] = {0};
     int best = -1, attempts = 0, rc = 0;
     while (attempts < CAL_ATTEMPTS) {
         attempts++;
@@ -374,6 +377,7 @@ int pyro_calibrate(pyro_profiler *p)
             memcpy(best_enter, p->measured_enter, sizeof(best_enter));
             memcpy(best_leave, p->measured_leave, sizeof(best_leave));
             memcpy(best_floor, p->measured_floor, sizeof(best_floor));
+            memcpy(best_check, p->measured_check, sizeof(best_check));
             best_slowdown = p->slowdown;
         }
         if (rc * 4 <= CAL_REPS * (count - 1))
@@ -385,6 +389,7 @@ int pyro_calibrate(pyro_profiler *p)
         memcpy(p->measured_enter, best_enter, sizeof(best_enter));
         memcpy(p->measured_leave, best_leave, sizeof(best_leave));
         memcpy(p->measured_floor, best_floor, sizeof(best_floor));
+        memcpy(p->measured_check, best_check, sizeof(best_check));
         p->slowdown = best_slowdown;
         p->cal_rejected = (uint16_t)best;
         p->cal_attempts = (uint16_t)attempts;
@@ -397,48 +402,66 @@ int pyro_calibrate(pyro_profiler *p)
 }
 
 /* A stored calibration (runtime/calibration_store.h) still fits this
- * process: a short run of the Python-call loop, five repetitions of 1 000
- * calls each beside a probe, gives a cost within 25 % of the stored one
- * (which the stored units would give at this speed).  1 if so, 0 if not,
- * -1 + exception. */
+ * process: short runs of each kind's loop (Python calls, and built-in
+ * calls when they are recorded), five repetitions of 1 000 calls each
+ * beside a probe, the kinds taking turns, give per call what the
+ * calibration's own loops gave (measured_check) within CHECK_SHARE.  A
+ * built-in's cost can be wrong while a Python call's is right, so each
+ * kind is checked.  1 if so, 0 if not, -1 + exception. */
 #define CHECK_CALLS 1000
 #define CHECK_REPS 5
+#define CHECK_SHARE 0.3
 
 int pyro_calibration_fits(pyro_profiler *p)
 {
     if (pyro_calibration_namespace(&cal_namespace, cal_source, "<pyrometer-calibration>") == NULL)
         return -1;
-    PyObject *loop = get("_pyro_loop_py");
+    static const struct { int kind; const char *loop; } checked[] = {
+        {PYRO_PY, "_pyro_loop_py"},
+        {PYRO_C, "_pyro_loop_c"},
+        {PYRO_C_METHOD, "_pyro_loop_method"},
+    };
+    int count = p->builtins ? 3 : 1;
+    PyObject *loops[3];
+    for (int i = 0; i < count; i++)
+        if ((loops[i] = get(checked[i].loop)) == NULL)
+            return -1;
     PyObject *n = PyLong_FromLong(CHECK_CALLS);
-    if (loop == NULL || n == NULL) {
-        Py_XDECREF(n);
+    if (n == NULL)
         return -1;
+    for (int i = 0; i < count; i++) {
+        PyObject *r = PyObject_CallOneArg(loops[i], n);   /* warm up */
+        if (r == NULL) {
+            Py_DECREF(n);
+            return -1;
+        }
+        Py_DECREF(r);
     }
-    PyObject *r = PyObject_CallOneArg(loop, n);   /* warm up */
-    if (r == NULL) {
-        Py_DECREF(n);
-        return -1;
-    }
-    Py_DECREF(r);
     held_costs held;
     hold_costs(p, &held);
-    double diff[CHECK_REPS];
+    double diff[3][CHECK_REPS];
     int rc = 1;
     for (int rep = 0; rep < CHECK_REPS && rc > 0; rep++) {
         double probe = (double)pyro_speed_probe();
-        int64_t off = time_loop(p, loop, n, 0);
-        int64_t on = time_loop(p, loop, n, 1);
-        if (off < 0 || on < 0)
-            rc = -1;
-        else
-            diff[rep] = ((double)on - (double)off * p->slowdown) / probe / CHECK_CALLS;
+        for (int i = 0; i < count && rc > 0; i++) {
+            int64_t off = time_loop(p, loops[i], n, 0);
+            int64_t on = time_loop(p, loops[i], n, 1);
+            if (off < 0 || on < 0)
+                rc = -1;
+            else
+                diff[i][rep] = ((double)on - (double)off * p->slowdown) / probe / CHECK_CALLS;
+        }
     }
     Py_DECREF(n);
     pyro_state_clear(&p->st);
     release_costs(p, &held);
     if (rc < 0)
         return -1;
-    double measured = pyro_median_d(diff, CHECK_REPS);
-    double stored = p->measured_enter[PYRO_PY] + p->measured_leave[PYRO_PY];
-    return stored > 0 && measured > 0.75 * stored && measured < 1.25 * stored;
+    for (int i = 0; i < count; i++) {
+        double measured = pyro_median_d(diff[i], CHECK_REPS);
+        double stored = p->measured_check[checked[i].kind];
+        if (!(stored > 0 && fabs(measured - stored) <= CHECK_SHARE * stored))
+            return 0;
+    }
+    return 1;
 }

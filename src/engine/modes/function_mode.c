@@ -146,8 +146,8 @@ static void no_costs(pyro_profiler *self)
 }
 
 /* What the store keeps of a calibration: enter, leave and floor costs per
- * kind, and the slowdown. */
-#define STORED (3 * PYRO_KINDS + 1)
+ * kind, the quick check's values per kind, and the slowdown. */
+#define STORED (4 * PYRO_KINDS + 1)
 
 static void stored_name(char *name, size_t size, int clock, int builtins)
 {
@@ -165,6 +165,7 @@ static int calibrate_or_load(pyro_profiler *self, int clock, int builtins)
         memcpy(self->measured_enter, v, sizeof(self->measured_enter));
         memcpy(self->measured_leave, v + PYRO_KINDS, sizeof(self->measured_leave));
         memcpy(self->measured_floor, v + 2 * PYRO_KINDS, sizeof(self->measured_floor));
+        memcpy(self->measured_check, v + 3 * PYRO_KINDS, sizeof(self->measured_check));
         self->slowdown = v[STORED - 1];
         self->cal_rejected = 0;
         self->cal_attempts = 0;   /* none run: the stored one fits */
@@ -179,6 +180,7 @@ static int calibrate_or_load(pyro_profiler *self, int clock, int builtins)
     memcpy(v, self->measured_enter, sizeof(self->measured_enter));
     memcpy(v + PYRO_KINDS, self->measured_leave, sizeof(self->measured_leave));
     memcpy(v + 2 * PYRO_KINDS, self->measured_floor, sizeof(self->measured_floor));
+    memcpy(v + 3 * PYRO_KINDS, self->measured_check, sizeof(self->measured_check));
     v[STORED - 1] = self->slowdown;
     /* Only a calm calibration is worth keeping: later processes only check it. */
     if (self->cal_calm)

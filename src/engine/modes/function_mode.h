@@ -22,6 +22,10 @@ typedef struct {
     double measured_enter[PYRO_KINDS];
     double measured_leave[PYRO_KINDS];
     double measured_floor[PYRO_KINDS];   /* half a call's own time unprofiled */
+    /* What the store's quick check measures per kind (hooked less unhooked
+     * loop time per call, the slowdown taken out), for a stored calibration
+     * to be checked like for like, built-in calls included. */
+    double measured_check[PYRO_KINDS];
     double slowdown;            /* how much slower code runs with hooks on */
     uint16_t cal_rejected;      /* calibration repetitions rejected as outliers */
     uint16_t cal_attempts;      /* calibrations run (more than one: noisy machine) */
