@@ -64,7 +64,8 @@ def everything():
     for m in (recursion, generators, exceptions, objects, async_prog):
         m.main()
     t = threading.Thread(target=objects.main); t.start(); t.join()
-for kw in ({{}}, {{"builtins": False}}, {{"fold_depth": 4}}, {{"_node_limit": 50}}):
+for kw in ({{}}, {{"builtins": False}}, {{"fold_depth": 4}}, {{"_node_limit": 50}},
+           {{"memory": True}}, {{"memory": True, "fold_depth": 4}}):
     prof = pyrometer.Profiler(**kw)
     prof.enable(); everything(); prof.disable()
     stats = prof.get_stats()
@@ -85,6 +86,8 @@ for kw in ({{}}, {{"builtins": False}}, {{"fold_depth": 4}}, {{"_node_limit": 50
     for t in (tree, ftree):
         pyrometer._engine.format_tree(t, root="/tmp", max_lines=30)
         pyrometer._engine.format_tree(t, min_share=0.0, max_lines=100000)
+        if kw.get("memory"):
+            pyrometer._engine.format_tree(t, metric="net", max_lines=100)
     html_pages(stats, tree)
     damage_tree({out!r})
     prof.clear()

@@ -255,7 +255,8 @@ class Session:
                                                   any_reader=opts.get("kernprof", True))
         else:
             self.profiler = _api.Profiler(builtins=opts["builtins"], clock=opts["clock"],
-                                          compensate=opts["compensate"])
+                                          compensate=opts["compensate"],
+                                          memory=opts.get("memory", False))
             self.profile_builtin = ProfileBuiltin(_lines.identity_profile, any_reader=False)
         self.finished = False
         self.finish_lock = threading.RLock()
@@ -322,8 +323,10 @@ class Session:
                                           callers=self.opts["callers"],
                                           callees=self.opts["callees"], notes=(),
                                           files=_api.header_lines(profile.meta))
+                memory = _tools.memory_text(profile.tree, prof.info(), self.opts.get("root"),
+                                            limit) if self.opts.get("memory") else ""
                 self._print(overview + text + notes + _tools.left_out_note(rows, len(stats))
-                            + _tools.imports_note(folded))
+                            + _tools.imports_note(folded) + memory)
             else:
                 if fmt == "prof" and out != "-":
                     prof.dump(out)
@@ -333,7 +336,7 @@ class Session:
                                                      meta=_api.measured_by(prof))
                     _tools.write_profile(profile, fmt, out,
                                          show_imports=self.opts.get("show_imports"),
-                                         frames=self.frames())
+                                         frames=self.frames(), metric=self.opts.get("metric"))
                 for note in _api.notes_for(prof):
                     print(note, file=sys.stderr)
                 print(f"pyrometer: profile written to {self.opts['outfile_shown']}"

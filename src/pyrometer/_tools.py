@@ -338,6 +338,39 @@ def tree_text(tree, root=None, limit=None, min_share=0.01):
                                min_share=min_share, max_lines=lines)
 
 
+def _size(n):
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} B" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024.0
+
+
+def memory_text(tree, info, root=None, limit=None):
+    """The memory part of a printed run report (run --memory): the totals,
+    then the call trees of bytes allocated and of net bytes (allocated and
+    still alive when profiling stopped)."""
+    metrics = tree.get("metrics") if isinstance(tree, dict) else None
+    named = {m.get("name"): m for m in metrics} if isinstance(metrics, list) else {}
+    if "allocated" not in named:
+        return ""
+    roots = [i for i, p in enumerate(tree["parent"]) if p < 0]
+    total = {name: sum(named[name]["total"][i] for i in roots)
+             for name in ("allocated", "allocations", "net")}
+    text = (f"\nMemory: {_size(total['allocated'])} allocated in {total['allocations']:,.0f} "
+            f"blocks; {_size(total['net'])} of it still alive at the end (net); "
+            f"peak of the blocks alive {_size(info.get('memory_peak_bytes', 0))}\n")
+    if info.get("memory_failed"):
+        text += ("pyrometer: note: memory ran out for the table of blocks: allocations after "
+                 "that were not recorded\n")
+    half = max(8, (limit or 40) // 2)
+    for name in ("allocated", "net"):
+        if total[name] > 0:
+            text += "\n" + _engine.format_tree(
+                tree, root=None if root is None else os.fspath(root), min_share=0.01,
+                max_lines=half, metric=name)
+    return text
+
+
 def report(src, sort="cumulative", limit=None, callers=False, callees=False, unit=None,
            show_zero=False, header=None, tree=False, root=None, show_imports=False,
            only=(), hide=(), only_mine=False, full_paths=False, by=None):
@@ -469,12 +502,33 @@ def _to_stdout(write):
         out.flush()
 
 
-def write_profile(profile, fmt_name, out, options=None, show_imports=False, frames=None):
+def metric_first(profile, metric):
+    """The profile with its call tree's metric `metric` first, the one the
+    tree formats draw (a memory profile has time, allocated, allocations
+    and net)."""
+    tree = profile.tree
+    metrics = tree.get("metrics") if isinstance(tree, dict) else None
+    names = [m.get("name") for m in metrics] if isinstance(metrics, list) else ["time"]
+    if metric not in names:
+        raise Error(f"the profile has no metric '{metric}' (it has {', '.join(names)})")
+    if metrics is None or names[0] == metric:
+        return profile
+    tree = dict(tree)
+    i = names.index(metric)
+    tree["metrics"] = [metrics[i]] + metrics[:i] + metrics[i + 1:]
+    return profile.like(profile.stats, tree)
+
+
+def write_profile(profile, fmt_name, out, options=None, show_imports=False, frames=None,
+                  metric=None):
     """Write a loaded (or just profiled) function profile in a format: a
     display (every format but prof) with the imports folded unless
-    show_imports.  Returns the number of imports folded."""
+    show_imports, drawing the tree's `metric` (None: its first).  Returns
+    the number of imports folded."""
     fmt = _convert.FORMATS[fmt_name]
     opts = _options_for(fmt, options or {})
+    if metric is not None and fmt_name != "prof":
+        profile = metric_first(profile, metric)
     folded = 0
     if fmt_name != "prof" and not show_imports:
         profile, folded = fold_imports(profile)
@@ -493,11 +547,13 @@ def write_profile(profile, fmt_name, out, options=None, show_imports=False, fram
 
 
 def convert(src, format=None, out=None, show_imports=False, only=(), hide=(), only_mine=False,
-            root=None, **options):
+            root=None, metric=None, **options):
     """Convert a profile file: format as `pyrometer convert -f` names it
     (inferred from `out`'s extension when None), options as the format's
-    (`node_threshold=1.0`, `title="..."`).  `out` "-" writes to standard
-    output.  Returns `out`."""
+    (`node_threshold=1.0`, `title="..."`); `metric` the call tree's metric
+    the tree formats draw (a memory profile's "allocated", "allocations" or
+    "net"; None: time).  `out` "-" writes to standard output.  Returns
+    `out`."""
     path = _fspath(src, "the profile")
     if out is None:
         raise Error("convert needs an output file")
@@ -528,7 +584,7 @@ def convert(src, format=None, out=None, show_imports=False, only=(), hide=(), on
         raise Error(_clean(exc)) from None
     try:
         write_profile(profile, fmt_name, out, options, show_imports,
-                      Frames(only, hide, only_mine, root))
+                      Frames(only, hide, only_mine, root), metric)
     except OSError as exc:
         raise Error(f"cannot write '{out}': {_reason(exc)}") from None
     except _api.FormatError as exc:

@@ -240,6 +240,9 @@ def run_parser():
     out.add_argument("--open", action="store_true",
                      help="open the result: html and svg in the web browser, callgrind in "
                           "KCachegrind or QCachegrind")
+    out.add_argument("--metric", metavar="NAME",
+                     help="what the call-tree formats of -o draw: time (default), or with "
+                          "--memory allocated, allocations or net")
     add_report_options(p)
     lines = p.add_argument_group("line profiling")
     lines.add_argument("--lines", action="store_true",
@@ -260,6 +263,10 @@ def run_parser():
                      help="do not record built-in (C) functions")
     how.add_argument("--no-compensate", action="store_true",
                      help="do not take the profiler's own measured cost off the times")
+    how.add_argument("--memory", action="store_true",
+                     help="also charge every allocation (Python's MEM and OBJ allocators) to "
+                          "the call path making it: bytes and blocks allocated, and net bytes "
+                          "still alive at the end")
     how.add_argument("--follow-fork", action="store_true",
                      help="also profile forked children (os.fork, multiprocessing's fork "
                           "start method): each writes FILE.<pid> next to -o FILE")
@@ -316,6 +323,11 @@ def cmd_run(args):
     if not lines and (ns.unit is not None or ns.show_zero):
         raise UsageError(f"option {'--unit' if ns.unit is not None else '--show-zero'} "
                          f"does not apply to a function profile")
+    if ns.memory and lines:
+        raise UsageError("--memory profiles functions; it does not apply to a line profile yet")
+    if ns.metric is not None and not ns.memory and ns.metric != "time":
+        raise UsageError(f"--metric {ns.metric} needs --memory (a time profile has one metric, "
+                         f"time)")
     if ns.open and (ns.outfile is None or ns.outfile == "-"):
         raise UsageError("--open needs -o FILE")
     if ns.follow_fork and ns.outfile is None:
@@ -342,7 +354,8 @@ def cmd_run(args):
             "builtins": not ns.no_builtins, "clock": ns.clock,
             "compensate": not ns.no_compensate, "lines": lines, "patterns": ns.lines_of,
             "kernprof": ns.lines, "unit": ns.unit, "show_zero": ns.show_zero,
-            "follow_fork": ns.follow_fork, "default_limit": screen_rows()}
+            "follow_fork": ns.follow_fork, "default_limit": screen_rows(),
+            "memory": ns.memory, "metric": ns.metric}
     kind, name = target
     # the program's own files are shown relative to its folder
     opts["root"] = (os.path.dirname(os.path.abspath(name)) if kind == "script"
@@ -441,6 +454,9 @@ def convert_parser():
     p.add_argument("--show-imports", action="store_true",
                    help="keep the import system's frames (by default each import is one "
                         "<import module> node, its time kept; prof keeps everything)")
+    p.add_argument("--metric", metavar="NAME",
+                   help="what the call-tree formats draw: time (default), or for a memory "
+                        "profile allocated, allocations or net")
     add_selection(p.add_argument_group("what is shown"))
     group = p.add_argument_group("format options")
     seen = {}
@@ -468,7 +484,7 @@ def cmd_convert(args):
             opt = "--" + key.replace("_", "-")
             raise UsageError(f"option {opt} does not apply to the {fmt} format")
     _tools.convert(ns.file, fmt, ns.outfile, show_imports=ns.show_imports, **selection(ns),
-                   **options)
+                   metric=ns.metric, **options)
     if ns.outfile != "-":
         print(f"pyrometer: {fmt} written to {ns.outfile}", file=sys.stderr)
     if ns.open:

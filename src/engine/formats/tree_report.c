@@ -293,9 +293,12 @@ static int gather_under(tree_ctx *t, size_t i)
     return 0;
 }
 
-static void put_time(tree_ctx *t, double seconds)
+static void put_time(tree_ctx *t, double value)
 {
-    pyro_text_printf(t->out, "%.3f %s", seconds * t->unit_scale, t->unit_name);
+    if (t->v->unit == PYRO_UNIT_SECONDS || t->v->unit == PYRO_UNIT_BYTES)
+        pyro_text_printf(t->out, "%.3f %s", value * t->unit_scale, t->unit_name);
+    else   /* counts: whole numbers */
+        pyro_text_printf(t->out, "%.0f%s%s", value, t->unit_name[0] ? " " : "", t->unit_name);
 }
 
 static int show(tree_ctx *t, size_t i, int last, int depth);
@@ -406,11 +409,26 @@ int pyro_format_tree(const pyro_stack_view *v, const pyro_tree_report_opts *o, p
     if (v->unit == PYRO_UNIT_SECONDS) {
         t.unit_scale = t.total >= 1.0 ? 1.0 : t.total >= 1e-3 ? 1e3 : 1e6;
         t.unit_name = t.total >= 1.0 ? "s" : t.total >= 1e-3 ? "ms" : "us";
+    } else if (v->unit == PYRO_UNIT_BYTES) {
+        /* One scale for the whole tree, from its total: the column reads
+         * in one notation. */
+        static const char *const names[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+        int k = 0;
+        double scale = 1.0;
+        while (k < 4 && t.total * scale >= 1024.0) {
+            scale /= 1024.0;
+            k++;
+        }
+        t.unit_scale = scale;
+        t.unit_name = names[k];
     } else {
         t.unit_scale = 1.0;
-        t.unit_name = pyro_unit_name(v->unit);
+        t.unit_name = v->unit == PYRO_UNIT_COUNT ? "" : pyro_unit_name(v->unit);
     }
-    pyro_text_str(out, "Call tree: ");
+    if (v->unit == PYRO_UNIT_SECONDS)
+        pyro_text_str(out, "Call tree: ");
+    else
+        pyro_text_printf(out, "Call tree, %s: ", v->metric->name);
     put_time(&t, t.total);
     pyro_text_printf(out, " in all; library frames under the user's code are folded, paths "
                           "under %.3g%% of the total left out\n\n", 100.0 * o->min_share);

@@ -10,6 +10,7 @@
  * body's, nested imports included) and one `<import system>` node with the
  * rest.  The nodes keep their calls and times; their frames are gone. */
 #include "model/fold_imports.h"
+#include "model/tree_values.h"
 #include "model/portable_path.h"
 
 #include <string.h>
@@ -73,16 +74,22 @@ static PyObject *import_key(PyObject *body)
 }
 
 /* Growable arrays of the new tree. */
+/* The new tree's nodes; vals holds per node, per metric, self then total. */
 typedef struct {
-    size_t n, cap;
+    size_t n, cap, m;          /* m: the view's metrics */
     int64_t *parent;
     PyObject **func;           /* borrowed from the view's funcs, or owned in `made` */
     uint64_t *calls;
-    double *self, *total;
+    double *vals;
 } new_nodes;
 
-static int add_node(new_nodes *t, int64_t parent, PyObject *func, uint64_t calls, double self,
-                    double total)
+static inline double *vals_of(const new_nodes *t, size_t i)
+{
+    return t->vals + i * 2 * t->m;
+}
+
+/* A new node; its values are zero: the caller sets them. */
+static int add_node(new_nodes *t, int64_t parent, PyObject *func, uint64_t calls)
 {
     if (t->n == t->cap) {
         size_t cap = t->cap * 2 + 64;
@@ -95,13 +102,10 @@ static int add_node(new_nodes *t, int64_t parent, PyObject *func, uint64_t calls
         uint64_t *c = PyMem_RawRealloc(t->calls, cap * sizeof(*c));
         if (c != NULL)
             t->calls = c;
-        double *s = PyMem_RawRealloc(t->self, cap * sizeof(*s));
-        if (s != NULL)
-            t->self = s;
-        double *tt = PyMem_RawRealloc(t->total, cap * sizeof(*tt));
-        if (tt != NULL)
-            t->total = tt;
-        if (p == NULL || f == NULL || c == NULL || s == NULL || tt == NULL) {
+        double *x = PyMem_RawRealloc(t->vals, cap * 2 * t->m * sizeof(*x));
+        if (x != NULL)
+            t->vals = x;
+        if (p == NULL || f == NULL || c == NULL || x == NULL) {
             PyErr_NoMemory();
             return -1;
         }
@@ -110,8 +114,7 @@ static int add_node(new_nodes *t, int64_t parent, PyObject *func, uint64_t calls
     t->parent[t->n] = parent;
     t->func[t->n] = func;
     t->calls[t->n] = calls;
-    t->self[t->n] = self;
-    t->total[t->n] = total;
+    memset(vals_of(t, t->n), 0, 2 * t->m * sizeof(double));
     t->n++;
     return 0;
 }
@@ -121,19 +124,22 @@ static void free_nodes(new_nodes *t)
     PyMem_RawFree(t->parent);
     PyMem_RawFree(t->func);
     PyMem_RawFree(t->calls);
-    PyMem_RawFree(t->self);
-    PyMem_RawFree(t->total);
+    PyMem_RawFree(t->vals);
+}
+
+static double new_value(const void *ctx, size_t node, size_t metric, int total)
+{
+    const new_nodes *t = ctx;
+    return vals_of(t, node)[2 * metric + (total ? 1 : 0)];
 }
 
 /* The tree dict of the new nodes, funcs numbered in first use. */
-static PyObject *as_tree(const new_nodes *t, int folded)
+static PyObject *as_tree(const new_nodes *t, const pyro_stack_view *v)
 {
     PyObject *ids = PyDict_New(), *funcs = PyList_New(0), *parent = PyList_New((Py_ssize_t)t->n),
              *func = PyList_New((Py_ssize_t)t->n), *calls = PyList_New((Py_ssize_t)t->n),
-             *self = PyList_New((Py_ssize_t)t->n), *total = PyList_New((Py_ssize_t)t->n),
              *tree = NULL;
-    if (ids == NULL || funcs == NULL || parent == NULL || func == NULL || calls == NULL
-        || self == NULL || total == NULL)
+    if (ids == NULL || funcs == NULL || parent == NULL || func == NULL || calls == NULL)
         goto done;
     for (size_t i = 0; i < t->n; i++) {
         PyObject *id = PyDict_GetItemWithError(ids, t->func[i]);
@@ -147,33 +153,29 @@ static PyObject *as_tree(const new_nodes *t, int folded)
                 goto done;
             id = PyDict_GetItem(ids, t->func[i]);
         }
-        PyObject *p = PyLong_FromLongLong(t->parent[i]), *c = PyLong_FromUnsignedLongLong(t->calls[i]),
-                 *s = PyFloat_FromDouble(t->self[i]), *tt = PyFloat_FromDouble(t->total[i]);
-        if (p == NULL || c == NULL || s == NULL || tt == NULL) {
+        PyObject *p = PyLong_FromLongLong(t->parent[i]), *c = PyLong_FromUnsignedLongLong(t->calls[i]);
+        if (p == NULL || c == NULL) {
             Py_XDECREF(p);
             Py_XDECREF(c);
-            Py_XDECREF(s);
-            Py_XDECREF(tt);
             goto done;
         }
         PyList_SET_ITEM(parent, (Py_ssize_t)i, p);
         PyList_SET_ITEM(func, (Py_ssize_t)i, Py_NewRef(id));
         PyList_SET_ITEM(calls, (Py_ssize_t)i, c);
-        PyList_SET_ITEM(self, (Py_ssize_t)i, s);
-        PyList_SET_ITEM(total, (Py_ssize_t)i, tt);
     }
-    tree = Py_BuildValue("{s:s,s:i,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "pyrometer", "calltree",
+    tree = Py_BuildValue("{s:s,s:i,s:O,s:O,s:O,s:O}", "pyrometer", "calltree",
                          "version", 1, "funcs", funcs, "parent", parent, "func", func,
-                         "calls", calls, "self", self, "total", total,
-                         "folded", folded ? Py_True : Py_False);
+                         "calls", calls);
+    if (tree != NULL && pyro_tree_put_values(tree, v, t->n, new_value, t) < 0)
+        Py_CLEAR(tree);
+    if (tree != NULL && PyDict_SetItemString(tree, "folded", v->folded ? Py_True : Py_False) < 0)
+        Py_CLEAR(tree);
 done:
     Py_XDECREF(ids);
     Py_XDECREF(funcs);
     Py_XDECREF(parent);
     Py_XDECREF(func);
     Py_XDECREF(calls);
-    Py_XDECREF(self);
-    Py_XDECREF(total);
     return tree;
 }
 
@@ -183,9 +185,10 @@ PyObject *pyro_fold_imports(const pyro_stack_view *v, size_t *imports)
     int64_t *outer = PyMem_RawMalloc((v->n + 1) * sizeof(*outer));
     int64_t *top = PyMem_RawMalloc((v->n + 1) * sizeof(*top));
     int64_t *renum = PyMem_RawMalloc((v->n + 1) * sizeof(*renum));
-    double *inside = PyMem_RawCalloc(v->n + 1, sizeof(*inside));
+    size_t nm = v->nmetrics;
+    double *inside = PyMem_RawCalloc(v->n * nm + 1, sizeof(*inside));   /* per node, per metric */
     char *entry = PyMem_RawCalloc(v->nfuncs + 1, 1), *body = PyMem_RawCalloc(v->nfuncs + 1, 1);
-    new_nodes t = {0};
+    new_nodes t = {.m = nm};
     *imports = 0;
     if (made == NULL || outer == NULL || top == NULL || renum == NULL || inside == NULL
         || entry == NULL || body == NULL) {
@@ -207,7 +210,8 @@ PyObject *pyro_fold_imports(const pyro_stack_view *v, size_t *imports)
         if (outer[i] != NOT_IN && outer[i] != (int64_t)i)
             top[i] = top[p] != NOT_IN ? top[p] : body[v->func[i]] ? (int64_t)i : NOT_IN;
         if (top[i] == (int64_t)i)
-            inside[outer[i]] += v->total[i];
+            for (size_t k = 0; k < nm; k++)
+                inside[outer[i] * nm + k] += v->metrics[k].total[i];
     }
     if ((system = Py_BuildValue("(sis)", "<frozen importlib._bootstrap>", 0,
                                 "<import system>")) == NULL)
@@ -218,17 +222,22 @@ PyObject *pyro_fold_imports(const pyro_stack_view *v, size_t *imports)
         int64_t np = p >= 0 ? renum[p] : -1;
         if (outer[i] == NOT_IN) {
             renum[i] = (int64_t)t.n;
-            if (add_node(&t, np, PyList_GET_ITEM(v->funcs, v->func[i]), v->calls[i], v->self[i],
-                         v->total[i]) < 0)
+            if (add_node(&t, np, PyList_GET_ITEM(v->funcs, v->func[i]), v->calls[i]) < 0)
                 goto done;
+            for (size_t k = 0; k < nm; k++) {
+                vals_of(&t, t.n - 1)[2 * k] = v->metrics[k].self[i];
+                vals_of(&t, t.n - 1)[2 * k + 1] = v->metrics[k].total[i];
+            }
             continue;
         }
         if (outer[i] == (int64_t)i) {
-            double rest = v->total[i] - inside[i];
-            if (rest < 0.0)
-                rest = 0.0;
-            if (add_node(&t, np, system, v->calls[i], rest, rest) < 0)
+            if (add_node(&t, np, system, v->calls[i]) < 0)
                 goto done;
+            for (size_t k = 0; k < nm; k++) {
+                double rest = v->metrics[k].total[i] - inside[i * nm + k];
+                rest = rest < 0.0 ? 0.0 : rest;
+                vals_of(&t, t.n - 1)[2 * k] = vals_of(&t, t.n - 1)[2 * k + 1] = rest;
+            }
             (*imports)++;
             continue;
         }
@@ -253,16 +262,18 @@ PyObject *pyro_fold_imports(const pyro_stack_view *v, size_t *imports)
                 break;
             }
         }
-        if (at != NOT_IN) {
-            t.calls[at] += v->calls[i];
-            t.self[at] += v->total[i];
-            t.total[at] += v->total[i];
-        } else {
-            if (add_node(&t, under, key, v->calls[i], v->total[i], v->total[i]) < 0)
+        if (at == NOT_IN) {
+            if (add_node(&t, under, key, 0) < 0)
                 goto done;
+            at = (int64_t)t.n - 1;
+        }
+        t.calls[at] += v->calls[i];
+        for (size_t k = 0; k < nm; k++) {
+            vals_of(&t, (size_t)at)[2 * k] += v->metrics[k].total[i];
+            vals_of(&t, (size_t)at)[2 * k + 1] += v->metrics[k].total[i];
         }
     }
-    result = as_tree(&t, v->folded);
+    result = as_tree(&t, v);
 done:
     free_nodes(&t);
     Py_XDECREF(made);

@@ -1,15 +1,38 @@
 /* keep_frames.c: a call tree with some functions' frames taken out, or
  * grouped (see keep_frames.h). */
 #include "model/keep_frames.h"
+#include "model/tree_values.h"
 
 /* What a kept node of the new tree is: its parent there, function, calls
- * and self value; totals are summed once every node is placed. */
+ * and self value of each metric; totals are summed once every node is
+ * placed. */
 typedef struct {
     int64_t parent;
     Py_ssize_t func;           /* index into the view's funcs; -1: the other frames */
     uint64_t calls;
-    double self, total;
+    double self[PYRO_MAX_METRICS], total[PYRO_MAX_METRICS];
 } kept_node;
+
+/* Node i's self values (every metric) added to kept node k. */
+static void add_self(const pyro_stack_view *v, kept_node *k, size_t i)
+{
+    for (size_t m = 0; m < v->nmetrics; m++)
+        k->self[m] += v->metrics[m].self[i];
+}
+
+static void new_node(kept_node *k, int64_t parent, Py_ssize_t func, uint64_t calls)
+{
+    memset(k, 0, sizeof(*k));
+    k->parent = parent;
+    k->func = func;
+    k->calls = calls;
+}
+
+static double kept_value(const void *ctx, size_t node, size_t metric, int total)
+{
+    const kept_node *k = (const kept_node *)ctx + node;
+    return total ? k->total[metric] : k->self[metric];
+}
 
 PyObject *pyro_reshape_tree(const pyro_stack_view *v, const Py_ssize_t *label_of,
                             PyObject *labels, int merge_same, size_t *hidden)
@@ -32,7 +55,7 @@ PyObject *pyro_reshape_tree(const pyro_stack_view *v, const Py_ssize_t *label_of
         Py_ssize_t label = label_of[v->func[i]];
         if (merge_same && label >= 0 && up >= 0 && nodes[up].func == label) {
             /* the same group as the frame above: one frame with it */
-            nodes[up].self += v->self[i];
+            add_self(v, &nodes[up], i);
             placed[i] = up;
             continue;
         }
@@ -43,12 +66,12 @@ PyObject *pyro_reshape_tree(const pyro_stack_view *v, const Py_ssize_t *label_of
                 /* hidden frames at the top: their own time goes to one root */
                 if (other_root < 0) {
                     other_root = (int64_t)n;
-                    nodes[n++] = (kept_node){-1, -1, 0, 0.0, 0.0};
+                    new_node(&nodes[n++], -1, -1, 0);
                 }
                 nodes[other_root].calls += p < 0 ? v->calls[i] : 0;
-                nodes[other_root].self += v->self[i];
+                add_self(v, &nodes[other_root], i);
             } else {
-                nodes[up].self += v->self[i];
+                add_self(v, &nodes[up], i);
             }
             continue;
         }
@@ -65,7 +88,7 @@ PyObject *pyro_reshape_tree(const pyro_stack_view *v, const Py_ssize_t *label_of
             int64_t j = PyLong_AsLongLong(at);
             Py_DECREF(k);
             nodes[j].calls += v->calls[i];
-            nodes[j].self += v->self[i];
+            add_self(v, &nodes[j], i);
             placed[i] = j;
             continue;
         }
@@ -75,21 +98,22 @@ PyObject *pyro_reshape_tree(const pyro_stack_view *v, const Py_ssize_t *label_of
         Py_DECREF(k);
         if (rc < 0)
             goto done;
-        nodes[n] = (kept_node){up, label, v->calls[i], v->self[i], 0.0};
+        new_node(&nodes[n], up, label, v->calls[i]);
+        add_self(v, &nodes[n], i);
         placed[i] = (int64_t)n++;
     }
     /* totals, children before parents (a parent is always placed first) */
     for (size_t j = 0; j < n; j++)
-        nodes[j].total = nodes[j].self;
+        memcpy(nodes[j].total, nodes[j].self, sizeof(nodes[j].total));
     for (size_t j = n; j-- > 0;)
         if (nodes[j].parent >= 0)
-            nodes[nodes[j].parent].total += nodes[j].total;
+            for (size_t m = 0; m < v->nmetrics; m++)
+                nodes[nodes[j].parent].total[m] += nodes[j].total[m];
     if ((other = Py_BuildValue("(sis)", "~", 0, "<other frames>")) == NULL)
         goto done;
     PyObject *parent = PyList_New((Py_ssize_t)n), *func = PyList_New((Py_ssize_t)n),
-             *calls = PyList_New((Py_ssize_t)n), *self = PyList_New((Py_ssize_t)n),
-             *total = PyList_New((Py_ssize_t)n);
-    int ok = parent != NULL && func != NULL && calls != NULL && self != NULL && total != NULL;
+             *calls = PyList_New((Py_ssize_t)n);
+    int ok = parent != NULL && func != NULL && calls != NULL;
     for (size_t j = 0; ok && j < n; j++) {
         PyObject *key = nodes[j].func < 0 ? other : PyList_GET_ITEM(labels, nodes[j].func);
         PyObject *id = PyDict_GetItemWithError(ids, key);
@@ -101,29 +125,32 @@ PyObject *pyro_reshape_tree(const pyro_stack_view *v, const Py_ssize_t *label_of
                 break;
             id = PyDict_GetItem(ids, key);
         }
-        PyObject *items[5] = {PyLong_FromLongLong(nodes[j].parent), Py_NewRef(id),
-                              PyLong_FromUnsignedLongLong(nodes[j].calls),
-                              PyFloat_FromDouble(nodes[j].self), PyFloat_FromDouble(nodes[j].total)};
-        PyObject *lists[5] = {parent, func, calls, self, total};
-        for (int c = 0; c < 5; c++) {
+        PyObject *items[3] = {PyLong_FromLongLong(nodes[j].parent), Py_NewRef(id),
+                              PyLong_FromUnsignedLongLong(nodes[j].calls)};
+        PyObject *lists[3] = {parent, func, calls};
+        for (int c = 0; c < 3; c++) {
             if (items[c] == NULL)
                 ok = 0;
             else
                 PyList_SET_ITEM(lists[c], (Py_ssize_t)j, items[c]);
         }
     }
-    if (ok)
-        result = Py_BuildValue("{s:s,s:i,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "pyrometer", "calltree",
+    if (ok) {
+        /* the keys in the format's order: the marker first, then the version */
+        result = Py_BuildValue("{s:s,s:i,s:O,s:O,s:O,s:O}", "pyrometer", "calltree",
                                "version", 1, "funcs", funcs, "parent", parent, "func", func,
-                               "calls", calls, "self", self, "total", total,
-                               "folded", v->folded ? Py_True : Py_False);
+                               "calls", calls);
+        if (result != NULL && pyro_tree_put_values(result, v, n, kept_value, nodes) < 0)
+            Py_CLEAR(result);
+        if (result != NULL
+            && PyDict_SetItemString(result, "folded", v->folded ? Py_True : Py_False) < 0)
+            Py_CLEAR(result);
+    }
     else if (!PyErr_Occurred())
         PyErr_NoMemory();
     Py_XDECREF(parent);
     Py_XDECREF(func);
     Py_XDECREF(calls);
-    Py_XDECREF(self);
-    Py_XDECREF(total);
 done:
     Py_XDECREF(index);
     Py_XDECREF(funcs);

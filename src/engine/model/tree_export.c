@@ -17,6 +17,7 @@ typedef struct {
     uint32_t func;             /* canonical function id (first with its label) */
     uint64_t calls;
     int64_t self_time, total_time;
+    uint64_t alloc_bytes, alloc_count, net_bytes;   /* the node's own, then with its subtree */
 } out_node;
 
 typedef struct {
@@ -121,6 +122,11 @@ static int add_node(tree_out *x, const uint32_t *canon, pyro_node *n)
         total_time += n->dyn->total_time;
     }
     out_node *t = &x->nodes[i];
+    if (n->mem != NULL) {
+        t->alloc_bytes += n->mem->alloc_bytes;
+        t->alloc_count += n->mem->alloc_count;
+        t->net_bytes += n->mem->alloc_bytes - n->mem->freed_bytes;
+    }
     t->calls += calls;
     t->self_time += self_time > 0 ? self_time : 0;
     t->total_time += total_time > 0 ? total_time : 0;
@@ -169,6 +175,63 @@ static int any_folded(pyro_node *n, void *arg)
             PyList_SET_ITEM((list), (Py_ssize_t)i, item_);         \
         }                                                          \
     } while (0)
+
+/* One metric's dict: {"name", "unit", "self", "total"}, or NULL. */
+static PyObject *metric_of(const char *name, const char *unit, PyObject *self_list,
+                           PyObject *total_list)
+{
+    if (self_list == NULL || total_list == NULL)
+        return NULL;
+    return Py_BuildValue("{s:s,s:s,s:O,s:O}", "name", name, "unit", unit, "self", self_list,
+                         "total", total_list);
+}
+
+/* The version 2 tree (docs/tree-format.md): time, then what the nodes
+ * allocated (bytes and blocks) and the net bytes still alive at the end.
+ * The subtree sums go backwards, as every parent comes before its
+ * children. */
+static PyObject *with_memory(out_node *nd, size_t kept, PyObject *funcs, PyObject **lists,
+                             int folded)
+{
+    uint64_t *totals = PyMem_RawCalloc(3 * kept + 1, sizeof(*totals));
+    if (totals == NULL)
+        return PyErr_NoMemory();
+    uint64_t *ab = totals, *ac = totals + kept, *nb = totals + 2 * kept;
+    for (size_t i = kept; i-- > 0;) {
+        ab[i] += nd[i].alloc_bytes;
+        ac[i] += nd[i].alloc_count;
+        nb[i] += nd[i].net_bytes;
+        if (nd[i].parent >= 0) {
+            ab[nd[i].parent] += ab[i];
+            ac[nd[i].parent] += ac[i];
+            nb[nd[i].parent] += nb[i];
+        }
+    }
+    PyObject *l[6] = {NULL};
+    FILL_LIST(l[0], kept, PyLong_FromUnsignedLongLong((unsigned long long)nd[i].alloc_bytes));
+    FILL_LIST(l[1], kept, PyLong_FromUnsignedLongLong((unsigned long long)ab[i]));
+    FILL_LIST(l[2], kept, PyLong_FromUnsignedLongLong((unsigned long long)nd[i].alloc_count));
+    FILL_LIST(l[3], kept, PyLong_FromUnsignedLongLong((unsigned long long)ac[i]));
+    FILL_LIST(l[4], kept, PyLong_FromUnsignedLongLong((unsigned long long)nd[i].net_bytes));
+    FILL_LIST(l[5], kept, PyLong_FromUnsignedLongLong((unsigned long long)nb[i]));
+    PyMem_RawFree(totals);
+    PyObject *m[4] = {metric_of("time", "seconds", lists[3], lists[4]),
+                      metric_of("allocated", "bytes", l[0], l[1]),
+                      metric_of("allocations", "count", l[2], l[3]),
+                      metric_of("net", "bytes", l[4], l[5])};
+    PyObject *result = NULL;
+    if (m[0] != NULL && m[1] != NULL && m[2] != NULL && m[3] != NULL)
+        result = Py_BuildValue("{s:s,s:i,s:O,s:O,s:O,s:O,s:[OOOO],s:O}",
+                               "pyrometer", "calltree", "version", 2, "funcs", funcs,
+                               "parent", lists[0], "func", lists[1], "calls", lists[2],
+                               "metrics", m[0], m[1], m[2], m[3],
+                               "folded", folded ? Py_True : Py_False);
+    for (int i = 0; i < 6; i++)
+        Py_XDECREF(l[i]);
+    for (int i = 0; i < 4; i++)
+        Py_XDECREF(m[i]);
+    return result;
+}
 
 PyObject *pyro_export_tree(pyro_state *st, double sec_per_tick)
 {
@@ -219,7 +282,7 @@ PyObject *pyro_export_tree(pyro_state *st, double sec_per_tick)
     if (keep == NULL || remap == NULL || func_out == NULL)
         goto nomem;
     for (size_t i = n; i-- > 0;) {
-        if (x.nodes[i].calls > 0)
+        if (x.nodes[i].calls > 0 || x.nodes[i].alloc_count > 0)
             keep[i] = 1;
         if (keep[i] && x.nodes[i].parent >= 0)
             keep[x.nodes[i].parent] = 1;
@@ -259,6 +322,10 @@ PyObject *pyro_export_tree(pyro_state *st, double sec_per_tick)
         goto fail;
     int folded = 0;
     pyro_for_each_node(st, any_folded, &folded);
+    if (st->has_memory) {
+        result = with_memory(x.nodes, kept, funcs, lists, folded);
+        goto done;
+    }
     result = Py_BuildValue("{s:s,s:i,s:O,s:O,s:O,s:O,s:O,s:O,s:O}",
                            "pyrometer", "calltree", "version", 1, "funcs", funcs,
                            "parent", lists[0], "func", lists[1], "calls", lists[2],

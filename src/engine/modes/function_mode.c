@@ -22,14 +22,14 @@ static struct {
 static int profiler_init(pyro_profiler *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"builtins", "clock", "compensate", "fold_depth",
-                             "max_nodes", "_node_limit", NULL};
-    int builtins = 1, compensate = 1;
+                             "max_nodes", "_node_limit", "memory", NULL};
+    int builtins = 1, compensate = 1, memory = 0;
     const char *clock = "wall";
     unsigned int fold_depth = 64;
     Py_ssize_t max_nodes = 2000000, node_limit = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|psp$Inn:Profiler", kwlist,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|psp$Innp:Profiler", kwlist,
                                      &builtins, &clock, &compensate,
-                                     &fold_depth, &max_nodes, &node_limit))
+                                     &fold_depth, &max_nodes, &node_limit, &memory))
         return -1;
     if (strcmp(clock, "wall") != 0 && strcmp(clock, "cpu") != 0 && strcmp(clock, "test") != 0) {
         PyErr_Format(PyExc_ValueError,
@@ -41,6 +41,7 @@ static int profiler_init(pyro_profiler *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     self->builtins = (uint8_t)builtins;
+    self->memory = (uint8_t)memory;
     self->compensate = (uint8_t)compensate;
     snprintf(self->clock, sizeof(self->clock), "%s", clock);
     self->st.fold_depth = fold_depth < 2 ? 2 : fold_depth;
@@ -91,6 +92,8 @@ static void stop_for_session(PyObject *owner, unsigned failure)
 
 static void stop_hooks(pyro_profiler *self)
 {
+    if (self->memory)
+        pyro_memory_stop(self);
     pyro_events_stop(self);
     pyro_flush_all(&self->st);
     self->enabled = 0;
@@ -249,6 +252,12 @@ static PyObject *profiler_enable(pyro_profiler *self, PyObject *unused)
     }
     if (pyro_events_start(self) < 0)
         goto fail;
+    if (self->memory && pyro_memory_start(self) < 0) {
+        pyro_events_stop(self);
+        goto fail;
+    }
+    if (self->memory)
+        self->st.has_memory = 1;
     Py_RETURN_NONE;
 fail:
     self->enabled = 0;
@@ -290,6 +299,7 @@ static PyObject *profiler_clear(pyro_profiler *self, PyObject *unused)
     }
     pyro_state_clear(&self->st);
     self->data_seconds_per_tick = 0.0;
+    self->mem_peak = self->mem_unattributed = self->mem_unattributed_count = 0;
     Py_RETURN_NONE;
 }
 
@@ -345,7 +355,7 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
     double unit_ns = probe_ns;
     return Py_BuildValue(
         "{s:s,s:O,s:O,s:O,s:K,s:K,s:I,s:d,s:K,s:K,s:d,s:d,s:I,s:I,s:I,"
-        "s:K,s:d,s:{s:d,s:d,s:d,s:d,s:d,s:d}}",
+        "s:K,s:d,s:O,s:O,s:K,s:K,s:{s:d,s:d,s:d,s:d,s:d,s:d}}",
         "clock", self->calibrated ? pyro_clock_name_of(self->clock_kind) : self->clock,
         "builtins", self->builtins ? Py_True : Py_False,
         "compensate", self->compensate ? Py_True : Py_False,
@@ -363,6 +373,10 @@ static PyObject *profiler_info(pyro_profiler *self, PyObject *unused)
         "calibration_attempts", (unsigned int)self->cal_attempts,
         "floored", (unsigned long long)self->st.floored,
         "waited_s", pyro_session_waited_seconds(),
+        "memory", self->memory ? Py_True : Py_False,
+        "memory_failed", self->memory_failed ? Py_True : Py_False,
+        "memory_peak_bytes", (unsigned long long)self->mem_peak,
+        "memory_unattributed_bytes", (unsigned long long)self->mem_unattributed,
         "overhead_ns",
         "python_enter", self->measured_enter[PYRO_PY] * unit_ns,
         "python_leave", self->measured_leave[PYRO_PY] * unit_ns,

@@ -3,6 +3,7 @@
 #define PYRO_FUNCTION_MODE_H
 
 #include "tables/calltree.h"
+#include "tables/memtable.h"
 
 typedef struct {
     PyObject_HEAD
@@ -31,6 +32,13 @@ typedef struct {
     uint16_t cal_attempts;      /* calibrations run (more than one: noisy machine) */
     uint8_t cal_calm;           /* the first attempt, an eighth astray at most: worth keeping */
     double data_seconds_per_tick;            /* seconds per tick of the data, 0 until read */
+    /* Memory (function_memory.c): every allocation of the MEM and OBJ
+     * domains charged to the call path running it. */
+    uint8_t memory;             /* asked for */
+    uint8_t memory_failed;      /* the block table could not grow: memory stopped */
+    pyro_memtable blocks;       /* blocks allocated while profiling, alive */
+    uint64_t mem_live, mem_peak;              /* bytes of those blocks, now and at most */
+    uint64_t mem_unattributed, mem_unattributed_count;   /* outside any profiled call */
     PyObject *weakreflist;
 } pyro_profiler;
 
@@ -42,6 +50,11 @@ extern pyro_profiler *pyro_active;
 /* Event sources: one implementation per interpreter family. */
 int pyro_events_start(pyro_profiler *p);
 void pyro_events_stop(pyro_profiler *p);
+
+/* Start and stop charging allocations to call paths (function_memory.c):
+ * 0, or -1 + exception. */
+int pyro_memory_start(pyro_profiler *p);
+void pyro_memory_stop(pyro_profiler *p);
 
 /* Measure the profiler's cost per event (function_calibrate.c). */
 int pyro_calibrate(pyro_profiler *p);

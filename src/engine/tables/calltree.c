@@ -29,8 +29,10 @@ void pyro_state_clear(pyro_state *st)
     pyro_chunk *c = st->chunks;
     while (c != NULL) {
         pyro_chunk *next = c->next;
-        for (size_t i = 0; i < c->used; i++)
+        for (size_t i = 0; i < c->used; i++) {
             PyMem_RawFree(c->nodes[i].dyn);
+            PyMem_RawFree(c->nodes[i].mem);
+        }
         PyMem_RawFree(c);
         c = next;
     }
@@ -51,6 +53,7 @@ void pyro_state_clear(pyro_state *st)
     st->epoch = next_epoch++;
     st->nomemory = 0;
     st->stopped = 0;
+    st->has_memory = 0;
     pyro_functable_release(&st->funcs);
 }
 

@@ -27,6 +27,13 @@ typedef struct {
     int64_t total_time;        /* outermost activations of the node */
 } pyro_folded_counts;
 
+/* What a node allocated while memory was profiled (modes/function_memory.c):
+ * made at its first allocation.  Net bytes are allocated less freed. */
+typedef struct {
+    uint64_t alloc_bytes, alloc_count;
+    uint64_t freed_bytes, freed_count;   /* of the blocks it allocated */
+} pyro_node_mem;
+
 struct pyro_node {
     const void *key;           /* code object or PyMethodDef, as the event names it */
     pyro_node *last_hit;       /* child found last time: loops call the same callee */
@@ -38,6 +45,7 @@ struct pyro_node {
     pyro_node *fold_to;        /* set on aliases: recursion folded onto this ancestor */
     pyro_func *func;
     pyro_folded_counts *dyn;
+    pyro_node_mem *mem;        /* NULL: allocated nothing (or memory is not profiled) */
     uint32_t func_id;
     uint32_t depth;
     uint32_t active;           /* folded mode: activations open on the stack */
@@ -110,6 +118,7 @@ typedef struct pyro_state {
     const void *own_keys[2];   /* our own disable() and __exit__: never recorded */
     uint8_t nomemory;          /* memory ran out (here or in another mode) */
     uint8_t stopped;           /* a failure: no more events recorded */
+    uint8_t has_memory;        /* nodes carry memory: the tree exports its metrics */
 } pyro_state;
 
 int pyro_state_init(pyro_state *st);

@@ -1,0 +1,35 @@
+/* memtable.h: the blocks allocated while memory is profiled, by address.
+ *
+ * Net bytes need a block's size and the call path that allocated it when
+ * the block is freed: an open-addressing table keyed by the block's
+ * address holds both.  Frees of blocks it does not hold (allocated before
+ * profiling began) are ignored.  Its own memory comes from the RAW domain,
+ * which the allocator hooks leave alone, so using it never re-enters them. */
+#ifndef PYRO_MEMTABLE_H
+#define PYRO_MEMTABLE_H
+
+#include "core/compat.h"
+
+typedef struct {
+    uintptr_t ptr;             /* 0: a free slot */
+    size_t size;
+    void *site;                /* who allocated it (a call-tree node) */
+} pyro_mem_block;
+
+typedef struct {
+    pyro_mem_block *slots;
+    size_t cap, used;          /* cap a power of two, or 0 */
+} pyro_memtable;
+
+/* Hold a new block.  A block already held at that address (its free went
+ * unseen) is replaced and given back in *old (old->ptr != 0).  0, or -1
+ * when the table could not grow (nothing changed). */
+int pyro_memtable_put(pyro_memtable *m, void *ptr, size_t size, void *site,
+                      pyro_mem_block *old);
+
+/* Take the block at `ptr` out: 1 and *out, or 0 when not held. */
+int pyro_memtable_take(pyro_memtable *m, void *ptr, pyro_mem_block *out);
+
+void pyro_memtable_release(pyro_memtable *m);
+
+#endif
