@@ -12,6 +12,11 @@ import types
 from . import _engine
 
 UNIT = 1e-9   # seconds per unit of the times in get_stats()
+# The value columns of a line profile with memory (docs/line-format.md).
+MEMORY_METRICS = [{"name": "time", "unit": "seconds", "scale": UNIT},
+                  {"name": "allocated", "unit": "bytes", "scale": 1.0},
+                  {"name": "net", "unit": "bytes", "scale": 1.0},
+                  {"name": "allocations", "unit": "count", "scale": 1.0}]
 
 
 def _codes_of(obj):
@@ -62,16 +67,22 @@ def _source_block(filename, first_line):
 class LineProfiler(_engine.LineProfiler):
     """Per-line hits and time of selected functions (all threads).
 
-    LineProfiler(*functions, clock="wall", compensate=True)
+    LineProfiler(*functions, clock="wall", compensate=True, memory=False)
 
     Select code with the constructor, add_function() (functions, methods,
     properties, classes, modules), add_pattern() or by using the profiler
     as a decorator; then enable()/disable() or a with-block, and
     print_report(), dump(path) or get_stats().
+
+    memory=True also charges every allocation (Python's MEM and OBJ
+    allocators) to the line running in the innermost selected function:
+    what functions that are not selected allocate counts on the line that
+    called them.  Each line then has its bytes allocated, its net bytes
+    (allocated and still alive when profiling stopped) and its blocks.
     """
 
-    def __init__(self, *functions, clock="wall", compensate=True):
-        super().__init__(clock=clock, compensate=compensate)
+    def __init__(self, *functions, clock="wall", compensate=True, memory=False):
+        super().__init__(clock=clock, compensate=compensate, memory=memory)
         self._by_count = 0
         for f in functions:
             self.add_function(f)
@@ -132,6 +143,10 @@ class LineProfiler(_engine.LineProfiler):
                          "for a CPU that other processes held were left out of its times")
         if notes:
             meta["note"] = "; ".join(notes)
+        if info.get("memory"):
+            # version 2 (docs/line-format.md): time, then the memory columns
+            return {"version": 2, "unit": UNIT, "meta": meta, "functions": functions,
+                    "metrics": MEMORY_METRICS}
         return {"unit": UNIT, "meta": meta, "functions": functions}
 
     def report(self, unit=None, show_zero=False):

@@ -46,7 +46,7 @@ static void on_alloc(void *ctx, void *ptr, size_t size)
             goto done;
         }
         pyro_mem_block old;
-        if (pyro_memtable_put(&p->blocks, ptr, size, node, &old) < 0) {
+        if (pyro_memtable_put(&p->blocks, ptr, size, node, 0, &old) < 0) {
             give_up(p);
             goto done;
         }

@@ -184,6 +184,7 @@ static void release_records(pyro_line_profiler *p)
         Py_DECREF(rec->code);
         Py_DECREF(rec->name);
         PyMem_RawFree(rec->counts);
+        PyMem_RawFree(rec->mem);
         PyMem_RawFree(rec->resume);
         PyMem_RawFree(rec->unit_line);
         PyMem_RawFree(rec->line_start);
@@ -228,10 +229,11 @@ static PyObject *lp_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 
 static int lp_init(pyro_line_profiler *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"clock", "compensate", NULL};
-    int compensate = 1;
+    static char *kwlist[] = {"clock", "compensate", "memory", NULL};
+    int compensate = 1, memory = 0;
     const char *clock = "wall";
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|sp:LineProfiler", kwlist, &clock, &compensate))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|sp$p:LineProfiler", kwlist, &clock,
+                                     &compensate, &memory))
         return -1;
     if (strcmp(clock, "wall") != 0 && strcmp(clock, "cpu") != 0 && strcmp(clock, "test") != 0) {
         PyErr_Format(PyExc_ValueError,
@@ -243,6 +245,7 @@ static int lp_init(pyro_line_profiler *self, PyObject *args, PyObject *kwds)
         return -1;
     }
     self->compensate = (uint8_t)compensate;
+    self->memory = (uint8_t)memory;
     snprintf(self->clock, sizeof(self->clock), "%s", clock);
     return 0;
 }
@@ -255,6 +258,8 @@ static void stop_for_session(PyObject *owner, unsigned failure)
 
 static void stop_hooks(pyro_line_profiler *self)
 {
+    if (self->memory)
+        pyro_line_memory_stop(self);
     pyro_line_events_stop(self);
     pyro_line_flush_all(&self->ls);
     self->enabled = 0;
@@ -376,7 +381,10 @@ static PyObject *lp_enable(pyro_line_profiler *self, PyObject *unused)
         set_extra(self->recs[i]->code, self->recs[i]);
     self->enabled = 1;
     pyro_line_active = self;
-    if (pyro_line_events_start(self) < 0) {
+    if (pyro_line_events_start(self) < 0
+        || (self->memory && pyro_line_memory_start(self) < 0)) {
+        if (self->tool_id >= 0)
+            pyro_line_events_stop(self);
         self->enabled = 0;
         pyro_line_active = NULL;
         pyro_session_leave(PYRO_MODE_LINES, (PyObject *)self);
@@ -461,9 +469,13 @@ static PyObject *lp_clear(pyro_line_profiler *self, PyObject *unused)
         PyErr_SetString(PyExc_ValueError, "pyrometer: disable the profiler before clear()");
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < self->nrecs; i++)
+    for (Py_ssize_t i = 0; i < self->nrecs; i++) {
         memset(self->recs[i]->counts, 0,
                (size_t)self->recs[i]->nlines * sizeof(pyro_line_count));
+        PyMem_RawFree(self->recs[i]->mem);
+        self->recs[i]->mem = NULL;
+    }
+    self->mem_peak = 0;
     pyro_line_state_clear(&self->ls);
     self->ls.nomemory = 0;
     self->ls.stopped = 0;
@@ -493,7 +505,7 @@ static PyObject *lp_raw(pyro_line_profiler *self, PyObject *unused)
         PyObject *lines = PyList_New(0);
         for (int j = 0; lines != NULL && j < rec->nlines; j++) {
             pyro_line_count *c = &rec->counts[j];
-            if (c->hits == 0 && c->time == 0)
+            if (c->hits == 0 && c->time == 0 && (rec->mem == NULL || rec->mem[j].alloc_count == 0))
                 continue;
             long long ns = llround((double)c->time * sec_per_tick * 1e9);
             long long least = llround((double)c->hits * floor_ns);
@@ -501,8 +513,17 @@ static PyObject *lp_raw(pyro_line_profiler *self, PyObject *unused)
                 ns = least;
                 self->floored++;
             }
-            PyObject *t = Py_BuildValue("(iKL)", rec->first_line + j,
-                                        (unsigned long long)c->hits, ns < 0 ? 0LL : ns);
+            PyObject *t;
+            if (self->memory) {
+                /* with memory: allocated bytes, net bytes, blocks */
+                pyro_line_mem m = rec->mem != NULL ? rec->mem[j] : (pyro_line_mem){0, 0, 0};
+                t = Py_BuildValue("(iKLKKK)", rec->first_line + j, (unsigned long long)c->hits,
+                                  ns < 0 ? 0LL : ns, (unsigned long long)m.alloc_bytes,
+                                  (unsigned long long)(m.alloc_bytes - m.freed_bytes),
+                                  (unsigned long long)m.alloc_count);
+            } else
+                t = Py_BuildValue("(iKL)", rec->first_line + j, (unsigned long long)c->hits,
+                                  ns < 0 ? 0LL : ns);
             if (t == NULL || PyList_Append(lines, t) < 0)
                 Py_CLEAR(lines);
             Py_XDECREF(t);
@@ -523,7 +544,7 @@ static PyObject *lp_info(pyro_line_profiler *self, PyObject *unused)
         ? pyro_clock_seconds_per_tick_of(self->clock_kind) * 1e9 * (double)pyro_session_speed()
         : 0.0;
     return Py_BuildValue(
-        "{s:s,s:O,s:O,s:n,s:d,s:s,s:K,s:K,s:d,s:{s:d,s:d,s:d,s:d,s:d}}",
+        "{s:s,s:O,s:O,s:n,s:d,s:s,s:K,s:K,s:d,s:O,s:O,s:K,s:{s:d,s:d,s:d,s:d,s:d}}",
         "clock", self->calibrated ? pyro_clock_name_of(self->clock_kind) : self->clock,
         "compensate", self->compensate ? Py_True : Py_False,
         "out_of_memory", self->ls.nomemory ? Py_True : Py_False,
@@ -533,6 +554,9 @@ static PyObject *lp_info(pyro_line_profiler *self, PyObject *unused)
         "deep_calls", (unsigned long long)self->deep_calls,
         "floored", (unsigned long long)self->floored,
         "waited_s", pyro_session_waited_seconds(),
+        "memory", self->memory ? Py_True : Py_False,
+        "memory_failed", self->memory_failed ? Py_True : Py_False,
+        "memory_peak_bytes", (unsigned long long)self->mem_peak,
         "overhead_ns",
         "line", self->measured[PYRO_LINE_COST_LINE] * ns,
         "enter", self->measured[PYRO_LINE_COST_ENTER] * ns,

@@ -4,6 +4,7 @@
 #define PYRO_LINE_MODE_H
 
 #include "tables/linetable.h"
+#include "tables/memtable.h"
 
 typedef struct {
     PyObject_HEAD
@@ -30,10 +31,21 @@ typedef struct {
     uint64_t floored;          /* lines the last export held at that floor */
     uint64_t deep_calls;       /* 3.9-3.11: calls too deep for the C stack with our
                                   hook, run (with what they called) without it */
+    /* Memory (line_memory.c): each allocation charged to the line running
+     * in the innermost selected frame of its thread. */
+    uint8_t memory;            /* asked for */
+    uint8_t memory_failed;     /* the block table could not grow: memory stopped */
+    pyro_memtable blocks;      /* blocks allocated while profiling, alive */
+    uint64_t mem_live, mem_peak;
     PyObject *weakreflist;
 } pyro_line_profiler;
 
 extern PyTypeObject pyro_LineProfilerType;
+
+/* Start and stop charging allocations to lines (line_memory.c): 0, or
+ * -1 + exception. */
+int pyro_line_memory_start(pyro_line_profiler *p);
+void pyro_line_memory_stop(pyro_line_profiler *p);
 
 /* The one line profiler whose hooks are installed, or NULL. */
 extern pyro_line_profiler *pyro_line_active;

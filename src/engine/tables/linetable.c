@@ -90,6 +90,15 @@ void pyro_line_grow(pyro_line_state *ls, pyro_code_lines *rec, int index)
     }
     memset(c + rec->nlines, 0, (size_t)(n - rec->nlines) * sizeof(*c));
     rec->counts = c;
+    if (rec->mem != NULL) {
+        pyro_line_mem *m = PyMem_RawRealloc(rec->mem, (size_t)n * sizeof(*m));
+        if (m == NULL) {
+            pyro_line_out_of_memory(ls);
+            return;
+        }
+        memset(m + rec->nlines, 0, (size_t)(n - rec->nlines) * sizeof(*m));
+        rec->mem = m;
+    }
     rec->nlines = n;
 }
 

@@ -29,6 +29,13 @@ typedef struct {
 
 #define PYRO_RESUME_SLOTS 64   /* a power of two */
 
+/* What a line allocated while memory was profiled (modes/line_memory.c),
+ * callees that are not selected included. */
+typedef struct {
+    uint64_t alloc_bytes, alloc_count;
+    uint64_t freed_bytes;      /* of the blocks it allocated */
+} pyro_line_mem;
+
 typedef struct pyro_code_lines {
     PyObject *code;            /* strong reference: the record outlives no code */
     PyObject *name;            /* qualified name, for the report */
@@ -37,6 +44,7 @@ typedef struct pyro_code_lines {
     int start_offset;          /* 3.11: where a fresh frame starts (resume check) */
     int nlines;
     pyro_line_count *counts;
+    pyro_line_mem *mem;        /* nlines of them, or NULL: memory not profiled */
     int32_t *unit_line;        /* 3.12-3.13, long code only: the line of each unit
                                   (-1 none); see line_events_monitoring.c */
     uint8_t *line_start;       /* ... per code unit: the interpreter's mark of a

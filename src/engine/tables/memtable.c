@@ -33,7 +33,7 @@ static int grow(pyro_memtable *m)
     return 0;
 }
 
-int pyro_memtable_put(pyro_memtable *m, void *ptr, size_t size, void *site,
+int pyro_memtable_put(pyro_memtable *m, void *ptr, size_t size, void *site, uint32_t index,
                       pyro_mem_block *old)
 {
     old->ptr = 0;
@@ -46,11 +46,12 @@ int pyro_memtable_put(pyro_memtable *m, void *ptr, size_t size, void *site,
             *old = m->slots[j];
             m->slots[j].size = size;
             m->slots[j].site = site;
+            m->slots[j].index = index;
             return 0;
         }
         j = (j + 1) & (m->cap - 1);
     }
-    m->slots[j] = (pyro_mem_block){key, size, site};
+    m->slots[j] = (pyro_mem_block){key, size, site, index};
     m->used++;
     return 0;
 }

@@ -13,7 +13,8 @@
 typedef struct {
     uintptr_t ptr;             /* 0: a free slot */
     size_t size;
-    void *site;                /* who allocated it (a call-tree node) */
+    void *site;                /* who allocated it (a call-tree node, a line record) */
+    uint32_t index;            /* and where in it (a line record's line) */
 } pyro_mem_block;
 
 typedef struct {
@@ -24,7 +25,7 @@ typedef struct {
 /* Hold a new block.  A block already held at that address (its free went
  * unseen) is replaced and given back in *old (old->ptr != 0).  0, or -1
  * when the table could not grow (nothing changed). */
-int pyro_memtable_put(pyro_memtable *m, void *ptr, size_t size, void *site,
+int pyro_memtable_put(pyro_memtable *m, void *ptr, size_t size, void *site, uint32_t index,
                       pyro_mem_block *old);
 
 /* Take the block at `ptr` out: 1 and *out, or 0 when not held. */
