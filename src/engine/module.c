@@ -1,6 +1,7 @@
 /* module.c: the pyrometer._engine extension module: the profiler types of
- * the modes, and the functions of api/ (files, writers) and hooks/. */
+ * the modes, and the functions of api/ (files, writers, memory) and hooks/. */
 #include "api/py_files.h"
+#include "api/py_rss.h"
 #include "api/py_tests.h"
 #include "api/py_writers.h"
 #include "core/clock.h"
@@ -189,6 +190,12 @@ static PyMethodDef module_methods[] = {
      "of ours with the GIL, then die of SIGTERM; only if SIGTERM has its default action."},
     {"term_unwatch", pyro_py_term_unwatch, METH_NOARGS,
      "term_unwatch(): give SIGTERM its default action back."},
+    {"rss_now", pyro_py_rss_now, METH_NOARGS,
+     "rss_now() -> the process's resident set size in bytes, or None where the system\n"
+     "does not tell (Linux: /proc/self/statm)."},
+    {"rss_process_peak", pyro_py_rss_process_peak, METH_NOARGS,
+     "rss_process_peak() -> the process's peak RSS since it began, in bytes, or None\n"
+     "(getrusage, and the marks RSSBlock read before it reset the kernel's)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -202,7 +209,8 @@ static struct PyModuleDef engine_module = {
 
 PyMODINIT_FUNC PyInit__engine(void)
 {
-    if (PyType_Ready(&pyro_ProfilerType) < 0 || PyType_Ready(&pyro_LineProfilerType) < 0)
+    if (PyType_Ready(&pyro_ProfilerType) < 0 || PyType_Ready(&pyro_LineProfilerType) < 0
+        || PyType_Ready(&pyro_RSSBlockType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&engine_module);
     if (m == NULL)
@@ -218,6 +226,16 @@ PyMODINIT_FUNC PyInit__engine(void)
         Py_DECREF(&pyro_LineProfilerType);
         Py_DECREF(m);
         return NULL;
+    }
+    PyTypeObject *memory_types[] = {&pyro_RSSBlockType};
+    for (size_t i = 0; i < sizeof memory_types / sizeof memory_types[0]; i++) {
+        const char *dot = strrchr(memory_types[i]->tp_name, '.');
+        Py_INCREF(memory_types[i]);
+        if (PyModule_AddObject(m, dot + 1, (PyObject *)memory_types[i]) < 0) {
+            Py_DECREF(memory_types[i]);
+            Py_DECREF(m);
+            return NULL;
+        }
     }
     pyro_FormatError = PyErr_NewExceptionWithDoc(
         "pyrometer._engine.FormatError", "A file that is not a profile.", PyExc_ValueError, NULL);
