@@ -1,7 +1,7 @@
 """Memory tools as a user meets them: pyrometer.rss() around a call or a
 block (before, after, the block's own peak, nested blocks, threads, the
-debugger after the block): each checked in a program run in a fresh
-process."""
+debugger after the block), and heap growth by type (show_growth,
+HeapTracker): each checked in a program run in a fresh process."""
 import json
 import re
 import sys
@@ -291,3 +291,172 @@ def test_rss_readers_agree_with_proc(tmp_path):
     statm, now, peak, maxrss = result_of(r)
     assert abs(now - statm) < 4 * MiB
     assert peak >= maxrss - 4 * MiB and peak >= now
+
+
+# ---- heap growth ----------------------------------------------------------
+
+GROWTH_LINE = re.compile(r"^(\S+) +(\d+) +\+(\d+) +([+-]\d+(\.\d)? (B|KiB|MiB|GiB))$")
+
+
+def rows_of(text):
+    rows = []
+    for line in text.splitlines():
+        m = GROWTH_LINE.match(line)
+        assert m, repr(line)
+        rows.append((m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)))
+    return rows
+
+
+def test_show_growth_namedtuples(tmp_path):
+    r = run(tmp_path, """
+        import collections, pyrometer
+        Point = collections.namedtuple("Point", "x y")
+        pyrometer.show_growth(limit=3)
+        print("---")
+        points = [Point(i, i) for i in range(60000)]
+        pyrometer.show_growth()
+    """)
+    assert r.returncode == 0, r.stderr
+    first, second = r.stdout.split("---\n")
+    assert len(rows_of(first)) == 3
+    rows = rows_of(second)
+    assert rows[0][0] == "Point" and rows[0][2] >= 60000 and rows[0][1] >= 60000
+    assert rows[0][3].startswith("+") and rows[0][3].endswith("MiB")
+    assert len(rows) <= 10
+    # objgraph's columns: the name padded to the longest, then 9 and 9 wide
+    lines = second.splitlines()
+    assert len({len(line) for line in lines}) == 1
+    width = max(len(row[0]) for row in rows)
+    assert lines[0][width:width + 9].strip() == str(rows[0][1])
+    assert lines[0][width + 10:width + 19].strip() == f"+{rows[0][2]}"
+
+
+def test_tracker_diff_lists_and_bytes(tmp_path):
+    r = run(tmp_path, """
+        import json, sys, pyrometer
+        tracker = pyrometer.HeapTracker()
+        tracker.diff()
+        table = {i: [i] for i in range(10000)}
+        rows = tracker.diff()
+        lists = [row for row in rows if row.name == "list"][0]
+        print(json.dumps([lists.growth, lists.bytes_growth, sys.getsizeof([1]),
+                          [tuple(row) for row in rows[:3]], rows[0]._fields]))
+    """)
+    growth, bytes_growth, one_list, top, fields = result_of(r)
+    assert growth >= 10000
+    assert bytes_growth >= 10000 * (one_list - 32)
+    assert fields == ["name", "count", "growth", "bytes", "bytes_growth"]
+    assert [row[2] for row in top] == sorted((row[2] for row in top), reverse=True)
+
+
+def test_a_look_counts_nothing_of_its_own(tmp_path):
+    """The snapshot a tracker keeps holds no Python object: two looks in a
+    row show (almost) no growth."""
+    r = run(tmp_path, """
+        import json, pyrometer
+        tracker = pyrometer.HeapTracker()
+        tracker.diff()
+        rows = tracker.diff()
+        print(json.dumps([tuple(row) for row in rows]))
+    """)
+    rows = result_of(r)
+    assert all(row[2] <= 3 for row in rows), rows
+
+
+def test_first_look_is_everything_and_names_can_be_qualified(tmp_path):
+    r = run(tmp_path, """
+        import gc, json, pyrometer
+        from pyrometer import _engine
+
+        class Widget:
+            class Part:
+                pass
+
+        parts = [Widget.Part() for _ in range(500)]
+        rows = pyrometer.HeapTracker(shortnames=False).diff()
+        names = {row.name: row for row in rows}
+        print(json.dumps([names["__main__.Widget.Part"].growth,
+                          names["__main__.Widget.Part"].count,
+                          "function" in names, len(gc.get_objects()),
+                          _engine.heap_census().objects]))
+    """)
+    growth, count, has_function, gc_objects, counted = result_of(r)
+    assert growth == count == 500 and has_function
+    assert abs(counted - gc_objects) < 5          # gc.get_objects() sees what a look sees
+
+
+def test_no_collection_unless_asked(tmp_path):
+    """Garbage cycles count until collected; collect=True collects first."""
+    r = run(tmp_path, """
+        import gc, json, pyrometer
+        gc.disable()
+
+        class Node:
+            def __init__(self):
+                self.me = self
+
+        tracker = pyrometer.HeapTracker()
+        tracker.diff()
+        for _ in range(3000):
+            Node()
+        without = {row.name: row.growth for row in tracker.diff()}.get("Node", 0)
+        for _ in range(3000):
+            Node()
+        collected = {row.name: row.growth for row in tracker.diff(collect=True)}.get("Node", 0)
+        print(json.dumps([without, collected, gc.isenabled()]))
+    """)
+    without, collected, enabled = result_of(r)
+    assert without == 3000 and collected == 0 and not enabled
+
+
+def test_types_are_not_kept_alive_and_names_are_escaped(tmp_path):
+    r = run(tmp_path, """
+        import gc, io, json, weakref, pyrometer
+
+        def make():
+            cls = type("bad\\x1b[2Jname", (), {})
+            return cls, [cls() for _ in range(5)]
+
+        pyrometer.show_growth(stream=io.StringIO())
+        cls, objs = make()
+        ref = weakref.ref(cls)
+        out = io.StringIO()
+        pyrometer.show_growth(stream=out)
+        del cls, objs
+        gc.collect()
+        print(json.dumps([out.getvalue(), ref() is None]))
+    """)
+    text, gone = result_of(r)
+    assert gone
+    assert "bad\\x1b[2Jname" in text and "\x1b" not in text
+
+
+def test_shallow_sizes(tmp_path):
+    """Built-in objects: what their C __sizeof__ says; a __sizeof__ written
+    in Python is not run."""
+    r = run(tmp_path, """
+        import array, collections, json
+        from pyrometer import _engine
+
+        class Sized:
+            calls = 0
+            def __sizeof__(self):
+                Sized.calls += 1
+                return 10 ** 6
+
+        class MyDict(dict):
+            pass
+
+        objs = [{}, {i: i for i in range(100)}, list(range(1000)), set(range(50)),
+                "x" * 1000, 10 ** 100, (1, 2, 3), b"b" * 300, bytearray(700),
+                collections.deque(range(100)), array.array("d", range(64)),
+                MyDict(a=1), frozenset("abc"), 1.5, object()]
+        same = [_engine.shallow_size(o) == o.__sizeof__() for o in objs]
+        s = Sized()
+        calls_before = Sized.calls
+        size = _engine.shallow_size(s)
+        print(json.dumps([same, size, Sized.calls - calls_before, object().__sizeof__()]))
+    """)
+    same, size, calls, plain = result_of(r)
+    assert all(same), same
+    assert calls == 0 and size < 1000
