@@ -460,3 +460,49 @@ def test_shallow_sizes(tmp_path):
     same, size, calls, plain = result_of(r)
     assert all(same), same
     assert calls == 0 and size < 1000
+
+
+STRANGE_PROC = r"""
+set -e
+mount -t tmpfs none /proc
+mkdir -p /proc/self
+case "$1" in
+  none) rmdir /proc/self ;;
+  huge) printf 'VmHWM:\t  99999999999999999999999 kB\n' > /proc/self/status
+        printf '12 99999999999999999999999 3\n' > /proc/self/statm ;;
+  garbage) head -c 100000 /dev/urandom > /proc/self/status
+           printf 'x y z' > /proc/self/statm ;;
+  fifo) mkfifo /proc/self/status /proc/self/statm /proc/self/clear_refs ;;
+esac
+exec "$2" "$3"
+"""
+
+
+@pytest.mark.parametrize("case", ["none", "huge", "garbage", "fifo"])
+def test_rss_without_proc_or_with_a_strange_one(tmp_path, case):
+    """/proc missing, or holding numbers too big, garbage or FIFOs (in a
+    mount namespace of its own): RSS now is unknown, the peak comes from
+    getrusage and says so; nothing hangs, nothing raises."""
+    import shutil
+    import subprocess
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare")
+    prog = tmp_path / "prog.py"
+    prog.write_text(textwrap.dedent("""
+        import json, pyrometer
+        from pyrometer import _engine
+        with pyrometer.rss("block", print=False) as r:
+            x = b"x" * (20 << 20)
+        print(json.dumps([_engine.rss_now(), r.before, r.after, r.peak, r.peak_is_process,
+                          str(r)]))
+    """))
+    script = tmp_path / "proc.sh"
+    script.write_text(STRANGE_PROC)
+    r = subprocess.run(["unshare", "-m", "sh", str(script), case, sys.executable, str(prog)],
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0 and ("unshare" in r.stderr or "mount" in r.stderr):
+        pytest.skip("no mount namespace here: " + r.stderr.strip()[:200])
+    now, before, after, peak, peak_is_process, text = result_of(r)
+    assert now is before is after is None
+    assert peak_is_process and peak >= 20 * MiB
+    assert text.startswith("rss: unknown on this system, peak ") and "(the process's so far)" in text
