@@ -194,6 +194,69 @@ def test_readers_under_asan_ubsan_on_hostile_and_fuzzed_files(tmp_path, sanitize
     assert nbad == 0, bad
 
 
+MEMORY_WORKLOAD = r'''
+import array, collections, gc, threading
+import pyrometer
+from pyrometer import _engine
+# heap censuses over every kind of object, hostile names, types that come and go
+odd = [type("bad\x1b[2J\u2028\x85" * 20, (), {})() for _ in range(50)]
+class Sized:
+    def __sizeof__(self):
+        raise RuntimeError("never run")
+class Dict(dict):
+    pass
+stuff = [{}, [1] * 100, set(range(100)), "x" * 1000, 10 ** 100, b"b" * 300, bytearray(70),
+         collections.deque(range(100)), array.array("d", range(64)), Dict(a=1), Sized(),
+         frozenset("abc"), collections.OrderedDict(a=1), memoryview(b"abc")]
+for o in stuff:
+    _engine.shallow_size(o)
+tracker = pyrometer.HeapTracker()
+tracker.diff()
+for short in (True, False):
+    earlier = _engine.heap_census(shortnames=short)
+    made = [type("T%d" % (i % 7), (), {})() for i in range(3000)]
+    later = _engine.heap_census(shortnames=short)
+    for limit in (None, 0, 1, 5, 10 ** 9):
+        _engine.heap_growth(later, earlier, limit)
+        _engine.format_growth(later, earlier, limit)
+        _engine.format_growth(later, None, limit)
+    later.counts(), len(later), repr(later)
+    del made
+    gc.collect()
+    _engine.format_growth(_engine.heap_census(shortnames=short), later)
+tracker.print_diff(limit=None, stream=open("/dev/null", "w"), collect=True)
+# RSS blocks: nested, in threads, left open, restarted
+def blocks():
+    outer = _engine.RSSBlock(); outer.start()
+    for reset in (True, False, True):
+        inner = _engine.RSSBlock(); inner.start(reset=reset)
+        data = b"x" * (1 << 22)
+        abandoned = _engine.RSSBlock(); abandoned.start()
+        del abandoned
+        inner.stop(); inner.stop()
+    again = _engine.RSSBlock(); again.start(); again.start(); again.stop()
+    outer.stop()
+threads = [threading.Thread(target=blocks) for _ in range(4)]
+for t in threads: t.start()
+for t in threads: t.join()
+with pyrometer.rss(print=False):
+    with pyrometer.rss(print=False):
+        pass
+_engine.rss_now(), _engine.rss_process_peak()
+print("ok")
+'''
+
+
+def test_memory_tools_under_asan_ubsan(tmp_path, sanitized):
+    """Heap censuses, their growth and text, and RSS blocks (nested, in
+    threads, abandoned) in the sanitized engine."""
+    pkg, env = sanitized
+    r = subprocess.run([sys.executable, "-c", MEMORY_WORKLOAD], capture_output=True, text=True,
+                       env=env, timeout=600)
+    assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-5000:]
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-5000:]
+
+
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
 def test_engine_under_valgrind(tmp_path):
     script = tmp_path / "work.py"

@@ -1,6 +1,8 @@
 /* module.c: the pyrometer._engine extension module: the profiler types of
- * the modes, and the functions of api/ (files, writers) and hooks/. */
+ * the modes, and the functions of api/ (files, writers, memory) and hooks/. */
 #include "api/py_files.h"
+#include "api/py_heap.h"
+#include "api/py_rss.h"
 #include "api/py_tests.h"
 #include "api/py_writers.h"
 #include "core/clock.h"
@@ -189,6 +191,28 @@ static PyMethodDef module_methods[] = {
      "of ours with the GIL, then die of SIGTERM; only if SIGTERM has its default action."},
     {"term_unwatch", pyro_py_term_unwatch, METH_NOARGS,
      "term_unwatch(): give SIGTERM its default action back."},
+    {"rss_now", pyro_py_rss_now, METH_NOARGS,
+     "rss_now() -> the process's resident set size in bytes, or None where the system\n"
+     "does not tell (Linux: /proc/self/statm)."},
+    {"rss_process_peak", pyro_py_rss_process_peak, METH_NOARGS,
+     "rss_process_peak() -> the process's peak RSS since it began, in bytes, or None\n"
+     "(getrusage, and the marks RSSBlock read before it reset the kernel's)."},
+    {"heap_census", (PyCFunction)(void (*)(void))pyro_py_heap_census,
+     METH_VARARGS | METH_KEYWORDS,
+     "heap_census(shortnames=True) -> HeapCensus: the objects the collector tracks and their\n"
+     "shallow bytes, per type name (__name__, or module.__qualname__), counted in C."},
+    {"heap_growth", (PyCFunction)(void (*)(void))pyro_py_heap_growth,
+     METH_VARARGS | METH_KEYWORDS,
+     "heap_growth(later, earlier=None, limit=None) -> [(name, objects, growth, bytes,\n"
+     "bytes_growth)]: the types whose objects or bytes grew since `earlier` (None: all),\n"
+     "the most new objects first."},
+    {"format_growth", (PyCFunction)(void (*)(void))pyro_py_format_growth,
+     METH_VARARGS | METH_KEYWORDS,
+     "format_growth(later, earlier=None, limit=None) -> str: heap_growth's rows in\n"
+     "objgraph's show_growth() layout, with the bytes' growth."},
+    {"shallow_size", pyro_py_shallow_size, METH_O,
+     "shallow_size(obj) -> bytes as heap_census counts them: a C __sizeof__, else\n"
+     "tp_basicsize + tp_itemsize x |ob_size| (sys.getsizeof less the GC header)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -202,7 +226,8 @@ static struct PyModuleDef engine_module = {
 
 PyMODINIT_FUNC PyInit__engine(void)
 {
-    if (PyType_Ready(&pyro_ProfilerType) < 0 || PyType_Ready(&pyro_LineProfilerType) < 0)
+    if (PyType_Ready(&pyro_ProfilerType) < 0 || PyType_Ready(&pyro_LineProfilerType) < 0
+        || PyType_Ready(&pyro_RSSBlockType) < 0 || PyType_Ready(&pyro_HeapCensusType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&engine_module);
     if (m == NULL)
@@ -218,6 +243,16 @@ PyMODINIT_FUNC PyInit__engine(void)
         Py_DECREF(&pyro_LineProfilerType);
         Py_DECREF(m);
         return NULL;
+    }
+    PyTypeObject *memory_types[] = {&pyro_RSSBlockType, &pyro_HeapCensusType};
+    for (size_t i = 0; i < sizeof memory_types / sizeof memory_types[0]; i++) {
+        const char *dot = strrchr(memory_types[i]->tp_name, '.');
+        Py_INCREF(memory_types[i]);
+        if (PyModule_AddObject(m, dot + 1, (PyObject *)memory_types[i]) < 0) {
+            Py_DECREF(memory_types[i]);
+            Py_DECREF(m);
+            return NULL;
+        }
     }
     pyro_FormatError = PyErr_NewExceptionWithDoc(
         "pyrometer._engine.FormatError", "A file that is not a profile.", PyExc_ValueError, NULL);

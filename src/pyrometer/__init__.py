@@ -20,9 +20,16 @@
     pyrometer.convert("work.prof", "callgrind", "callgrind.out.work")
     pyrometer.merge(["a.prof", "b.prof"], "both.prof")
     print(pyrometer.diff("before.prof", "after.prof"))
+
+    # memory
+    @pyrometer.rss                   # RSS before, after and at the peak of each call
+    def load_data(): ...
+    pyrometer.show_growth()          # objects and bytes per type since the last call
 """
 from ._api import Profiler, load, profile, run
+from ._heap import HeapTracker, show_growth
 from ._lines import LineProfiler, lines
+from ._rss import rss
 
 
 def report(src, sort="cumulative", limit=None, callers=False, callees=False, unit=None,
@@ -68,6 +75,6 @@ def __getattr__(name):
     raise AttributeError(f"module 'pyrometer' has no attribute '{name}'")
 
 
-__all__ = ["Error", "LineProfiler", "Profiler", "convert", "diff", "lines", "load", "merge",
-           "profile", "report", "run"]
+__all__ = ["Error", "HeapTracker", "LineProfiler", "Profiler", "convert", "diff", "lines", "load",
+           "merge", "profile", "report", "rss", "run", "show_growth"]
 __version__ = "0.1.0"

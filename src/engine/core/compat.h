@@ -20,6 +20,14 @@
 #define PYRO_HAVE_MONITORING 0
 #endif
 
+/* 3.12+ visits the collector's objects in place
+ * (PyUnstable_GC_VisitObjects); older versions list them (gc.get_objects). */
+#if PY_VERSION_HEX >= 0x030C0000
+#define PYRO_HAVE_GC_VISIT 1
+#else
+#define PYRO_HAVE_GC_VISIT 0
+#endif
+
 #if defined(__GNUC__)
 #define PYRO_LIKELY(x) __builtin_expect(!!(x), 1)
 #define PYRO_UNLIKELY(x) __builtin_expect(!!(x), 0)
