@@ -16,7 +16,10 @@ nodes appended (docs/tree-format.md).  Then, median of --reps runs:
               panel are rendered, counted from the start of navigation, so
               reading and parsing the HTML are in it;
     chromium  the wall time of the whole headless Chromium run (start,
-              load, DOM dump, exit) and the same for a blank page.
+              load, DOM dump, exit) and the same for a blank page;
+    squares   the tree variant opened on its square map (`page.html#squares`):
+              the ready time with the squarified layout drawn instead of
+              the icicle view.
 
 Prints a markdown table.
 
@@ -64,11 +67,11 @@ def chromium_exe():
                  if p), None)
 
 
-def open_in_chromium(exe, page, profile_dir):
+def open_in_chromium(exe, page, profile_dir, view=""):
     """(wall seconds, data-ready ms or None, data-phases) of one headless load."""
     cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
            "--disable-extensions", f"--user-data-dir={profile_dir}", "--window-size=1400,900",
-           "--dump-dom", "file://" + page]
+           "--dump-dom", "file://" + page + view]
     t = time.perf_counter()
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     wall = time.perf_counter() - t
@@ -126,6 +129,10 @@ def main():
                     loads.append(open_in_chromium(exe, out, os.path.join(tmp, f"chromium-{k}")))
             rows.append((label, statistics.median(times), size, loads,
                          with_tree and not reads_trees))
+            if with_tree and exe:
+                squares = [open_in_chromium(exe, out, os.path.join(tmp, f"chromium-sq-{k}"),
+                                            "#squares") for k in range(args.reps)]
+                rows.append(("same, opened on the square map", None, None, squares, False))
 
         blank = os.path.join(tmp, "blank.html")
         with open(blank, "w") as f:
@@ -145,7 +152,9 @@ def main():
         ready_s = f"{statistics.median(ready) / 1000:.2f}" if ready else "–"
         wall_s = f"{statistics.median(x[0] for x in loads):.2f}" if loads else "–"
         note = " (in-process)" if in_process else ""
-        print(f"| {label} | {conv:.2f}{note} | {size / 1e6:.1f} | {ready_s} | {wall_s} |")
+        conv_s = "" if conv is None else f"{conv:.2f}{note}"
+        size_s = "" if size is None else f"{size / 1e6:.1f}"
+        print(f"| {label} | {conv_s} | {size_s} | {ready_s} | {wall_s} |")
     if blank_wall is not None:
         print(f"| blank page, for reference | | | | {blank_wall:.2f} |")
     for label, _c, _s, loads, _p in rows:

@@ -3,6 +3,7 @@ and the SVG flame graph, written by `pyrometer convert` (C writers)."""
 import json
 import math
 import marshal
+import os
 import re
 import shutil
 import subprocess
@@ -71,11 +72,26 @@ def frame_name(label):
     return f"{name} ({file}:{line})"
 
 
-def paths(tree):
-    """{node: (frame name, ...) root first}."""
+def short_files(funcs):
+    """{file: the name collapsed stacks give it}: <stdlib>/..., <site-packages>/...,
+    the program's below the folder its files share."""
+    def library(file):
+        label, rest, lib = _engine.path_split(file)
+        return label + rest if lib and label else None
+    own = [f for f, _l, _n in funcs if f.startswith("/") and library(f) is None]
+    root = os.path.commonpath([os.path.dirname(f) for f in own]) if own else ""
+    return {f: library(f) or (f[len(root) + 1:] if root not in ("", "/") and f.startswith(root + "/")
+                              else f) for f, _l, _n in funcs}
+
+
+def paths(tree, full_paths=False):
+    """{node: (frame name, ...) root first}, as collapsed stacks name them."""
+    shown = short_files(tree["funcs"])
     out = {}
     for i, p in enumerate(tree["parent"]):
-        name = frame_name(tree["funcs"][tree["func"][i]]).replace(";", ",").replace("\n", " ")
+        file, line, name = tree["funcs"][tree["func"][i]]
+        label = (file if full_paths else shown[file], line, name)
+        name = frame_name(label).replace(";", ",").replace("\n", " ")
         out[i] = (out[p] if p >= 0 else ()) + (name,)
     return out
 
@@ -119,6 +135,48 @@ def test_collapsed(prof, tmp_path):
     assert any(n.startswith("fib (") and n.endswith(":2)") for n in names), names
     assert "{built-in method builtins.len}" in names or "{built-in method builtins.sorted}" in names
     assert any(n.startswith("Box.total (") for n in names) or any(n.startswith("total (") for n in names)
+    assert "main (prog.py:15)" in names                      # the program's files below its folder
+
+
+def test_collapsed_full_paths(prof, tmp_path):
+    src, _stats, tree = prof
+    out = tmp_path / "full.txt"
+    r = pyrometer("convert", str(src), "-o", str(out), "-f", "collapsed", "--full-paths")
+    assert r.returncode == 0, r.stderr
+    lines = parse_collapsed(out.read_text())
+    by_path = {p: tree["self"][i] * 1e6 for i, p in paths(tree, full_paths=True).items()}
+    assert set(lines) <= set(by_path)
+    assert any(f.endswith(f"{os.sep}prog.py:15)") and f.startswith("main (/") for p in lines for f in p)
+
+
+def test_collapsed_paths_that_read_the_same_are_one_line(tmp_path):
+    # one module in two virtualenvs: both read <site-packages>/m.py, so the
+    # paths main;f and main;f are one line with both values
+    funcs = [("/app/main.py", 1, "main"), ("/venv1/lib/python3.12/site-packages/m.py", 5, "f"),
+             ("/venv2/lib/python3.12/site-packages/m.py", 5, "f"), ("/app/util.py", 3, "g")]
+    parent, func, self_ = [-1, 0, 0, 1, 2], [0, 1, 2, 3, 3], [0.001, 0.002, 0.003, 0.004, 0.005]
+    total = list(self_)
+    for i in range(len(parent) - 1, 0, -1):
+        total[parent[i]] += total[i]
+    tree = {"pyrometer": "calltree", "version": 1, "funcs": funcs, "parent": parent, "func": func,
+            "calls": [1] * 5, "self": self_, "total": total, "folded": False}
+    out = tmp_path / "same.txt"
+    _engine.write_collapsed(str(out), tree)
+    assert out.read_text() == ("main (main.py:1) 1000\n"
+                               "main (main.py:1);f (<site-packages>/m.py:5) 5000\n"
+                               "main (main.py:1);f (<site-packages>/m.py:5);g (util.py:3) 9000\n")
+    _engine.write_collapsed(str(out), tree, full_paths=True)
+    assert len(parse_collapsed(out.read_text())) == 5
+
+
+def test_collapsed_stacks_read_back_as_written(prof, tmp_path):
+    src, _stats, tree = prof
+    first, again = tmp_path / "first.txt", tmp_path / "again.txt"
+    convert(src, "collapsed", first)
+    back = _engine.read_profile(str(first))
+    assert back["format"] == "collapsed"
+    _engine.write_collapsed(str(again), back["tree"])
+    assert again.read_text() == first.read_text()
 
 
 def synthetic(names, selfs=None, parent=None):

@@ -39,24 +39,27 @@ def page_data(path):
     return json.loads(m.group(1)), m.group(1)
 
 
-def chromium(tmp_path, url, *args):
+def chromium(tmp_path, url, *args, size=(1400, 900), scrollbars=False):
     profile_dir = tmp_path / "chromium-profile"
     cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-           "--disable-extensions", "--hide-scrollbars", f"--user-data-dir={profile_dir}",
-           "--window-size=1400,900", *args, url]
+           "--disable-extensions", f"--user-data-dir={profile_dir}",
+           f"--window-size={size[0]},{size[1]}", *args, url]
+    if not scrollbars:
+        cmd.insert(1, "--hide-scrollbars")
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=180)
     assert r.returncode == 0, r.stderr[-2000:]
     return r.stdout
 
 
 class Dom(html.parser.HTMLParser):
-    """The attributes of <html>, <body> and <canvas>, and the text of the
-    rendered table rows, from Chromium's --dump-dom."""
+    """The attributes of <html>, <body> and <canvas>, and the text and titles
+    of the rendered table rows, from Chromium's --dump-dom."""
 
     def __init__(self, text):
         super().__init__()
         self.tags = {}
         self.rows = []          # [[cell text]] of visible tr.r rows of the function table
+        self.cell_titles = []   # [[cell title]] of the same rows
         self.ids = {}           # id -> text
         self.scripts = 0
         self._row = self._cell = self._id = None
@@ -74,8 +77,10 @@ class Dom(html.parser.HTMLParser):
         if tag == "tr" and "r" in (a.get("class") or "").split() and "hidden" not in a:
             self._row = []
             self.rows.append((self._table, self._row))
+            self.cell_titles.append((self._table, []))
         if tag == "td" and self._row is not None:
             self._cell = []
+            self.cell_titles[-1][1].append(a.get("title"))
         if a.get("id"):
             self._id = a["id"]
             self.ids[self._id] = ""
@@ -99,6 +104,9 @@ class Dom(html.parser.HTMLParser):
     def table(self, name):
         return [cells for t, cells in self.rows if t == name]
 
+    def titles(self, name):
+        return [titles for t, titles in self.cell_titles if t == name]
+
 
 def std_label(key):
     """pstats' func_std_string."""
@@ -108,9 +116,9 @@ def std_label(key):
     return "%s:%d(%s)" % key
 
 
-def open_page(tmp_path, page, selftest=True):
+def open_page(tmp_path, page, selftest=True, size=(1400, 900), scrollbars=False):
     url = "file://" + str(page) + ("#selftest" if selftest else "")
-    dom = Dom(chromium(tmp_path, url, "--dump-dom"))
+    dom = Dom(chromium(tmp_path, url, "--dump-dom", size=size, scrollbars=scrollbars))
     html_attrs, body = dom.tags["html"], dom.tags["body"]
     assert html_attrs.get("data-errors") == "[]", html_attrs.get("data-errors")
     assert float(body["data-ready"]) > 0
@@ -323,10 +331,12 @@ def test_hostile_names_in_the_browser(tmp_path):
     _engine.write_html(str(out), template(), stats=hostile_stats(), meta={"file": "</script>x"})
     dom = open_page(tmp_path, out)
     assert dom.scripts == 3                       # the page's own three, no injected one
-    labels = [cells[5] for cells in dom.table("ftable")]
+    shown = [cells[5] for cells in dom.table("ftable")]
+    labels = [titles[5] for titles in dom.titles("ftable")]
     assert len(labels) == len(HOSTILE)
-    for name in HOSTILE[:7] + HOSTILE[8:-1]:     # shown as text, as they are
+    for name in HOSTILE[:7] + HOSTILE[8:-1]:     # shown as text, as they are, the name first
         assert any(label.endswith(f"({name})") for label in labels), name
+        assert any(text.startswith(name + " ") for text in shown), name
     assert dom.ids["heading"] == "</script>x"
 
 
@@ -347,7 +357,7 @@ def test_real_program_in_the_browser(our_prof, tmp_path):
     assert len(rows) >= 5
     # the table is sorted by cumtime, of the functions the page shows (imports folded)
     top = max(shown, key=lambda k: shown[k][3])
-    labels = [cells[5] for cells in rows]
+    labels = [titles[5] for titles in dom.titles("ftable")]      # the whole name on hover
     assert std_label(top) in labels, (std_label(top), labels[:8])
     assert all(len(cells) == 6 for cells in rows)
     assert int(dom.tags["canvas"]["data-drawn"]) >= 3          # the icicle view is drawn
@@ -410,13 +420,19 @@ def test_virtualised_table_with_many_functions(tmp_path):
     dom = open_page(tmp_path, out)
     rows = dom.table("ftable")
     assert 10 < len(rows) < 120                  # only what is visible is rendered
-    assert rows[0][5] == "/src/mod49.py:19999(f19999)"   # sorted by cumtime
+    # sorted by cumtime; the name first, then the file below the program's folder
+    assert rows[0][5] == "f19999 mod49.py:19999"
+    assert dom.titles("ftable")[0][5] == "/src/mod49.py:19999(f19999)"
 
 
 def png_size_and_colours(path):
+    """(width, height, distinct pixel values) of a PNG, read with zlib: a
+    blank page has a handful, a drawn report hundreds.  The count is of the
+    filtered rows (no unfiltering in pure Python within a test's time), which
+    is enough to tell a drawn page from an empty one."""
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    w, h = struct.unpack(">II", data[16:24])
+    w, h, depth, colour_type = struct.unpack(">IIBB", data[16:26])
     pos, idat = 8, b""
     while pos < len(data):
         n, kind = struct.unpack(">I4s", data[pos:pos + 8])
@@ -424,19 +440,49 @@ def png_size_and_colours(path):
             idat += data[pos + 8:pos + 8 + n]
         pos += 12 + n
     pixels = zlib.decompress(idat)
+    channels = {2: 3, 6: 4}[colour_type]
+    assert depth == 8 and len(pixels) == h * (1 + w * channels)    # every row there
     return w, h, len(set(pixels[i:i + 3] for i in range(0, min(len(pixels), 4_000_000), 3)))
 
 
-@needs_chromium
-def test_screenshot(our_prof, tmp_path):
-    out = tmp_path / "objects.html"
+@pytest.fixture(scope="module")
+def our_page(our_prof, tmp_path_factory):
+    out = tmp_path_factory.mktemp("html") / "objects.html"
     assert convert(our_prof, out).returncode == 0
+    return out
+
+
+@needs_chromium
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 800)])
+def test_layout_self_test_at_window_size(our_page, tmp_path, size):
+    # the self-test checks names shown first and whole, the callers/callees
+    # panel within its width, shares in the zoom, search and the square map;
+    # scroll bars shown, as a person's browser has them
+    dom = open_page(tmp_path, our_page, size=size, scrollbars=True)
+    assert dom.tags["body"]["data-selftest"] == "ok"
+
+
+@needs_chromium
+@pytest.mark.parametrize("size, view", [((1024, 768), ""), ((1280, 800), "#squares")])
+def test_screenshot(our_page, tmp_path, size, view):
     shot = tmp_path / "shot.png"
-    chromium(tmp_path, "file://" + str(out), f"--screenshot={shot}")
+    chromium(tmp_path, "file://" + str(our_page) + view, f"--screenshot={shot}", size=size)
     assert shot.stat().st_size > 20_000
     w, h, colours = png_size_and_colours(shot)
-    assert (w, h) == (1400, 900)
-    assert colours > 50          # text, the table and the icicle view, not a blank page
+    assert (w, h) == size
+    assert colours > 50          # text, the table and the call tree, not a blank page
+
+
+def test_short_file_names_in_the_page(tmp_path):
+    files = ["/usr/lib/python3.12/json/__init__.py", "/home/u/app/main.py",
+             "/home/u/app/pkg/util.py", "/v/lib/python3.12/site-packages/flask/app.py", "~"]
+    stats = {(f, 1 if f != "~" else 0, f"f{i}"): (1, 1, 0.1, 0.1, {}) for i, f in enumerate(files)}
+    out = tmp_path / "short.html"
+    _engine.write_html(str(out), template(), stats=stats)
+    data, _ = page_data(out)
+    shown = dict(zip(data["files"], data["short"]))
+    assert shown == {files[0]: "<stdlib>/json/__init__.py", files[1]: "main.py",
+                     files[2]: "pkg/util.py", files[3]: "<site-packages>/flask/app.py", "~": "~"}
 
 
 # ---- bad input ------------------------------------------------------------------

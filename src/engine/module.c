@@ -76,8 +76,10 @@ static PyMethodDef module_methods[] = {
      "stats' times are sample counts); OSError if unreadable, FormatError if not a profile."},
     {"write_collapsed", (PyCFunction)(void (*)(void))pyro_py_write_collapsed,
      METH_VARARGS | METH_KEYWORDS,
-     "write_collapsed(path, tree): collapsed stacks, one 'frame;frame;frame value' line per\n"
-     "call path, root first, value = the path's self time in whole microseconds."},
+     "write_collapsed(path, tree, *, metric=None, full_paths=False): collapsed stacks, one\n"
+     "'frame;frame;frame value' line per call path, root first, value = the path's self time\n"
+     "in whole microseconds; files named <stdlib>/..., <site-packages>/... and below the\n"
+     "program's folder unless full_paths, paths that read the same on one line."},
     {"write_speedscope", (PyCFunction)(void (*)(void))pyro_py_write_speedscope,
      METH_VARARGS | METH_KEYWORDS,
      "write_speedscope(path, tree, *, name='profile', unit='seconds', exporter='pyrometer'):\n"

@@ -180,12 +180,14 @@ def _tree_writer(name):
 
 @register("collapsed", needs_tree=True,
           help="collapsed stacks for flamegraph.pl, Pyroscope, speedscope: one "
-               "'frame;frame;frame value' line per call path, root first, value = the "
-               "path's self time in whole microseconds (paths under 0.5 us left out), "
-               "or its samples for sampled stacks")
+               "'frame;frame;frame value' line per call path, root first, frames "
+               "'name (file:line)' with files named <stdlib>/..., <site-packages>/... and "
+               "below the program's folder (--full-paths: whole), value = the path's self "
+               "time in whole microseconds (paths under 0.5 us left out), or its samples "
+               "for sampled stacks")
 @_tree_writer("collapsed")
 def _write_collapsed(profile, out, options):
-    _engine.write_collapsed(out, profile.tree)
+    _engine.write_collapsed(out, profile.tree, full_paths=options.get("full_paths", False))
 
 
 def _speedscope_unit(value):

@@ -336,7 +336,8 @@ class Session:
                                                      meta=_api.measured_by(prof))
                     _tools.write_profile(profile, fmt, out,
                                          show_imports=self.opts.get("show_imports"),
-                                         frames=self.frames(), metric=self.opts.get("metric"))
+                                         frames=self.frames(), metric=self.opts.get("metric"),
+                                         full_paths=self.opts.get("full_paths"))
                 for note in _api.notes_for(prof):
                     print(note, file=sys.stderr)
                 print(f"pyrometer: profile written to {self.opts['outfile_shown']}"

@@ -520,13 +520,15 @@ def metric_first(profile, metric):
 
 
 def write_profile(profile, fmt_name, out, options=None, show_imports=False, frames=None,
-                  metric=None):
+                  metric=None, full_paths=False):
     """Write a loaded (or just profiled) function profile in a format: a
     display (every format but prof) with the imports folded unless
-    show_imports, drawing the tree's `metric` (None: its first).  Returns
-    the number of imports folded."""
+    show_imports, drawing the tree's `metric` (None: its first); collapsed
+    stacks name files short unless full_paths.  Returns the number of
+    imports folded."""
     fmt = _convert.FORMATS[fmt_name]
     opts = _options_for(fmt, options or {})
+    opts["full_paths"] = bool(full_paths)
     if metric is not None and fmt_name != "prof":
         profile = metric_first(profile, metric)
     folded = 0
@@ -547,13 +549,13 @@ def write_profile(profile, fmt_name, out, options=None, show_imports=False, fram
 
 
 def convert(src, format=None, out=None, show_imports=False, only=(), hide=(), only_mine=False,
-            root=None, metric=None, **options):
+            root=None, metric=None, full_paths=False, **options):
     """Convert a profile file: format as `pyrometer convert -f` names it
     (inferred from `out`'s extension when None), options as the format's
     (`node_threshold=1.0`, `title="..."`); `metric` the call tree's metric
     the tree formats draw (a memory profile's "allocated", "allocations" or
-    "net"; None: time).  `out` "-" writes to standard output.  Returns
-    `out`."""
+    "net"; None: time); full_paths: collapsed stacks name files by their
+    whole path.  `out` "-" writes to standard output.  Returns `out`."""
     path = _fspath(src, "the profile")
     if out is None:
         raise Error("convert needs an output file")
@@ -584,7 +586,7 @@ def convert(src, format=None, out=None, show_imports=False, only=(), hide=(), on
         raise Error(_clean(exc)) from None
     try:
         write_profile(profile, fmt_name, out, options, show_imports,
-                      Frames(only, hide, only_mine, root), metric)
+                      Frames(only, hide, only_mine, root), metric, full_paths)
     except OSError as exc:
         raise Error(f"cannot write '{out}': {_reason(exc)}") from None
     except _api.FormatError as exc:

@@ -174,7 +174,8 @@ def add_selection(group):
 def add_full_paths(group):
     group.add_argument("--full-paths", action="store_true",
                        help="print files by their whole path (by default <stdlib>/..., "
-                            "<site-packages>/..., and the program's relative to its folder)")
+                            "<site-packages>/..., and the program's relative to its folder); "
+                            "collapsed stacks written with -o too")
 
 
 def selection(ns):
@@ -458,6 +459,9 @@ def convert_parser():
                    help="what the call-tree formats draw: time (default), or for a memory "
                         "profile allocated, allocations or net")
     add_selection(p.add_argument_group("what is shown"))
+    p.add_argument("--full-paths", action="store_true",
+                   help="collapsed: name files by their whole path (by default <stdlib>/..., "
+                        "<site-packages>/..., and the program's below its folder)")
     group = p.add_argument_group("format options")
     seen = {}
     for f in _convert.FORMATS.values():
@@ -484,7 +488,7 @@ def cmd_convert(args):
             opt = "--" + key.replace("_", "-")
             raise UsageError(f"option {opt} does not apply to the {fmt} format")
     _tools.convert(ns.file, fmt, ns.outfile, show_imports=ns.show_imports, **selection(ns),
-                   metric=ns.metric, **options)
+                   metric=ns.metric, full_paths=ns.full_paths, **options)
     if ns.outfile != "-":
         print(f"pyrometer: {fmt} written to {ns.outfile}", file=sys.stderr)
     if ns.open:

@@ -81,16 +81,17 @@ static PyObject *finish(pyro_text *out, int rc, PyObject *path)
 PyObject *pyro_py_write_collapsed(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;
-    static char *kwlist[] = {"path", "tree", "metric", NULL};
+    static char *kwlist[] = {"path", "tree", "metric", "full_paths", NULL};
     PyObject *path, *tree, *metric = NULL;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$O:write_collapsed", kwlist,
-                                     &path, &tree, &metric))
+    int full_paths = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|$Op:write_collapsed", kwlist,
+                                     &path, &tree, &metric, &full_paths))
         return NULL;
     pyro_stack_view v;
     if (view_of(tree, metric, &v) < 0)
         return NULL;
     pyro_text out = PYRO_TEXT_INIT;
-    int rc = pyro_write_collapsed(&v, &out);
+    int rc = pyro_write_collapsed(&v, full_paths, &out);
     pyro_stack_view_release(&v);
     return finish(&out, rc, path);
 }

@@ -7,7 +7,10 @@
  *
  *   function profile
  *     {"kind": "funcs", "unit": 1e-9, "meta": {str: str}, "n": N,
- *      "files": [file names], "ff": [file index], "fl": [line], "fn": [name],
+ *      "files": [file names], "short": [each file as the page shows it:
+ *                         <stdlib>/..., <site-packages>/..., the program's
+ *                         below the folder its files share],
+ *      "ff": [file index], "fl": [line], "fn": [name],
  *                         one per function: the N with an entry of their
  *                         own first, then callers or tree functions without
  *      "cc", "nc", "tt", "ct": [primitive calls, calls, tottime, cumtime]
@@ -23,18 +26,17 @@
  *      "functions": [{"file", "line", "name", "t": [line, hits, time, ...],
  *                     "src": [lines] or null}]}
  *
- * Strings are escaped beyond what JSON needs: <, > and & as \u00XX (no
- * "</script" or "<!--" can appear in the block), U+2028/2029 as \uXXXX;
- * a byte that was not UTF-8 in a file name (decoded with surrogateescape)
- * as the text \xNN, other lone surrogates as U+FFFD (a browser may crash
- * on lone surrogates in its DOM); other text is UTF-8. */
+ * Strings are escaped so that nothing in them can end the block
+ * (formats/html_json). */
 #include "formats/html_writer.h"
+#include "formats/html_json.h"
 #include "model/line_view.h"
 #include "core/text_out.h"
 #include "core/errors.h"
 #include "model/pstats_shape.h"
 #include "model/stack_view.h"
 #include "model/callgraph.h"
+#include "model/portable_path.h"
 
 #include <limits.h>
 #include <math.h>
@@ -50,6 +52,11 @@ typedef pyro_text jbuf;
 #define jb_lit pyro_text_str
 #define jb_ch pyro_text_char
 #define jb_ll pyro_text_ll
+#define jb_str pyro_json_str
+#define jb_any_str pyro_json_any_str
+#define jb_cstr pyro_json_cstr
+#define jb_key pyro_json_key
+#define jb_meta pyro_json_meta
 
 /* A number JSON can hold: not-finite values (damaged input) become 0. */
 static void jb_dbl(jbuf *b, double x)
@@ -70,136 +77,6 @@ static void jb_ns(jbuf *b, double seconds)
         jb_ll(b, llround(v));
     else
         jb_dbl(b, v);
-}
-
-static const char HEX[] = "0123456789abcdef";
-
-static char *put_u_escape(char *p, Py_UCS4 c)
-{
-    *p++ = '\\';
-    *p++ = 'u';
-    *p++ = HEX[(c >> 12) & 15];
-    *p++ = HEX[(c >> 8) & 15];
-    *p++ = HEX[(c >> 4) & 15];
-    *p++ = HEX[c & 15];
-    return p;
-}
-
-/* A str as a JSON string safe inside <script>.  -1 + exception. */
-static int jb_str(jbuf *b, PyObject *s)
-{
-    if (pyro_unicode_ready(s) < 0)
-        return -1;
-    int kind = PyUnicode_KIND(s);
-    const void *data = PyUnicode_DATA(s);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
-    char chunk[512], *p = chunk;
-    *p++ = '"';
-    for (Py_ssize_t i = 0; i < n; i++) {
-        if (p > chunk + sizeof chunk - 8) {   /* room for the longest escape */
-            jb_put(b, chunk, (size_t)(p - chunk));
-            p = chunk;
-        }
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if (c < 0x80) {
-            if (c == '"' || c == '\\') {
-                *p++ = '\\';
-                *p++ = (char)c;
-            } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-                p = put_u_escape(p, c);
-            } else {
-                *p++ = (char)c;
-            }
-        } else if (c < 0x800) {
-            *p++ = (char)(0xC0 | (c >> 6));
-            *p++ = (char)(0x80 | (c & 0x3F));
-        } else if (c >= 0xDC80 && c <= 0xDCFF) {
-            /* a byte that was not UTF-8 (surrogateescape): shown as \xNN */
-            *p++ = '\\';
-            *p++ = '\\';
-            *p++ = 'x';
-            *p++ = HEX[(c >> 4) & 15];
-            *p++ = HEX[c & 15];
-        } else if (c >= 0xD800 && c <= 0xDFFF) {
-            *p++ = (char)0xEF;   /* any other lone surrogate: U+FFFD */
-            *p++ = (char)0xBF;
-            *p++ = (char)0xBD;
-        } else if (c == 0x2028 || c == 0x2029) {
-            p = put_u_escape(p, c);
-        } else if (c < 0x10000) {
-            *p++ = (char)(0xE0 | (c >> 12));
-            *p++ = (char)(0x80 | ((c >> 6) & 0x3F));
-            *p++ = (char)(0x80 | (c & 0x3F));
-        } else {
-            *p++ = (char)(0xF0 | (c >> 18));
-            *p++ = (char)(0x80 | ((c >> 12) & 0x3F));
-            *p++ = (char)(0x80 | ((c >> 6) & 0x3F));
-            *p++ = (char)(0x80 | (c & 0x3F));
-        }
-    }
-    *p++ = '"';
-    jb_put(b, chunk, (size_t)(p - chunk));
-    return 0;
-}
-
-/* Any object as a JSON string: str() of what is not a str (the profile
- * module names its command entry with a code object). */
-static int jb_any_str(jbuf *b, PyObject *o)
-{
-    if (PyUnicode_Check(o))
-        return jb_str(b, o);
-    PyObject *s = PyObject_Str(o);
-    if (s == NULL)
-        return -1;
-    int rc = jb_str(b, s);
-    Py_DECREF(s);
-    return rc;
-}
-
-/* A UTF-8 string as a JSON string (as jb_str).  -1 + exception. */
-static int jb_cstr(jbuf *b, const char *s)
-{
-    PyObject *o = PyUnicode_FromString(s);
-    int rc = o == NULL ? -1 : jb_str(b, o);
-    Py_XDECREF(o);
-    return rc;
-}
-
-/* "key": — a key with its colon, after a comma unless it is the first. */
-static void jb_key(jbuf *b, const char *key, int first)
-{
-    if (!first)
-        jb_ch(b, ',');
-    jb_ch(b, '"');
-    jb_lit(b, key);
-    jb_lit(b, "\":");
-}
-
-/* {str: str} of a dict (None or NULL: {}).  -1 + exception. */
-static int jb_meta(jbuf *b, PyObject *meta)
-{
-    jb_ch(b, '{');
-    if (meta != NULL && meta != Py_None) {
-        if (!PyDict_Check(meta)) {
-            PyErr_SetString(PyExc_TypeError, "pyrometer: meta must be a dict");
-            return -1;
-        }
-        Py_ssize_t pos = 0;
-        PyObject *k, *v;
-        int first = 1;
-        while (PyDict_Next(meta, &pos, &k, &v)) {
-            if (!first)
-                jb_ch(b, ',');
-            first = 0;
-            if (jb_any_str(b, k) < 0)
-                return -1;
-            jb_ch(b, ':');
-            if (jb_any_str(b, v) < 0)
-                return -1;
-        }
-    }
-    jb_ch(b, '}');
-    return 0;
 }
 
 /* ---- function profiles --------------------------------------------------- */
@@ -472,6 +349,32 @@ fail:
     return -1;
 }
 
+/* [the short form of each file] (model/portable_path).  -1 + exception. */
+static int short_files(jbuf *b, PyObject *files)
+{
+    char *root = NULL;
+    int rc = -1;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(files); i++)
+        if (pyro_path_widen_root(&root, PyList_GET_ITEM(files, i)) < 0)
+            goto done;
+    jb_ch(b, '[');
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(files); i++) {
+        PyObject *shown = pyro_path_shown(PyList_GET_ITEM(files, i), root);
+        if (i)
+            jb_ch(b, ',');
+        if (shown == NULL || jb_any_str(b, shown) < 0) {
+            Py_XDECREF(shown);
+            goto done;
+        }
+        Py_DECREF(shown);
+    }
+    jb_ch(b, ']');
+    rc = 0;
+done:
+    PyMem_RawFree(root);
+    return rc;
+}
+
 /* "name":[v0,v1,...] of item `item` of each entry (counts or times). */
 static void entry_column(jbuf *b, PyObject *stats, const char *name, int item, int is_time)
 {
@@ -578,7 +481,10 @@ static int funcs_json(jbuf *b, PyObject *stats, PyObject *tree, PyObject *meta,
         if (jb_str(b, PyList_GET_ITEM(files, i)) < 0)
             goto done;
     }
-    jb_lit(b, "],\"ff\":[");
+    jb_lit(b, "],\"short\":");
+    if (short_files(b, files) < 0)
+        goto done;
+    jb_lit(b, ",\"ff\":[");
     for (Py_ssize_t i = 0; i < nall; i++) {
         if (i)
             jb_ch(b, ',');

@@ -10,8 +10,10 @@
 
 /* One `frame;frame;frame value` line per call path, root first; value the
  * path's self value in whole units: microseconds for time, else the
- * metric's own unit (bytes, counts).  0, or -1 + exception. */
-int pyro_write_collapsed(const pyro_stack_view *v, pyro_text *out);
+ * metric's own unit (bytes, counts).  Files named short unless
+ * `full_paths`; paths that read the same are one line.  0, or -1 +
+ * exception. */
+int pyro_write_collapsed(const pyro_stack_view *v, int full_paths, pyro_text *out);
 
 typedef struct {
     const char *name;          /* the profile's name; NULL: "profile" */

@@ -67,7 +67,8 @@ int pyro_path_widen_root(char **root, PyObject *file)
     return 0;
 }
 
-PyObject *pyro_path_portable(PyObject *file, const char *root)
+/* The library form of `file`, or what is below `root` after `root_label`. */
+static PyObject *path_below(PyObject *file, const char *root, const char *root_label)
 {
     const char *f = PyUnicode_Check(file) ? PyUnicode_AsUTF8(file) : NULL;
     if (f == NULL) {
@@ -79,6 +80,16 @@ PyObject *pyro_path_portable(PyObject *file, const char *root)
         return PyUnicode_FromFormat("%s%s", label, rest);
     size_t n = root != NULL ? strlen(root) : 0;
     if (n > 0 && strncmp(f, root, n) == 0 && f[n] == '/')
-        return PyUnicode_FromFormat("<root>/%s", f + n + 1);
+        return PyUnicode_FromFormat("%s%s", root_label, f + n + 1);
     return Py_NewRef(file);
+}
+
+PyObject *pyro_path_portable(PyObject *file, const char *root)
+{
+    return path_below(file, root, "<root>/");
+}
+
+PyObject *pyro_path_shown(PyObject *file, const char *root)
+{
+    return path_below(file, root, "");
 }

@@ -26,4 +26,9 @@ int pyro_path_widen_root(char **root, PyObject *file);
  * NULL + exception. */
 PyObject *pyro_path_portable(PyObject *file, const char *root);
 
+/* A file name as the displays name it (collapsed stacks, the HTML page):
+ * its library form, the rest of it below `root` (`views.py`, `pkg/a.py`),
+ * else the name itself.  A new reference, or NULL + exception. */
+PyObject *pyro_path_shown(PyObject *file, const char *root);
+
 #endif

@@ -1,6 +1,7 @@
 /* stack_view.c: check a call-tree dict against docs/tree-format.md and
  * unpack it into C arrays for the writers (see stack_view.h). */
 #include "model/stack_view.h"
+#include "model/portable_path.h"
 #include "core/text_out.h"
 
 #include <limits.h>
@@ -302,13 +303,14 @@ int pyro_stack_view_of_arg(pyro_stack_view *v, PyObject *tree)
     return rc == 0 ? 0 : -1;
 }
 
-PyObject *pyro_frame_name(PyObject *label)
+/* pyro_frame_name, the file named `file` (a str). */
+static PyObject *frame_name_in(PyObject *label, PyObject *file)
 {
-    PyObject *file = PyTuple_GET_ITEM(label, 0), *name = PyTuple_GET_ITEM(label, 2);
+    PyObject *name = PyTuple_GET_ITEM(label, 2);
     long long line = PyLong_AsLongLong(PyTuple_GET_ITEM(label, 1));
     if (line == -1 && PyErr_Occurred())
         return NULL;
-    if (line == 0 && PyUnicode_CompareWithASCIIString(file, "~") == 0) {
+    if (line == 0 && PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(label, 0), "~") == 0) {
         /* pstats' func_std_string: <built-in method x> reads {built-in method x} */
         Py_ssize_t len = PyUnicode_GET_LENGTH(name);
         if (len >= 2 && PyUnicode_READ_CHAR(name, 0) == '<'
@@ -323,6 +325,11 @@ PyObject *pyro_frame_name(PyObject *label)
         return Py_NewRef(name);
     }
     return PyUnicode_FromFormat("%U (%U:%lld)", name, file, line);
+}
+
+PyObject *pyro_frame_name(PyObject *label)
+{
+    return frame_name_in(label, PyTuple_GET_ITEM(label, 0));
 }
 
 uint32_t *pyro_stack_depths(const pyro_stack_view *v)
@@ -346,29 +353,42 @@ void pyro_stack_path(const pyro_stack_view *v, size_t i, uint32_t depth, uint32_
     }
 }
 
-char **pyro_stack_frame_names(const pyro_stack_view *v, int sanitize)
+char **pyro_stack_frame_names(const pyro_stack_view *v, int how)
 {
     char **names = PyMem_RawCalloc(v->nfuncs + 1, sizeof(*names));
+    char *root = NULL;         /* the folder the program's files share */
     if (names == NULL) {
         PyErr_NoMemory();
         return NULL;
     }
+    for (size_t f = 0; (how & PYRO_NAMES_SHORT_PATHS) && f < v->nfuncs; f++) {
+        PyObject *label = PyList_GET_ITEM(v->funcs, (Py_ssize_t)f);
+        if (pyro_path_widen_root(&root, PyTuple_GET_ITEM(label, 0)) < 0)
+            goto fail;
+    }
     for (size_t f = 0; f < v->nfuncs; f++) {
-        PyObject *name = pyro_frame_name(PyList_GET_ITEM(v->funcs, (Py_ssize_t)f));
+        PyObject *label = PyList_GET_ITEM(v->funcs, (Py_ssize_t)f);
+        PyObject *file = PyTuple_GET_ITEM(label, 0);
+        file = how & PYRO_NAMES_SHORT_PATHS ? pyro_path_shown(file, root) : Py_NewRef(file);
+        PyObject *name = file != NULL ? frame_name_in(label, file) : NULL;
         names[f] = name != NULL ? pyro_utf8_dup(name, NULL) : NULL;
         Py_XDECREF(name);
-        if (names[f] == NULL) {
-            pyro_stack_free_names(v, names);
-            return NULL;
-        }
-        for (char *c = names[f]; sanitize && *c; c++) {
+        Py_XDECREF(file);
+        if (names[f] == NULL)
+            goto fail;
+        for (char *c = names[f]; (how & PYRO_NAMES_SANITIZE) && *c; c++) {
             if (*c == ';')
                 *c = ',';
             else if (*c == '\n' || *c == '\r')
                 *c = ' ';
         }
     }
+    PyMem_RawFree(root);
     return names;
+fail:
+    PyMem_RawFree(root);
+    pyro_stack_free_names(v, names);
+    return NULL;
 }
 
 void pyro_stack_free_names(const pyro_stack_view *v, char **names)

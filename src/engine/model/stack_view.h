@@ -62,10 +62,17 @@ uint32_t *pyro_stack_depths(const pyro_stack_view *v);
  * `path` has room for depth + 1 items. */
 void pyro_stack_path(const pyro_stack_view *v, size_t i, uint32_t depth, uint32_t *path);
 
+/* How pyro_stack_frame_names spells the names: SANITIZE replaces ';'
+ * with ',' and line breaks with spaces (collapsed stacks); SHORT_PATHS
+ * names files as the displays do (model/portable_path: `<stdlib>/...`,
+ * `<site-packages>/...`, the program's below the folder its files share). */
+#define PYRO_NAMES_SANITIZE 1
+#define PYRO_NAMES_SHORT_PATHS 2
+
 /* The frame names of all functions (pyro_frame_name) as UTF-8, each a
- * PyMem_Raw string; `sanitize` replaces ';' with ',' and line breaks with
- * spaces (collapsed stacks).  NULL + exception on failure. */
-char **pyro_stack_frame_names(const pyro_stack_view *v, int sanitize);
+ * PyMem_Raw string, spelt as `how` (PYRO_NAMES_* flags) says.  NULL +
+ * exception on failure. */
+char **pyro_stack_frame_names(const pyro_stack_view *v, int how);
 void pyro_stack_free_names(const pyro_stack_view *v, char **names);
 
 /* Frame names, as the writers show them: `name (file:line)`, a built-in
