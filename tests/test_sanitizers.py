@@ -54,6 +54,16 @@ def line_files():
     pyrometer._engine.write_html({out!r} + ".lines.html", _convert._html_template(), lines=stats)
     pyrometer._engine.format_lines_diff(stats, stats)
     pyrometer._engine.format_lines_diff(stats, dict(stats, functions=[]))
+    # memory per line: the report, saved and read back, a page
+    mp = pyrometer.LineProfiler(objects.main, memory=True)
+    with mp:
+        objects.main()
+        t = threading.Thread(target=objects.main); t.start(); t.join()
+    mp.dump({out!r} + ".mem.lines")
+    mstats = _lines.load({out!r} + ".mem.lines")
+    pyrometer._engine.format_lines_memory(mstats, rss_start=1e6)
+    _lines.format_report(mstats, metric="time")
+    pyrometer._engine.write_html({out!r} + ".mem.html", _convert._html_template(), lines=mstats)
     for k in range(1, 60):
         open({out!r} + ".bad", "wb").write(data[:len(data) - k * 7])
         try:

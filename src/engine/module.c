@@ -116,6 +116,11 @@ static PyMethodDef module_methods[] = {
      "format_lines(stats, unit=None, show_zero=False) -> str: the report in\n"
      "line_profiler's layout, times in `unit` seconds (None: the largest of 1e-6 ... 1e-9\n"
      "in which every line that ran reads at least 1.0 per hit)."},
+    {"format_lines_memory", (PyCFunction)(void (*)(void))pyro_py_format_lines_memory,
+     METH_VARARGS | METH_KEYWORDS,
+     "format_lines_memory(stats, *, rss_start=0.0) -> str: a line profile with memory in\n"
+     "memory_profiler's layout (Mem usage, Increment, Occurrences) with the exact Allocated\n"
+     "and Blocks beside; rss_start: the RSS in bytes when profiling began."},
     {"write_callgrind", (PyCFunction)(void (*)(void))pyro_py_write_callgrind,
      METH_VARARGS | METH_KEYWORDS,
      "write_callgrind(path, stats, creator='pyrometer', *, tree=None, metric=None, sampled=None):\n"

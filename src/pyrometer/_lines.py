@@ -16,7 +16,8 @@ UNIT = 1e-9   # seconds per unit of the times in get_stats()
 MEMORY_METRICS = [{"name": "time", "unit": "seconds", "scale": UNIT},
                   {"name": "allocated", "unit": "bytes", "scale": 1.0},
                   {"name": "net", "unit": "bytes", "scale": 1.0},
-                  {"name": "allocations", "unit": "count", "scale": 1.0}]
+                  {"name": "allocations", "unit": "count", "scale": 1.0},
+                  {"name": "peak", "unit": "bytes", "scale": 1.0}]
 
 
 def _codes_of(obj):
@@ -145,19 +146,28 @@ class LineProfiler(_engine.LineProfiler):
             meta["note"] = "; ".join(notes)
         if info.get("memory"):
             # version 2 (docs/line-format.md): time, then the memory columns
+            if info.get("memory_failed"):
+                notes.append("memory ran out for the table of blocks: allocations after that "
+                             "were not recorded")
+                meta["note"] = "; ".join(notes)
+            if info.get("memory_rss_start_bytes"):
+                meta["rss_start"] = str(info["memory_rss_start_bytes"])
             return {"version": 2, "unit": UNIT, "meta": meta, "functions": functions,
                     "metrics": MEMORY_METRICS}
         return {"unit": UNIT, "meta": meta, "functions": functions}
 
-    def report(self, unit=None, show_zero=False):
+    def report(self, unit=None, show_zero=False, metric=None):
         """The report in line_profiler's layout, as a string; times in `unit`
         seconds (None: the largest of 1e-6 ... 1e-9 s in which every line
-        that ran reads at least 1.0 per hit, never 0.0)."""
-        return format_report(self.get_stats(), unit=unit, show_zero=show_zero)
+        that ran reads at least 1.0 per hit, never 0.0).  With memory=True:
+        memory_profiler's layout (Mem usage, Increment, Occurrences) with
+        the exact Allocated and Blocks beside; metric="time" gives the
+        times instead."""
+        return format_report(self.get_stats(), unit=unit, show_zero=show_zero, metric=metric)
 
-    def print_report(self, stream=None, unit=None, show_zero=False):
+    def print_report(self, stream=None, unit=None, show_zero=False, metric=None):
         out = stream if stream is not None else sys.stdout
-        out.write(self.report(unit=unit, show_zero=show_zero))
+        out.write(self.report(unit=unit, show_zero=show_zero, metric=metric))
 
     def print_stats(self, stream=None, output_unit=None, stripzeros=False):
         self.print_report(stream=stream, unit=output_unit, show_zero=not stripzeros)
@@ -169,8 +179,24 @@ class LineProfiler(_engine.LineProfiler):
     dump_stats = dump
 
 
-def format_report(stats, unit=None, show_zero=False):
-    text = _engine.format_lines(stats, unit=unit, show_zero=show_zero)
+def has_memory(stats):
+    """Whether a line profile counts memory (LineProfiler(memory=True))."""
+    metrics = stats.get("metrics") if isinstance(stats, dict) else None
+    return isinstance(metrics, list) and any(
+        isinstance(m, dict) and m.get("name") == "net" for m in metrics)
+
+
+def format_report(stats, unit=None, show_zero=False, metric=None):
+    """The report of a line profile: memory_profiler's layout for one that
+    counts memory (unless metric="time"), line_profiler's for time."""
+    if has_memory(stats) and metric != "time":
+        try:
+            rss = float(stats.get("meta", {}).get("rss_start", 0))
+        except (TypeError, ValueError):
+            rss = 0.0     # a damaged file's: the report still prints
+        text = _engine.format_lines_memory(stats, rss_start=rss)
+    else:
+        text = _engine.format_lines(stats, unit=unit, show_zero=show_zero)
     note = stats.get("meta", {}).get("note")
     return text + (f"pyrometer: {note}\n" if note else "")
 

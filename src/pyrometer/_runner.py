@@ -245,7 +245,8 @@ class Session:
         self.forks = 0
         self.pid = os.getpid()
         if self.lines:
-            self.profiler = _lines.LineProfiler(clock=opts["clock"], compensate=opts["compensate"])
+            self.profiler = _lines.LineProfiler(clock=opts["clock"], compensate=opts["compensate"],
+                                                memory=opts.get("memory", False))
             self.profiler._owned_by_runner = True
             for pattern in opts.get("patterns", ()):
                 self.profiler.add_pattern(pattern)

@@ -324,8 +324,6 @@ def cmd_run(args):
     if not lines and (ns.unit is not None or ns.show_zero):
         raise UsageError(f"option {'--unit' if ns.unit is not None else '--show-zero'} "
                          f"does not apply to a function profile")
-    if ns.memory and lines:
-        raise UsageError("--memory profiles functions; it does not apply to a line profile yet")
     if ns.metric is not None and not ns.memory and ns.metric != "time":
         raise UsageError(f"--metric {ns.metric} needs --memory (a time profile has one metric, "
                          f"time)")

@@ -566,6 +566,20 @@ PyObject *pyro_py_format_lines(PyObject *module, PyObject *args, PyObject *kwarg
     return pyro_lines_text(stats, unit, show_zero);
 }
 
+PyObject *pyro_py_format_lines_memory(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    (void)module;
+    static char *kwlist[] = {"stats", "rss_start", NULL};
+    PyObject *stats;
+    double rss_start = 0.0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$d:format_lines_memory", kwlist, &stats,
+                                     &rss_start))
+        return NULL;
+    if (!(rss_start >= 0.0 && rss_start < 1e18))
+        rss_start = 0.0;
+    return pyro_lines_memory_text(stats, rss_start);
+}
+
 PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;

@@ -25,4 +25,10 @@ PyObject *pyro_lines_read(PyObject *path);
  * + exception. */
 PyObject *pyro_lines_text(PyObject *stats, double out_unit, int show_zero);
 
+/* A line profile with memory in memory_profiler's layout, with the exact
+ * columns beside it (lines_memory_report.c); `rss_start` the RSS in bytes
+ * when profiling began (0: unknown).  A str, or NULL + ValueError when the
+ * profile holds no memory. */
+PyObject *pyro_lines_memory_text(PyObject *stats, double rss_start);
+
 #endif

@@ -16,7 +16,7 @@
 
 #include <stdint.h>
 
-#define PYRO_MAX_LINE_METRICS 4
+#define PYRO_MAX_LINE_METRICS 8
 
 typedef struct {
     char name[32];

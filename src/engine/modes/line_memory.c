@@ -13,6 +13,7 @@
  * profiling stopped. */
 #include "modes/line_mode.h"
 #include "hooks/allocator.h"
+#include "core/rss.h"
 
 /* 3.9-3.11 push every frame: past this many unselected frames above the
  * innermost selected one, an allocation is not charged (a deep recursion
@@ -54,6 +55,8 @@ static void on_alloc(void *ctx, void *ptr, size_t size)
             p->mem_live += size;
             if (p->mem_live > p->mem_peak)
                 p->mem_peak = p->mem_live;
+            if (p->mem_live > rec->mem[line].peak)
+                rec->mem[line].peak = p->mem_live;
         }
     }
     t->overhead += pyro_clock_now() - start;
@@ -75,6 +78,9 @@ int pyro_line_memory_start(pyro_line_profiler *p)
 {
     p->memory_failed = 0;
     p->mem_live = 0;
+    uint64_t rss = 0;
+    if (p->rss_start == 0 && pyro_rss_now(&rss))
+        p->rss_start = rss;   /* the first enable's: Mem usage starts there */
     pyro_alloc_sink sink = {on_alloc, on_free, p};
     return pyro_allocator_start(&sink);
 }

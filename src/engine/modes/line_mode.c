@@ -475,7 +475,7 @@ static PyObject *lp_clear(pyro_line_profiler *self, PyObject *unused)
         PyMem_RawFree(self->recs[i]->mem);
         self->recs[i]->mem = NULL;
     }
-    self->mem_peak = 0;
+    self->mem_peak = self->rss_start = 0;
     pyro_line_state_clear(&self->ls);
     self->ls.nomemory = 0;
     self->ls.stopped = 0;
@@ -516,11 +516,11 @@ static PyObject *lp_raw(pyro_line_profiler *self, PyObject *unused)
             PyObject *t;
             if (self->memory) {
                 /* with memory: allocated bytes, net bytes, blocks */
-                pyro_line_mem m = rec->mem != NULL ? rec->mem[j] : (pyro_line_mem){0, 0, 0};
-                t = Py_BuildValue("(iKLKKK)", rec->first_line + j, (unsigned long long)c->hits,
+                pyro_line_mem m = rec->mem != NULL ? rec->mem[j] : (pyro_line_mem){0, 0, 0, 0};
+                t = Py_BuildValue("(iKLKKKK)", rec->first_line + j, (unsigned long long)c->hits,
                                   ns < 0 ? 0LL : ns, (unsigned long long)m.alloc_bytes,
                                   (unsigned long long)(m.alloc_bytes - m.freed_bytes),
-                                  (unsigned long long)m.alloc_count);
+                                  (unsigned long long)m.alloc_count, (unsigned long long)m.peak);
             } else
                 t = Py_BuildValue("(iKL)", rec->first_line + j, (unsigned long long)c->hits,
                                   ns < 0 ? 0LL : ns);
@@ -544,7 +544,7 @@ static PyObject *lp_info(pyro_line_profiler *self, PyObject *unused)
         ? pyro_clock_seconds_per_tick_of(self->clock_kind) * 1e9 * (double)pyro_session_speed()
         : 0.0;
     return Py_BuildValue(
-        "{s:s,s:O,s:O,s:n,s:d,s:s,s:K,s:K,s:d,s:O,s:O,s:K,s:{s:d,s:d,s:d,s:d,s:d}}",
+        "{s:s,s:O,s:O,s:n,s:d,s:s,s:K,s:K,s:d,s:O,s:O,s:K,s:K,s:{s:d,s:d,s:d,s:d,s:d}}",
         "clock", self->calibrated ? pyro_clock_name_of(self->clock_kind) : self->clock,
         "compensate", self->compensate ? Py_True : Py_False,
         "out_of_memory", self->ls.nomemory ? Py_True : Py_False,
@@ -557,6 +557,7 @@ static PyObject *lp_info(pyro_line_profiler *self, PyObject *unused)
         "memory", self->memory ? Py_True : Py_False,
         "memory_failed", self->memory_failed ? Py_True : Py_False,
         "memory_peak_bytes", (unsigned long long)self->mem_peak,
+        "memory_rss_start_bytes", (unsigned long long)self->rss_start,
         "overhead_ns",
         "line", self->measured[PYRO_LINE_COST_LINE] * ns,
         "enter", self->measured[PYRO_LINE_COST_ENTER] * ns,

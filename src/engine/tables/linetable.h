@@ -34,6 +34,8 @@ typedef struct {
 typedef struct {
     uint64_t alloc_bytes, alloc_count;
     uint64_t freed_bytes;      /* of the blocks it allocated */
+    uint64_t peak;             /* the most bytes alive (of those allocated while
+                                  profiling) when it allocated */
 } pyro_line_mem;
 
 typedef struct pyro_code_lines {
