@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HERE, PROGRAMS
+from conftest import HERE, PROGRAMS, lprof_bytes
 
 ROOT = HERE.parent
 WORKLOAD = '''
@@ -60,6 +60,11 @@ def line_files():
             _lines.load({out!r} + ".bad")
         except (pyrometer._engine.FormatError, ValueError):
             pass
+    # line_profiler's pickle (the test wrote it), read, shown and merged
+    lprof = _lines.load({out!r} + ".lprof")
+    pyrometer._engine.format_lines(lprof, show_zero=True)
+    pyrometer._engine.merge_lines([stats, lprof, stats])
+    pyrometer._engine.merge_lines([lprof, dict(lprof, unit=1e-6)])
 def everything():
     for m in (recursion, generators, exceptions, objects, async_prog):
         m.main()
@@ -111,6 +116,13 @@ _engine.merge_profiles([(saved, None), (moved, None)])
 line_files()
 print("ok")
 '''
+
+
+def write_lprof(path):
+    """A line_profiler file for the workload: times of the programs' lines."""
+    timings = {(str(PROGRAMS / "objects.py"), 1, "main"): [(2, 3, 500), (3, 1, 70), (2, 1, 9)],
+               (str(PROGRAMS / "recursion.py"), 4, "fib"): [(5, 100, 12345)]}
+    path.write_bytes(lprof_bytes(timings, 1e-9, 4))
 
 
 def build_sanitized(tmp_path):
@@ -168,6 +180,7 @@ def test_engine_under_asan_ubsan(tmp_path, sanitized):
     pkg, env = sanitized
     script = tmp_path / "work.py"
     script.write_text(WORKLOAD.format(programs=str(PROGRAMS), out=str(tmp_path / "w.prof")))
+    write_lprof(tmp_path / "w.prof.lprof")
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                        env=env, timeout=600)
     assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-5000:]
@@ -178,9 +191,13 @@ def test_readers_under_asan_ubsan_on_hostile_and_fuzzed_files(tmp_path, sanitize
     """Every crafted file of test_hostile and 1 500 fuzzed ones through the
     readers of the sanitized engine."""
     import test_hostile
+    import test_lprof
     pkg, env = sanitized
     seeds = test_hostile.fuzz_bases(tmp_path)
-    for name, data in {**test_hostile.HOSTILE_PROFS, **test_hostile.HOSTILE_LINES}.items():
+    for name, data in {**test_hostile.HOSTILE_PROFS, **test_hostile.HOSTILE_LINES,
+                       **test_lprof.HOSTILE_LPROF}.items():
+        if not data:        # nothing to change in it
+            continue
         (tmp_path / f"crafted-{name}").write_bytes(data)
         seeds.append(f"crafted-{name}")
     r = subprocess.run([sys.executable, "-c", test_hostile.FUZZ, ",".join(seeds), "1500",
@@ -195,6 +212,7 @@ def test_readers_under_asan_ubsan_on_hostile_and_fuzzed_files(tmp_path, sanitize
 def test_engine_under_valgrind(tmp_path):
     script = tmp_path / "work.py"
     script.write_text(WORKLOAD.format(programs=str(PROGRAMS), out=str(tmp_path / "v.prof")))
+    write_lprof(tmp_path / "v.prof.lprof")
     so = [str(p) for p in (ROOT / "src" / "pyrometer").glob("_engine*.so")]
     env = dict(os.environ, PYTHONMALLOC="malloc")
     r = subprocess.run(["valgrind", "--error-exitcode=99", "--errors-for-leak-kinds=none",

@@ -107,6 +107,14 @@ static PyMethodDef module_methods[] = {
     {"read_lines", pyro_py_read_lines, METH_O,
      "read_lines(path) -> dict: a saved line profile; OSError if unreadable,\n"
      "FormatError if not a line profile or damaged."},
+    {"merge_lines", pyro_py_merge_lines, METH_O,
+     "merge_lines(profiles) -> dict: line profiles added up: functions by (file, first\n"
+     "line, name), each line's hits and values summed in the finest unit of the inputs;\n"
+     "ValueError if they measure different things."},
+    {"read_lprof", pyro_py_read_lprof, METH_O,
+     "read_lprof(path) -> dict: line_profiler's .lprof (a pickled LineStats, read without\n"
+     "unpickling) as a line profile whose sources are None; OSError if unreadable,\n"
+     "FormatError if it is anything else."},
     {"format_lines", (PyCFunction)(void (*)(void))pyro_py_format_lines,
      METH_VARARGS | METH_KEYWORDS,
      "format_lines(stats, unit=None, show_zero=False) -> str: the report in\n"

@@ -49,7 +49,8 @@ def convert(src, format=None, out=None, **options):
 
 def merge(inputs, out):
     """Add up function profiles (files, glob patterns or folders) into
-    `out`.  Returns the list of files merged."""
+    `out`, or line profiles (pyrometer's .lines, line_profiler's .lprof)
+    into a .lines file.  Returns the list of files merged."""
     from ._tools import merge
     return merge(inputs, out)
 

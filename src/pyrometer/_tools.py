@@ -577,8 +577,9 @@ def expand_inputs(args, out=None, note=None):
 
 def merge(inputs, out, note=None):
     """Add up function profiles (ours or cProfile's, as pstats' Stats.add()
-    does, and their call trees path by path) into `out`.  `inputs`: files,
-    glob patterns or folders.  `note(text)` hears what the result lacks
+    does, and their call trees path by path) into `out`, or line profiles
+    (ours or line_profiler's .lprof, line by line) into a line file.
+    `inputs`: files, glob patterns or folders.  `note(text)` hears what the result lacks
     (default: printed on stderr).  Returns the list of files merged."""
     if note is None:
         def note(text):
@@ -591,6 +592,11 @@ def merge(inputs, out, note=None):
     if not paths:
         raise Error("merge needs at least one profile file")
     check_output(out, paths)
+    if _line_files(paths):
+        _merge_lines(paths, out)
+        for text in notes:
+            note(text)
+        return paths
     profiles = [load_function_profile(p, "merge") for p in paths]
     check_same_kind(profiles, "merge", "add up")
     try:
@@ -616,11 +622,52 @@ def merge(inputs, out, note=None):
     return paths
 
 
+def _line_files(paths):
+    """Whether the files are line profiles (Error if only some are)."""
+    kinds = []
+    for p in paths:
+        try:
+            kinds.append(_lines.is_line_file(p))
+        except OSError as exc:
+            raise Error(f"cannot read '{p}': {_reason(exc)}") from None
+    if any(kinds) and not all(kinds):
+        line, function = paths[kinds.index(True)], paths[kinds.index(False)]
+        raise Error(f"cannot merge '{line}', a line profile, with '{function}': line and "
+                    f"function profiles do not add up")
+    return all(kinds)
+
+
+def _merge_lines(paths, out):
+    """Line profiles (pyrometer's, line_profiler's .lprof) added up into a
+    .lines file, as line_profiler adds its LineStats."""
+    if out.endswith(".lprof") or format_of(out) is not None:
+        what = "line_profiler's" if out.endswith(".lprof") else format_of(out)
+        raise Error(f"merged line profiles are written as pyrometer's line file, not as "
+                    f"{what}: name the output .lines, not '{out}'")
+    loaded = []
+    for p in paths:
+        try:
+            loaded.append(_lines.load(p))
+        except OSError as exc:
+            raise Error(f"cannot read '{p}': {_reason(exc)}") from None
+        except _api.FormatError as exc:
+            raise Error(_clean(exc)) from None
+    try:
+        merged = _engine.merge_lines(loaded)
+    except ValueError as exc:
+        raise Error(f"cannot merge these line profiles: {_clean(exc)}") from None
+    try:
+        _lines.write(out, merged)
+    except OSError as exc:
+        raise Error(f"cannot write '{out}': {_reason(exc)}") from None
+
+
 def merge_groups(inputs, out_dir, group_by, note=None):
     """Merge profiles per group: the group of a file is what `group_by` (a
     regular expression) matches in its name, its first group if it has one
     (`r"(.*)-\\d{8}T"` groups pyrometer.profile's time-stamped files by
-    name).  One `<group>.prof` per group in `out_dir`.  Returns {group: [files]}."""
+    name).  One `<group>.prof` per group in `out_dir` (`<group>.lines` for
+    line profiles).  Returns {file written: [files merged into it]}."""
     import re
     if note is None:
         def note(text):
@@ -646,13 +693,17 @@ def merge_groups(inputs, out_dir, group_by, note=None):
         groups.setdefault(safe, []).append(path)
     if not groups:
         raise Error(f"no file name matches '{group_by}'")
+    written = {}
     for key, paths in sorted(groups.items()):
-        merge(paths, os.path.join(out_dir, key + ".prof"), note)
+        # a group of line profiles makes a line profile
+        ext = ".lines" if _line_files(paths) else ".prof"
+        written[os.path.join(out_dir, key + ext)] = merge(paths, os.path.join(out_dir, key + ext),
+                                                          note)
     if unmatched:
         note(f"pyrometer: note: {len(unmatched)} file{'s' if len(unmatched) > 1 else ''} "
              f"matched no group and {'were' if len(unmatched) > 1 else 'was'} left out "
              f"('{unmatched[0]}'...)")
-    return groups
+    return written
 
 
 DIFF_SORT_KEYS = {"tottime": "tottime", "time": "tottime", "cumtime": "cumtime",

@@ -387,7 +387,8 @@ def report_parser():
     p = new_parser("report", "pyrometer report FILE [options]",
                    "Print a saved profile: pstats' table for a function profile (pyrometer's, "
                    "cProfile's, or CPython 3.15's sampling profiler's --pstats and collapsed "
-                   "stacks), line_profiler's for a line profile.", REPORT_EXAMPLES)
+                   "stacks), line_profiler's for a line profile (pyrometer's, or "
+                   "line_profiler's own .lprof from kernprof -l).", REPORT_EXAMPLES)
     p.add_argument("file", metavar="FILE", help="the profile")
     # a sampled profile has more sort words: they are checked with the file
     add_report_options(p, sort_type=str)
@@ -486,6 +487,7 @@ MERGE_EXAMPLES = """\
   pyrometer merge profiles/ -o all.prof            every profile in a folder
   pyrometer merge requests/ --group-by '^([A-Z]+[.][^.]+)' -o by-url/
                                                    one merged profile per URL
+  pyrometer merge run1.lprof run2.lprof -o both.lines   line profiles, line by line
 """
 
 
@@ -493,7 +495,8 @@ def merge_parser():
     p = new_parser("merge", "pyrometer merge FILE... -o OUT",
                    "Add up function profiles (pyrometer's or cProfile's) as pstats' Stats.add() "
                    "does, and their call trees path by path (dropped, with a note, if an input "
-                   "has none).", MERGE_EXAMPLES)
+                   "has none); or line profiles (pyrometer's, line_profiler's .lprof) line by "
+                   "line into a line file.", MERGE_EXAMPLES)
     p.add_argument("files", metavar="FILE", nargs="+",
                    help="profiles, glob patterns such as 'runs/*.prof' (sorted) or folders")
     p.add_argument("-o", "--outfile", metavar="OUT", required=True,
@@ -502,17 +505,16 @@ def merge_parser():
     p.add_argument("--group-by", metavar="REGEX",
                    help="one merged profile per group: the part of each file's name the "
                         "regular expression matches (its first group if it has one), as "
-                        "OUT/<group>.prof")
+                        "OUT/<group>.prof (.lines for line profiles)")
     return p
 
 
 def cmd_merge(args):
     ns = merge_parser().parse_args(args)
     if ns.group_by is not None:
-        groups = _tools.merge_groups(ns.files, ns.outfile, ns.group_by)
-        for key, paths in sorted(groups.items()):
-            print(f"pyrometer: {len(paths)} profiles merged into "
-                  f"{os.path.join(ns.outfile, key + '.prof')}", file=sys.stderr)
+        written = _tools.merge_groups(ns.files, ns.outfile, ns.group_by)
+        for out, paths in written.items():
+            print(f"pyrometer: {len(paths)} profiles merged into {out}", file=sys.stderr)
         return 0
     paths = _tools.merge(ns.files, ns.outfile)
     print(f"pyrometer: {len(paths)} profiles merged into {ns.outfile}", file=sys.stderr)
