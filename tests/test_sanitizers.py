@@ -62,7 +62,7 @@ def line_files():
             pass
     # line_profiler's pickle (the test wrote it), read, shown and merged
     lprof = _lines.load({out!r} + ".lprof")
-    pyrometer._engine.format_lines(lprof, show_zero=True)
+    pyrometer._engine.format_lines(lprof, show_zero=True, color=True)
     pyrometer._engine.merge_lines([stats, lprof, stats])
     pyrometer._engine.merge_lines([lprof, dict(lprof, unit=1e-6)])
 def everything():
@@ -113,6 +113,15 @@ moved = {{(k[0].replace("/", "/elsewhere/", 1) if k[0].startswith("/") else k[0]
          for k, v in saved.items()}}
 _engine.format_diff(saved, moved)
 _engine.merge_profiles([(saved, None), (moved, None)])
+# pstats' strip_dirs, and the report for a terminal: colour, names fitted
+# from the left (non-ASCII and escaped names too)
+stripped = _engine.strip_dirs(moved)
+odd = {{("/\u00e9t\u00e9/\u4e2d\u6587/" * 9 + "\x1bx.py", 1, "f\u00fc" * 20): (1, 1, 0.5, 0.5, {{}}),
+        ("~", 0, "<built-in method " + "y" * 90 + ">"): (2, 2, 0.25, 0.25, {{}})}}
+for w in (0, 1, 30, 70, 90, 200):
+    for st in (saved, stripped, odd):
+        _engine.format_report(st, color=True, width=w, limit=40)
+        _engine.format_report(st, color=True, width=w, sampled=True, unit="samples")
 line_files()
 print("ok")
 '''

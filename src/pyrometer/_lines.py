@@ -129,11 +129,12 @@ class LineProfiler(_engine.LineProfiler):
             meta["note"] = "; ".join(notes)
         return {"unit": UNIT, "meta": meta, "functions": functions}
 
-    def report(self, unit=None, show_zero=False):
+    def report(self, unit=None, show_zero=False, color=False):
         """The report in line_profiler's layout, as a string; times in `unit`
         seconds (None: the largest of 1e-6 ... 1e-9 s in which every line
-        that ran reads at least 1.0 per hit, never 0.0)."""
-        return format_report(self.get_stats(), unit=unit, show_zero=show_zero)
+        that ran reads at least 1.0 per hit, never 0.0); `color`: hot lines
+        in colour, for a terminal."""
+        return format_report(self.get_stats(), unit=unit, show_zero=show_zero, color=color)
 
     def print_report(self, stream=None, unit=None, show_zero=False):
         out = stream if stream is not None else sys.stdout
@@ -149,8 +150,8 @@ class LineProfiler(_engine.LineProfiler):
     dump_stats = dump
 
 
-def format_report(stats, unit=None, show_zero=False):
-    text = _engine.format_lines(stats, unit=unit, show_zero=show_zero)
+def format_report(stats, unit=None, show_zero=False, color=False):
+    text = _engine.format_lines(stats, unit=unit, show_zero=show_zero, color=color)
     note = stats.get("meta", {}).get("note")
     return text + (f"pyrometer: {note}\n" if note else "")
 
