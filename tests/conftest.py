@@ -107,3 +107,48 @@ def edges(stats, builtins=True):
             if isinstance(cv, tuple):
                 out[(stable(caller), stable(key))] = (cv[0], cv[1])
     return out
+
+
+# ---- line_profiler's .lprof files, made without line_profiler --------------
+
+class FakeLineStats:
+    """Pickled under line_profiler's name for its LineStats (the test never
+    imports a module of that name: the pickler below writes the name)."""
+
+    def __init__(self, timings, unit, **more):
+        self.timings = timings
+        self.unit = unit
+        self.__dict__.update(more)
+
+
+class FakeLineStatsByArgs(FakeLineStats):
+    """Pickled as LineStats(timings, unit): a REDUCE of the class."""
+
+    def __reduce__(self):
+        return (type(self), (self.timings, self.unit))
+
+
+def lprof_bytes(timings, unit=1e-9, protocol=None, module="line_profiler.line_profiler",
+                by_args=False, **more):
+    """A .lprof as line_profiler writes it (pickle protocol 2 to 5), with the
+    class named `module`.LineStats."""
+    import io
+    import pickle
+
+    class Writer(pickle._Pickler):
+        def save_global(self, obj, name=None):
+            if obj not in (FakeLineStats, FakeLineStatsByArgs):
+                return super().save_global(obj, name)
+            if self.proto >= 4:
+                self.save(module)
+                self.save("LineStats")
+                self.write(pickle.STACK_GLOBAL)
+            else:
+                self.write(pickle.GLOBAL + f"{module}\nLineStats\n".encode())
+            self.memoize(obj)
+
+    out = io.BytesIO()
+    cls = FakeLineStatsByArgs if by_args else FakeLineStats
+    Writer(out, protocol=pickle.HIGHEST_PROTOCOL if protocol is None else protocol).dump(
+        cls(timings, unit, **more))
+    return out.getvalue()

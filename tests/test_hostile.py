@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from conftest import run_python
+from conftest import lprof_bytes, run_python
 
 from pyrometer import _engine
 
@@ -123,6 +123,7 @@ READERS = {
     "load_stats": lambda p: _engine.load_stats(p),
     "load_profile": lambda p: _engine.load_profile(p),
     "read_lines": lambda p: _engine.read_lines(p),
+    "read_lprof": lambda p: _engine.read_lprof(p),
 }
 
 # Every command that reads a profile, as a user would type it.
@@ -391,7 +392,7 @@ import os, random, sys, tracemalloc
 from pyrometer import _engine
 seeds, runs, folder = [s for s in sys.argv[1].split(",")], int(sys.argv[2]), sys.argv[3]
 bases = {name: open(os.path.join(folder, name), "rb").read() for name in seeds}
-readers = [_engine.load_stats, _engine.load_profile, _engine.read_lines]
+readers = [_engine.load_stats, _engine.load_profile, _engine.read_lines, _engine.read_lprof]
 rng = random.Random(1234)
 path = os.path.join(folder, "fuzzed.bin")
 bad = []
@@ -452,7 +453,12 @@ def fuzz_bases(tmp_path):
     assert r.returncode == 0, r.stderr
     r = pyrometer("run", "--lines-of", "walk", "-o", str(tmp_path / "ours.lines"), str(prog))
     assert r.returncode == 0, r.stderr
-    return ["ours.prof", "cprofile.prof", "ours.lines"]
+    # line_profiler's pickles, framed (protocol 4) and not (2)
+    timings = {(str(prog), 3, "walk"): [(3, 4, 1200), (4, 2, 900)],
+               (str(prog), 2, "leaf"): [(2, 9, 30)]}
+    (tmp_path / "kernprof.lprof").write_bytes(lprof_bytes(timings, 1e-9, 4))
+    (tmp_path / "old.lprof").write_bytes(lprof_bytes(timings, 1e-6, 2, "line_profiler"))
+    return ["ours.prof", "cprofile.prof", "ours.lines", "kernprof.lprof", "old.lprof"]
 
 
 def run_fuzz(tmp_path, runs):

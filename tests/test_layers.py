@@ -97,3 +97,15 @@ def test_every_file_is_named_where_it_says_so():
             if f"#ifndef {guard}\n#define {guard}\n" not in path.read_text():
                 wrong.append(f"{path.relative_to(ENGINE)}: include guard is not {guard}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_nothing_is_ever_unpickled():
+    """line_profiler's pickles are read by formats/pickle_machine.c, which
+    builds plain data; neither the engine nor the Python layer imports
+    pickle (whose load runs what a file names)."""
+    python = ENGINE.parent / "pyrometer"
+    users = [str(p.relative_to(ENGINE.parent)) for p in sorted(python.rglob("*.py"))
+             if re.search(r"^\s*(import|from)\s+_?pickle\b", p.read_text(), re.M)]
+    users += [str(p.relative_to(ENGINE)) for p in sources()
+              if re.search(r'"_?pickle"|PyPickle|_Unpickler', p.read_text())]
+    assert users == []

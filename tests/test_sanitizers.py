@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HERE, PROGRAMS
+from conftest import HERE, PROGRAMS, lprof_bytes
 
 ROOT = HERE.parent
 WORKLOAD = '''
@@ -70,6 +70,11 @@ def line_files():
             _lines.load({out!r} + ".bad")
         except (pyrometer._engine.FormatError, ValueError):
             pass
+    # line_profiler's pickle (the test wrote it), read, shown and merged
+    lprof = _lines.load({out!r} + ".lprof")
+    pyrometer._engine.format_lines(lprof, show_zero=True, color=True)
+    pyrometer._engine.merge_lines([stats, lprof, stats])
+    pyrometer._engine.merge_lines([lprof, dict(lprof, unit=1e-6)])
 def everything():
     for m in (recursion, generators, exceptions, objects, async_prog):
         m.main()
@@ -121,9 +126,25 @@ moved = {{(k[0].replace("/", "/elsewhere/", 1) if k[0].startswith("/") else k[0]
          for k, v in saved.items()}}
 _engine.format_diff(saved, moved)
 _engine.merge_profiles([(saved, None), (moved, None)])
+# pstats' strip_dirs, and the report for a terminal: colour, names fitted
+# from the left (non-ASCII and escaped names too)
+stripped = _engine.strip_dirs(moved)
+odd = {{("/\u00e9t\u00e9/\u4e2d\u6587/" * 9 + "\x1bx.py", 1, "f\u00fc" * 20): (1, 1, 0.5, 0.5, {{}}),
+        ("~", 0, "<built-in method " + "y" * 90 + ">"): (2, 2, 0.25, 0.25, {{}})}}
+for w in (0, 1, 30, 70, 90, 200):
+    for st in (saved, stripped, odd):
+        _engine.format_report(st, color=True, width=w, limit=40)
+        _engine.format_report(st, color=True, width=w, sampled=True, unit="samples")
 line_files()
 print("ok")
 '''
+
+
+def write_lprof(path):
+    """A line_profiler file for the workload: times of the programs' lines."""
+    timings = {(str(PROGRAMS / "objects.py"), 1, "main"): [(2, 3, 500), (3, 1, 70), (2, 1, 9)],
+               (str(PROGRAMS / "recursion.py"), 4, "fib"): [(5, 100, 12345)]}
+    path.write_bytes(lprof_bytes(timings, 1e-9, 4))
 
 
 def build_sanitized(tmp_path):
@@ -181,6 +202,7 @@ def test_engine_under_asan_ubsan(tmp_path, sanitized):
     pkg, env = sanitized
     script = tmp_path / "work.py"
     script.write_text(WORKLOAD.format(programs=str(PROGRAMS), out=str(tmp_path / "w.prof")))
+    write_lprof(tmp_path / "w.prof.lprof")
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                        env=env, timeout=600)
     assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-5000:]
@@ -191,9 +213,13 @@ def test_readers_under_asan_ubsan_on_hostile_and_fuzzed_files(tmp_path, sanitize
     """Every crafted file of test_hostile and 1 500 fuzzed ones through the
     readers of the sanitized engine."""
     import test_hostile
+    import test_lprof
     pkg, env = sanitized
     seeds = test_hostile.fuzz_bases(tmp_path)
-    for name, data in {**test_hostile.HOSTILE_PROFS, **test_hostile.HOSTILE_LINES}.items():
+    for name, data in {**test_hostile.HOSTILE_PROFS, **test_hostile.HOSTILE_LINES,
+                       **test_lprof.HOSTILE_LPROF}.items():
+        if not data:        # nothing to change in it
+            continue
         (tmp_path / f"crafted-{name}").write_bytes(data)
         seeds.append(f"crafted-{name}")
     r = subprocess.run([sys.executable, "-c", test_hostile.FUZZ, ",".join(seeds), "1500",
@@ -271,6 +297,7 @@ def test_memory_tools_under_asan_ubsan(tmp_path, sanitized):
 def test_engine_under_valgrind(tmp_path):
     script = tmp_path / "work.py"
     script.write_text(WORKLOAD.format(programs=str(PROGRAMS), out=str(tmp_path / "v.prof")))
+    write_lprof(tmp_path / "v.prof.lprof")
     so = [str(p) for p in (ROOT / "src" / "pyrometer").glob("_engine*.so")]
     env = dict(os.environ, PYTHONMALLOC="malloc")
     r = subprocess.run(["valgrind", "--error-exitcode=99", "--errors-for-leak-kinds=none",

@@ -96,7 +96,7 @@ static PyMethodDef module_methods[] = {
     {"format_report", (PyCFunction)(void (*)(void))pyro_py_format_report,
      METH_VARARGS | METH_KEYWORDS,
      "format_report(stats, *, sort=('cumulative',), limit=None, files=(), mode='stats',\n"
-     "layout='columns') -> str: the text of pstats.Stats(...).sort_stats(*sort)\n"
+     "layout='columns', color=False, width=0) -> str: the text of pstats.Stats(...).sort_stats(*sort)\n"
      ".print_stats(limit) (mode 'stats'), print_callers(limit) ('callers') or\n"
      "print_callees(limit) ('callees').  layout 'columns': each column of times in one\n"
      "fixed-point notation that shows its smallest value, columns as wide as their\n"
@@ -105,17 +105,28 @@ static PyMethodDef module_methods[] = {
      "of them; files: the header lines print_stats() starts with.  sampled=None (True:\n"
      "samples, in 3.15's SampledStats' words; None: as 3.15's ('__sampled__',) marker in\n"
      "stats says), unit='seconds' ('samples': no time known, a table of samples and\n"
-     "shares)."},
+     "shares).  In columns, color=True: rows of 10 % of the own time (or samples) and more\n"
+     "in bold red, of 2 % in yellow; width=N: names of the table shortened from the left\n"
+     "to fit N columns (0: never)."},
     {"write_lines", pyro_py_write_lines, METH_VARARGS,
      "write_lines(path, stats): save LineProfiler.get_stats() atomically."},
     {"read_lines", pyro_py_read_lines, METH_O,
      "read_lines(path) -> dict: a saved line profile; OSError if unreadable,\n"
      "FormatError if not a line profile or damaged."},
+    {"merge_lines", pyro_py_merge_lines, METH_O,
+     "merge_lines(profiles) -> dict: line profiles added up: functions by (file, first\n"
+     "line, name), each line's hits and values summed in the finest unit of the inputs;\n"
+     "ValueError if they measure different things."},
+    {"read_lprof", pyro_py_read_lprof, METH_O,
+     "read_lprof(path) -> dict: line_profiler's .lprof (a pickled LineStats, read without\n"
+     "unpickling) as a line profile whose sources are None; OSError if unreadable,\n"
+     "FormatError if it is anything else."},
     {"format_lines", (PyCFunction)(void (*)(void))pyro_py_format_lines,
      METH_VARARGS | METH_KEYWORDS,
-     "format_lines(stats, unit=None, show_zero=False) -> str: the report in\n"
+     "format_lines(stats, unit=None, show_zero=False, color=False) -> str: the report in\n"
      "line_profiler's layout, times in `unit` seconds (None: the largest of 1e-6 ... 1e-9\n"
-     "in which every line that ran reads at least 1.0 per hit)."},
+     "in which every line that ran reads at least 1.0 per hit); color: lines of 10 % of\n"
+     "all the time and more in bold red, of 2 % in yellow."},
     {"format_lines_memory", (PyCFunction)(void (*)(void))pyro_py_format_lines_memory,
      METH_VARARGS | METH_KEYWORDS,
      "format_lines_memory(stats, *, rss_start=0.0) -> str: a line profile with memory in\n"
@@ -136,8 +147,11 @@ static PyMethodDef module_methods[] = {
      "profiles compared line by line (functions by name and file name, lines by text)."},
     {"rekey", (PyCFunction)(void (*)(void))pyro_py_rekey, METH_VARARGS | METH_KEYWORDS,
      "rekey(stats, tree, map) -> (stats, tree): the profile with its function keys (and\n"
-     "callers', and the tree's funcs) renamed by `map`, {old key: new key}; the new keys\n"
-     "must not meet each other nor a key kept."},
+     "callers', and the tree's funcs) renamed by `map`, {old key: new key}; stats whose\n"
+     "keys become one are added up as pstats adds them (the tree's funcs must not)."},
+    {"strip_dirs", pyro_py_strip_dirs, METH_O,
+     "strip_dirs(stats) -> dict: pstats' Stats.strip_dirs(): files without their folders,\n"
+     "the functions (and callers) that become one added up."},
     {"path_split", (PyCFunction)pyro_py_path_split, METH_O,
      "path_split(file) -> (label, rest, library): '<stdlib>/' or '<site-packages>/' and the\n"
      "path below that folder (or '' and the file), and whether it is library code."},

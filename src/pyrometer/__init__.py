@@ -33,15 +33,22 @@ from ._rss import rss
 
 
 def report(src, sort="cumulative", limit=None, callers=False, callees=False, unit=None,
-           show_zero=False, tree=False, root=None):
+           show_zero=False, tree=False, root=None, strip_dirs=False, color=False, width=None):
     """The report of a profile file, as text (what `pyrometer report` prints):
     pstats' table for a function profile, line_profiler's for a line
-    profile.  limit: rows, or a fraction of them (None: all).  tree=True:
-    the call tree, the user's frames shown and library frames folded (files
-    under `root`, default the current folder, shown relative to it)."""
+    profile (pyrometer's or line_profiler's .lprof).  limit: rows, or a
+    fraction of them (None: all).  callers/callees: True to follow the table
+    with every listed function's callers (callees); a regular expression
+    ("parse") for pstats' print_callers(PATTERN) alone.  strip_dirs: files
+    without their folders, as pstats' strip_dirs().  color: hot rows in
+    ANSI colour; width: names shortened from the left to fit that many
+    columns.  tree=True: the call tree, the user's frames shown and library
+    frames folded (files under `root`, default the current folder, shown
+    relative to it)."""
     from ._tools import report
     return report(src, sort=sort, limit=limit, callers=callers, callees=callees, unit=unit,
-                  show_zero=show_zero, tree=tree, root=root)
+                  show_zero=show_zero, tree=tree, root=root, strip_dirs=strip_dirs,
+                  color=color, width=width)
 
 
 def convert(src, format=None, out=None, **options):
@@ -56,7 +63,8 @@ def convert(src, format=None, out=None, **options):
 
 def merge(inputs, out):
     """Add up function profiles (files, glob patterns or folders) into
-    `out`.  Returns the list of files merged."""
+    `out`, or line profiles (pyrometer's .lines, line_profiler's .lprof)
+    into a .lines file.  Returns the list of files merged."""
     from ._tools import merge
     return merge(inputs, out)
 

@@ -33,7 +33,9 @@ class Profiler(_engine.Profiler):
         self.stats = self.get_stats()
 
     def report(self, sort="cumulative", limit=None, callers=False, callees=False):
-        """The report as pstats prints it, as a string."""
+        """The report as pstats prints it, as a string.  callers/callees:
+        True for every function listed, or a regular expression (pstats'
+        print_callers("parse"))."""
         self.disable()
         return format_report(self.get_stats(), sort=sort, limit=limit,
                              callers=callers, callees=callees, notes=notes_for(self))
@@ -140,24 +142,38 @@ class SampledStats(dict):
 
 
 def format_report(stats, sort="cumulative", limit=None, callers=False,
-                  callees=False, files=(), notes=(), sampled=None, unit=None):
+                  callees=False, files=(), notes=(), sampled=None, unit=None, color=False,
+                  width=0):
     """pstats' print_stats (and print_callers/print_callees) layout; for a
     sampled profile (SampledStats, `sampled`, or stats that carry 3.15's
     marker) in the words of 3.15's SampledStats, and with no time known
-    (unit "samples") a table of samples and shares."""
+    (unit "samples") a table of samples and shares.  callers/callees True:
+    the callers (callees) of every function listed, after the table; a str:
+    pstats' print_callers(PATTERN) (print_callees) alone, for the functions
+    whose file:line(name) the regular expression matches (a True beside a
+    pattern takes that pattern), `limit` then applied to them.  color: hot
+    rows in colour; width: the table's names shortened from the left to
+    fit that many columns (0: never)."""
     keys = sort_keys(sort)
     if sampled is None:
         sampled = getattr(stats, "sampled", None)
     if unit is None:
         unit = getattr(stats, "unit", "seconds")
     kind = {"sampled": sampled, "unit": unit}
-    parts = [_engine.format_report(stats, sort=keys, limit=limit, files=tuple(files),
-                                   mode="stats", **kind)]
-    if callers:
-        parts.append(_engine.format_report(stats, sort=keys, limit=limit, mode="callers",
-                                           **kind))
-    if callees:
-        parts.append(_engine.format_report(stats, sort=keys, limit=limit, mode="callees",
+    pattern = next((p for p in (callers, callees) if isinstance(p, str)), None)
+    parts = []
+    if pattern is None:
+        parts.append(_engine.format_report(stats, sort=keys, limit=limit, files=tuple(files),
+                                           mode="stats", color=bool(color),
+                                           width=int(width or 0), **kind))
+    for mode, wanted in (("callers", callers), ("callees", callees)):
+        if not wanted:
+            continue
+        restriction = limit
+        if pattern is not None:
+            which = wanted if isinstance(wanted, str) else pattern
+            restriction = (which,) if limit is None else (which, limit)
+        parts.append(_engine.format_report(stats, sort=keys, limit=restriction, mode=mode,
                                            **kind))
     text = "".join(parts)
     if notes:

@@ -52,17 +52,12 @@ def _codes_of(obj):
 def _source_block(filename, first_line):
     """The lines of the function starting at `first_line`, as line_profiler
     shows them (its block, found by inspect), or None if the file is gone."""
-    import linecache   # these two only when a report needs them:
-    import inspect     # start-up stays short
+    import linecache   # only when a report needs it: start-up stays short
     linecache.checkcache(filename)
     lines = linecache.getlines(filename)
     if not lines or first_line < 1 or first_line > len(lines):
         return None
-    try:
-        block = inspect.getblock(lines[first_line - 1:])
-    except Exception:   # tokenize errors on odd sources: show what we have
-        block = lines[first_line - 1:first_line]
-    return [line.rstrip("\n").rstrip("\r") for line in block]
+    return _block(lines, first_line)
 
 
 class LineProfiler(_engine.LineProfiler):
@@ -156,14 +151,15 @@ class LineProfiler(_engine.LineProfiler):
                     "metrics": MEMORY_METRICS}
         return {"unit": UNIT, "meta": meta, "functions": functions}
 
-    def report(self, unit=None, show_zero=False, metric=None):
+    def report(self, unit=None, show_zero=False, metric=None, color=False):
         """The report in line_profiler's layout, as a string; times in `unit`
         seconds (None: the largest of 1e-6 ... 1e-9 s in which every line
-        that ran reads at least 1.0 per hit, never 0.0).  With memory=True:
-        memory_profiler's layout (Mem usage, Increment, Occurrences) with
-        the exact Allocated and Blocks beside; metric="time" gives the
-        times instead."""
-        return format_report(self.get_stats(), unit=unit, show_zero=show_zero, metric=metric)
+        that ran reads at least 1.0 per hit, never 0.0); `color`: hot lines
+        in colour, for a terminal.  With memory=True: memory_profiler's
+        layout (Mem usage, Increment, Occurrences) with the exact Allocated
+        and Blocks beside; metric="time" gives the times instead."""
+        return format_report(self.get_stats(), unit=unit, show_zero=show_zero, metric=metric,
+                             color=color)
 
     def print_report(self, stream=None, unit=None, show_zero=False, metric=None):
         out = stream if stream is not None else sys.stdout
@@ -186,7 +182,7 @@ def has_memory(stats):
         isinstance(m, dict) and m.get("name") == "net" for m in metrics)
 
 
-def format_report(stats, unit=None, show_zero=False, metric=None):
+def format_report(stats, unit=None, show_zero=False, metric=None, color=False):
     """The report of a line profile: memory_profiler's layout for one that
     counts memory (unless metric="time"), line_profiler's for time."""
     if has_memory(stats) and metric != "time":
@@ -196,7 +192,7 @@ def format_report(stats, unit=None, show_zero=False, metric=None):
             rss = 0.0     # a damaged file's: the report still prints
         text = _engine.format_lines_memory(stats, rss_start=rss)
     else:
-        text = _engine.format_lines(stats, unit=unit, show_zero=show_zero)
+        text = _engine.format_lines(stats, unit=unit, show_zero=show_zero, color=color)
     note = stats.get("meta", {}).get("note")
     return text + (f"pyrometer: {note}\n" if note else "")
 
@@ -206,13 +202,90 @@ def write(path, stats):
 
 
 def load(path):
-    return _engine.read_lines(path)
+    """A line profile: pyrometer's .lines, or line_profiler's .lprof with
+    the sources of its functions read from their files where they are."""
+    if kind_of(path) != "lprof":
+        return _engine.read_lines(path)
+    stats = _engine.read_lprof(path)
+    beside = os.path.dirname(os.path.abspath(os.fspath(path)))
+    for fn in stats["functions"]:
+        fn["source"] = _lprof_source(fn["file"], fn["line"], beside)
+    return stats
+
+
+# Source files read for a .lprof: a name from a file of unknown origin may
+# be a FIFO or /dev/zero, which linecache would wait on or read forever.
+MAX_SOURCE_BYTES = 16 << 20
+
+
+def _read_source(filename):
+    import stat
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(filename, flags)
+    except (OSError, ValueError):
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_SOURCE_BYTES:
+            return None
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(MAX_SOURCE_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    import io
+    import tokenize
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError):
+        text = data.decode("utf-8", "replace")
+    return io.StringIO(text, newline=None).readlines()   # lines as linecache splits them
+
+
+def _lprof_source(filename, first_line, beside):
+    """The function's lines as line_profiler shows them, from `filename` as
+    it is named (relative: to the current folder, where kernprof ran), else
+    beside the .lprof; None if neither is there."""
+    candidates = [filename]
+    if not os.path.isabs(filename):
+        candidates.append(os.path.join(beside, filename))
+    for name in candidates:
+        lines = _read_source(name)
+        if lines and 1 <= first_line <= len(lines):
+            return _block(lines, first_line)
+    return None
+
+
+def _block(lines, first_line):
+    import inspect
+    try:
+        block = inspect.getblock(lines[first_line - 1:])
+    except Exception:   # tokenize errors on odd sources: show what we have
+        block = lines[first_line - 1:first_line]
+    return [line.rstrip("\n").rstrip("\r") for line in block]
+
+
+def kind_of(path):
+    """"lines" (pyrometer's), "lprof" (line_profiler's: a pickle, told by
+    its first bytes, or a file named so) or None; OSError if unreadable."""
+    magic = _engine.LINES_MAGIC
+    head = _engine.file_head(os.fspath(path), len(magic))
+    if head == magic:
+        return "lines"
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "lprof"
+    if os.fspath(path).endswith(".lprof"):
+        return "lprof"
+    return None
 
 
 def is_line_file(path):
-    """Whether `path` starts like a saved line profile (OSError if unreadable)."""
-    magic = _engine.LINES_MAGIC
-    return _engine.file_head(os.fspath(path), len(magic)) == magic
+    """Whether `path` is a line profile, ours or line_profiler's (OSError if
+    unreadable)."""
+    return kind_of(path) is not None
 
 
 # ---- the process-wide profiler behind @pyrometer.lines and `profile` -------

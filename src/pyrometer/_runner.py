@@ -306,6 +306,7 @@ class Session:
                                                        self.opts.get("root"))
                 selected += grouped
                 notes = "".join(n + "\n" for n in _api.notes_for(prof)) + selected
+                color, width = _tools.terminal_style(sys.stdout, self.opts.get("color"))
                 if self.opts.get("tree"):
                     text = _tools.tree_text(profile.tree, self.opts.get("root"), limit)
                     self._print(text + notes + _tools.imports_note(folded))
@@ -316,18 +317,25 @@ class Session:
                     half = max(8, limit // 2)
                     overview = _tools.tree_text(profile.tree, self.opts.get("root"), half) + "\n"
                     limit = max(8, limit - half)
-                if not self.opts.get("full_paths"):
-                    profile = _tools.short_paths(profile, self.opts.get("root"))
+                profile = _tools.names_shown(profile, self.opts.get("root"),
+                                             self.opts.get("full_paths"),
+                                             self.opts.get("strip_dirs"))
                 stats = profile.stats
+                pattern = _tools.check_patterns(self.opts["callers"], self.opts["callees"])
+                if pattern is not None:   # what it matches, unless --limit says otherwise
+                    limit = self.opts["limit"]
                 restriction, rows = _tools.limit_rows(limit, len(stats))
                 text = _api.format_report(stats, sort=self.opts["sort"], limit=restriction,
                                           callers=self.opts["callers"],
                                           callees=self.opts["callees"], notes=(),
-                                          files=_api.header_lines(profile.meta))
+                                          files=_api.header_lines(profile.meta),
+                                          color=color, width=width)
+                left_out = (_tools.no_match_note(text, pattern) if pattern is not None
+                            else _tools.left_out_note(rows, len(stats)))
                 memory = _tools.memory_text(profile.tree, prof.info(), self.opts.get("root"),
                                             limit) if self.opts.get("memory") else ""
-                self._print(overview + text + notes + _tools.left_out_note(rows, len(stats))
-                            + _tools.imports_note(folded) + memory)
+                self._print(overview + text + notes + left_out + _tools.imports_note(folded)
+                            + memory)
             else:
                 if fmt == "prof" and out != "-":
                     prof.dump(out)
@@ -409,6 +417,7 @@ class Session:
             kw["unit"] = self.opts["unit"]
         try:
             if out is None:
+                kw["color"] = _tools.terminal_style(sys.stdout, self.opts.get("color"))[0]
                 self._print(prof.report(**kw))
             elif fmt == "html":
                 if out == "-":

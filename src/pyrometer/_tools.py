@@ -273,6 +273,71 @@ def short_paths(profile, root=None):
     return profile.like(stats, tree)
 
 
+def strip_dirs(profile):
+    """The profile as pstats' strip_dirs() makes it: files named without
+    their folders, functions that become one added up (callers too).  The
+    call tree, which needs the folders to tell library code apart, goes."""
+    return profile.like(_engine.strip_dirs(profile.stats), None)
+
+
+def names_shown(profile, root=None, full_paths=False, strip=False):
+    """The profile with its files named as the table shows them: short
+    paths (short_paths), whole ones, or without folders (strip_dirs)."""
+    if strip:
+        if full_paths:
+            raise Error("--strip-dirs and --full-paths do not go together (the one drops the "
+                        "folders the other shows)")
+        return strip_dirs(profile)
+    return profile if full_paths else short_paths(profile, root)
+
+
+def check_patterns(callers, callees):
+    """The callers/callees options: False, True, or a regular expression
+    (Error if it is none)."""
+    import re
+    for name, value in (("callers", callers), ("callees", callees)):
+        if isinstance(value, str):
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise Error(f"--{name} takes a regular expression over file:line(function), "
+                            f"and '{value}' is none: {exc}") from None
+        elif value not in (True, False, None):
+            raise Error(f"{name} takes True, False or a regular expression, not {value!r}")
+    return next((p for p in (callers, callees) if isinstance(p, str)), None)
+
+
+def no_match_note(text, pattern):
+    if text or pattern is None:
+        return ""
+    return (f"pyrometer: no function matches '{pattern}' (a regular expression over "
+            f"file:line(function), as the report names them)\n")
+
+
+def terminal_style(stream, color=None):
+    """(colour, width) of a report written to `stream`: colour on a
+    terminal (not TERM=dumb) unless NO_COLOR is set, anywhere when
+    FORCE_COLOR is; `color` True or False (--color, --no-color) decides
+    over both.  Width: the terminal's columns, or 0 (not a terminal: names
+    are never shortened)."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        tty = False
+    if color is None:
+        if os.environ.get("NO_COLOR"):
+            color = False
+        elif os.environ.get("FORCE_COLOR"):
+            color = True
+        else:
+            color = tty and os.environ.get("TERM") != "dumb"
+    width = 0
+    if tty:
+        import shutil
+        width = shutil.get_terminal_size().columns
+    return bool(color), width
+
+
 GROUPINGS = ("function", "file", "module", "package")
 
 
@@ -373,16 +438,24 @@ def memory_text(tree, info, root=None, limit=None):
 
 def report(src, sort="cumulative", limit=None, callers=False, callees=False, unit=None,
            show_zero=False, header=None, tree=False, root=None, show_imports=False,
-           only=(), hide=(), only_mine=False, full_paths=False, by=None):
+           only=(), hide=(), only_mine=False, full_paths=False, by=None, strip_dirs=False,
+           color=False, width=None):
     """The report of a profile file as text: pstats' table for a function
     profile (ours, cProfile's, 3.15's sampled), line_profiler's for a line
-    profile.  `limit`: rows (or a fraction of them; None or 0: all).
+    profile (ours, or line_profiler's .lprof).  `limit`: rows (or a fraction
+    of them; None or 0: all).  callers/callees: True, after the table, for
+    every function listed; a regular expression, pstats'
+    print_callers(PATTERN) alone.  strip_dirs: files without their folders,
+    as pstats' strip_dirs().  color: hot rows in colour (ANSI escapes);
+    width: names shortened from the left to fit that many columns.
     tree=True: the call tree instead, the user's frames first (files under
     `root`, default the current folder, shown relative to it)."""
     path = _fspath(src, "the profile")
+    pattern = check_patterns(callers, callees)
     if tree:
-        if callers or callees or unit is not None or show_zero:
-            raise Error("the call tree takes no callers, callees, unit or show_zero")
+        if callers or callees or unit is not None or show_zero or strip_dirs:
+            raise Error("the call tree takes no callers, callees, unit, show_zero or "
+                        "strip_dirs")
         try:
             if _lines.is_line_file(path):
                 raise Error(f"'{path}' is a line profile: it has no call tree")
@@ -404,12 +477,12 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
                 + selected + grouped + imports_note(folded))
     try:
         if _lines.is_line_file(path):
-            if callers or callees:
-                raise Error(f"'{path}' is a line profile: callers and callees are for "
-                            f"function profiles")
+            if callers or callees or strip_dirs:
+                raise Error(f"'{path}' is a line profile: callers, callees and strip_dirs are "
+                            f"for function profiles")
             stats = _lines.load(path)
             kw = {"unit": unit} if unit is not None else {}
-            return _lines.format_report(stats, show_zero=show_zero, **kw)
+            return _lines.format_report(stats, show_zero=show_zero, color=color, **kw)
         if unit is not None or show_zero:
             raise Error(f"'{path}' is a function profile: unit and show_zero are for line "
                         f"profiles")
@@ -425,8 +498,7 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
     profile, selected = select_frames(profile, Frames(only, hide, only_mine, root))
     profile, grouped = group_frames(profile, by, root)
     selected += grouped
-    if not full_paths:
-        profile = short_paths(profile, root)
+    profile = names_shown(profile, root, full_paths, strip_dirs)
     if header is None:
         import time
         header = [time.ctime(os.stat(path).st_mtime) + "    " + path]
@@ -436,9 +508,11 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
     try:
         text = _api.format_report(profile.stats, sort=sort, limit=restriction, callers=callers,
                                   callees=callees, files=header, sampled=profile.sampled,
-                                  unit=profile.unit)
+                                  unit=profile.unit, color=color, width=width or 0)
     except ValueError as exc:   # an ambiguous sort key
         raise Error(_clean(exc)) from None
+    if pattern is not None:   # the functions the pattern names, whatever the screen holds
+        return text + no_match_note(text, pattern) + selected + imports_note(folded)
     return text + left_out_note(shown, len(profile.stats)) + selected + imports_note(folded)
 
 
@@ -635,8 +709,9 @@ def expand_inputs(args, out=None, note=None):
 
 def merge(inputs, out, note=None):
     """Add up function profiles (ours or cProfile's, as pstats' Stats.add()
-    does, and their call trees path by path) into `out`.  `inputs`: files,
-    glob patterns or folders.  `note(text)` hears what the result lacks
+    does, and their call trees path by path) into `out`, or line profiles
+    (ours or line_profiler's .lprof, line by line) into a line file.
+    `inputs`: files, glob patterns or folders.  `note(text)` hears what the result lacks
     (default: printed on stderr).  Returns the list of files merged."""
     if note is None:
         def note(text):
@@ -649,6 +724,11 @@ def merge(inputs, out, note=None):
     if not paths:
         raise Error("merge needs at least one profile file")
     check_output(out, paths)
+    if _line_files(paths):
+        _merge_lines(paths, out)
+        for text in notes:
+            note(text)
+        return paths
     profiles = [load_function_profile(p, "merge") for p in paths]
     check_same_kind(profiles, "merge", "add up")
     try:
@@ -674,11 +754,52 @@ def merge(inputs, out, note=None):
     return paths
 
 
+def _line_files(paths):
+    """Whether the files are line profiles (Error if only some are)."""
+    kinds = []
+    for p in paths:
+        try:
+            kinds.append(_lines.is_line_file(p))
+        except OSError as exc:
+            raise Error(f"cannot read '{p}': {_reason(exc)}") from None
+    if any(kinds) and not all(kinds):
+        line, function = paths[kinds.index(True)], paths[kinds.index(False)]
+        raise Error(f"cannot merge '{line}', a line profile, with '{function}': line and "
+                    f"function profiles do not add up")
+    return all(kinds)
+
+
+def _merge_lines(paths, out):
+    """Line profiles (pyrometer's, line_profiler's .lprof) added up into a
+    .lines file, as line_profiler adds its LineStats."""
+    if out.endswith(".lprof") or format_of(out) is not None:
+        what = "line_profiler's" if out.endswith(".lprof") else format_of(out)
+        raise Error(f"merged line profiles are written as pyrometer's line file, not as "
+                    f"{what}: name the output .lines, not '{out}'")
+    loaded = []
+    for p in paths:
+        try:
+            loaded.append(_lines.load(p))
+        except OSError as exc:
+            raise Error(f"cannot read '{p}': {_reason(exc)}") from None
+        except _api.FormatError as exc:
+            raise Error(_clean(exc)) from None
+    try:
+        merged = _engine.merge_lines(loaded)
+    except ValueError as exc:
+        raise Error(f"cannot merge these line profiles: {_clean(exc)}") from None
+    try:
+        _lines.write(out, merged)
+    except OSError as exc:
+        raise Error(f"cannot write '{out}': {_reason(exc)}") from None
+
+
 def merge_groups(inputs, out_dir, group_by, note=None):
     """Merge profiles per group: the group of a file is what `group_by` (a
     regular expression) matches in its name, its first group if it has one
     (`r"(.*)-\\d{8}T"` groups pyrometer.profile's time-stamped files by
-    name).  One `<group>.prof` per group in `out_dir`.  Returns {group: [files]}."""
+    name).  One `<group>.prof` per group in `out_dir` (`<group>.lines` for
+    line profiles).  Returns {file written: [files merged into it]}."""
     import re
     if note is None:
         def note(text):
@@ -704,13 +825,17 @@ def merge_groups(inputs, out_dir, group_by, note=None):
         groups.setdefault(safe, []).append(path)
     if not groups:
         raise Error(f"no file name matches '{group_by}'")
+    written = {}
     for key, paths in sorted(groups.items()):
-        merge(paths, os.path.join(out_dir, key + ".prof"), note)
+        # a group of line profiles makes a line profile
+        ext = ".lines" if _line_files(paths) else ".prof"
+        written[os.path.join(out_dir, key + ext)] = merge(paths, os.path.join(out_dir, key + ext),
+                                                          note)
     if unmatched:
         note(f"pyrometer: note: {len(unmatched)} file{'s' if len(unmatched) > 1 else ''} "
              f"matched no group and {'were' if len(unmatched) > 1 else 'was'} left out "
              f"('{unmatched[0]}'...)")
-    return groups
+    return written
 
 
 DIFF_SORT_KEYS = {"tottime": "tottime", "time": "tottime", "cumtime": "cumtime",

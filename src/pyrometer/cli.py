@@ -207,10 +207,25 @@ def add_report_options(parser, sort_type=sort_value):
     add_selection(group)
     add_grouping(group)
     add_full_paths(group)
-    group.add_argument("--callers", action="store_true", help="also print who called each "
-                                                              "function")
-    group.add_argument("--callees", action="store_true", help="also print what each "
-                                                              "function called")
+    group.add_argument("--strip-dirs", action="store_true",
+                       help="name files without their folders, as pstats' strip_dirs(): "
+                            "functions that become one are added up")
+    group.add_argument("--callers", nargs="?", const=True, default=False, metavar="PATTERN",
+                       help="also print who called each function; with a PATTERN (a regular "
+                            "expression over file:line(function)), only who called the "
+                            "functions it matches, as pstats' print_callers(PATTERN)")
+    group.add_argument("--callees", nargs="?", const=True, default=False, metavar="PATTERN",
+                       help="also print what each function called; with a PATTERN, only what "
+                            "the functions it matches called (print_callees(PATTERN))")
+    colors = group.add_mutually_exclusive_group()
+    colors.add_argument("--color", dest="color", action="store_const", const=True,
+                        default=None,
+                        help="colour the hot rows even when the output is no terminal (by "
+                             "default only on a terminal, and not when NO_COLOR is set): "
+                             "functions (lines) holding 10 %% of the own time or more in bold "
+                             "red, 2 %% in yellow")
+    colors.add_argument("--no-color", dest="color", action="store_const", const=False,
+                        help="no colour, even on a terminal")
     return group
 
 
@@ -278,7 +293,9 @@ def split_run_args(parser, args):
     """pyrometer's options, the target and the program's arguments: the
     target is the first argument that is not an option nor an option's value
     (-m X, -c X, or a script), and everything after it is the program's."""
-    takes_value = {opt: action.nargs != 0
+    # an option whose value is optional (--callers[=PATTERN]) takes it only
+    # attached: the word after it is the script
+    takes_value = {opt: action.nargs not in (0, "?")
                    for opt, action in parser._option_string_actions.items()}
     i = 0
     while i < len(args):
@@ -317,7 +334,7 @@ def cmd_run(args):
     given = {opt for opt, on in (("--sort", ns.sort is not None),
                                  ("--limit", ns.limit is not None),
                                  ("--callers", ns.callers), ("--callees", ns.callees),
-                                 ("--tree", ns.tree),
+                                 ("--tree", ns.tree), ("--strip-dirs", ns.strip_dirs),
                                  ("--no-builtins", ns.no_builtins)) if on}
     if lines and given:
         raise UsageError(f"option {sorted(given)[0]} does not apply to a line profile")
@@ -343,8 +360,13 @@ def cmd_run(args):
                                  f"{fmt} ('{ns.outfile}')")
         else:
             fmt = fmt or "prof"
+    if ns.tree and (ns.strip_dirs or ns.callers or ns.callees):
+        raise UsageError("--tree takes no --strip-dirs, --callers or --callees (they are for "
+                         "the table)")
+    _tools.check_patterns(ns.callers, ns.callees)
     opts = {"sort": ns.sort or ("cumulative",), "limit": ns.limit, "callers": ns.callers,
             "callees": ns.callees, "tree": ns.tree, "show_imports": ns.show_imports,
+            "strip_dirs": ns.strip_dirs, "color": ns.color,
             **selection(ns), "full_paths": ns.full_paths, "open": ns.open, "by": ns.by,
             # nothing asked of the table: the call tree and the top rows
             "overview": not (ns.tree or ns.sort or ns.limit is not None or ns.callers
@@ -389,6 +411,8 @@ REPORT_EXAMPLES = """\
   pyrometer report app.prof                      the top functions by cumulative time
   pyrometer report app.prof -s tottime -l 20     the 20 with the most time of their own
   pyrometer report app.prof --callers -l 5       and who called them
+  pyrometer report app.prof --callers 'parse'    who called the functions matching 'parse'
+  pyrometer report app.prof --strip-dirs         files without folders (pstats' strip_dirs)
   pyrometer report app.prof --tree               the call tree, the program's own code first
   pyrometer report app.prof --by package         which packages take the time
   pyrometer report lines.lprof --unit 1e-3       a line profile, in milliseconds
@@ -399,8 +423,10 @@ def report_parser():
     p = new_parser("report", "pyrometer report FILE [options]",
                    "Print a saved profile: pstats' table for a function profile (pyrometer's, "
                    "cProfile's, or CPython 3.15's sampling profiler's --pstats and collapsed "
-                   "stacks), line_profiler's for a line profile.", REPORT_EXAMPLES)
-    p.add_argument("file", metavar="FILE", help="the profile")
+                   "stacks), line_profiler's for a line profile (pyrometer's, or "
+                   "line_profiler's own .lprof from kernprof -l).", REPORT_EXAMPLES)
+    # optional here only so that `--callers FILE` reads as --callers and FILE
+    p.add_argument("file", metavar="FILE", nargs="?", help="the profile")
     # a sampled profile has more sort words: they are checked with the file
     add_report_options(p, sort_type=str)
     group = p.add_argument_group("line profiles")
@@ -411,15 +437,34 @@ def report_parser():
     return p
 
 
+def file_after_pattern(ns):
+    """`report --callers app.prof`: the word taken as the pattern is the
+    file when no other file is given."""
+    if ns.file is not None:
+        return
+    for name in ("callers", "callees"):
+        value = getattr(ns, name)
+        if isinstance(value, str) and os.path.exists(value):
+            ns.file = value
+            setattr(ns, name, True)
+            return
+    raise UsageError("report needs a FILE (see 'pyrometer report --help')")
+
+
 def cmd_report(args):
     ns = report_parser().parse_args(args)
-    limit = ns.limit if ns.limit is not None else screen_rows()
+    file_after_pattern(ns)
+    pattern = _tools.check_patterns(ns.callers, ns.callees)
+    # the functions a pattern names are all shown unless --limit says otherwise
+    limit = ns.limit if ns.limit is not None else None if pattern else screen_rows()
     if ns.tree and ns.sort is not None:
         raise UsageError("--tree and --sort do not go together (the tree is ordered by time)")
+    color, width = _tools.terminal_style(sys.stdout, ns.color)
     text = _tools.report(ns.file, sort=ns.sort or "cumulative", limit=limit,
                          callers=ns.callers, callees=ns.callees, unit=ns.unit,
                          show_zero=ns.show_zero, tree=ns.tree, show_imports=ns.show_imports,
-                         full_paths=ns.full_paths, by=ns.by, **selection(ns))
+                         full_paths=ns.full_paths, by=ns.by, strip_dirs=ns.strip_dirs,
+                         color=color, width=width, **selection(ns))
     sys.stdout.write(text)
     return 0
 
@@ -504,6 +549,7 @@ MERGE_EXAMPLES = """\
   pyrometer merge profiles/ -o all.prof            every profile in a folder
   pyrometer merge requests/ --group-by '^([A-Z]+[.][^.]+)' -o by-url/
                                                    one merged profile per URL
+  pyrometer merge run1.lprof run2.lprof -o both.lines   line profiles, line by line
 """
 
 
@@ -511,7 +557,8 @@ def merge_parser():
     p = new_parser("merge", "pyrometer merge FILE... -o OUT",
                    "Add up function profiles (pyrometer's or cProfile's) as pstats' Stats.add() "
                    "does, and their call trees path by path (dropped, with a note, if an input "
-                   "has none).", MERGE_EXAMPLES)
+                   "has none); or line profiles (pyrometer's, line_profiler's .lprof) line by "
+                   "line into a line file.", MERGE_EXAMPLES)
     p.add_argument("files", metavar="FILE", nargs="+",
                    help="profiles, glob patterns such as 'runs/*.prof' (sorted) or folders")
     p.add_argument("-o", "--outfile", metavar="OUT", required=True,
@@ -520,17 +567,16 @@ def merge_parser():
     p.add_argument("--group-by", metavar="REGEX",
                    help="one merged profile per group: the part of each file's name the "
                         "regular expression matches (its first group if it has one), as "
-                        "OUT/<group>.prof")
+                        "OUT/<group>.prof (.lines for line profiles)")
     return p
 
 
 def cmd_merge(args):
     ns = merge_parser().parse_args(args)
     if ns.group_by is not None:
-        groups = _tools.merge_groups(ns.files, ns.outfile, ns.group_by)
-        for key, paths in sorted(groups.items()):
-            print(f"pyrometer: {len(paths)} profiles merged into "
-                  f"{os.path.join(ns.outfile, key + '.prof')}", file=sys.stderr)
+        written = _tools.merge_groups(ns.files, ns.outfile, ns.group_by)
+        for out, paths in written.items():
+            print(f"pyrometer: {len(paths)} profiles merged into {out}", file=sys.stderr)
         return 0
     paths = _tools.merge(ns.files, ns.outfile)
     print(f"pyrometer: {len(paths)} profiles merged into {ns.outfile}", file=sys.stderr)

@@ -4,6 +4,8 @@
 #include "core/file_read.h"
 #include "core/text_out.h"
 #include "formats/lines_file.h"
+#include "formats/lines_merge.h"
+#include "formats/lprof_reader.h"
 #include "model/pstats_shape.h"
 #include "formats/prof_file.h"
 
@@ -91,6 +93,18 @@ PyObject *pyro_py_read_lines(PyObject *module, PyObject *path)
 {
     (void)module;
     return pyro_lines_read(path);
+}
+
+PyObject *pyro_py_read_lprof(PyObject *module, PyObject *path)
+{
+    (void)module;
+    return pyro_lprof_read(path);
+}
+
+PyObject *pyro_py_merge_lines(PyObject *module, PyObject *profiles)
+{
+    (void)module;
+    return pyro_lines_merge(profiles);
 }
 
 PyObject *pyro_py_write_lines(PyObject *module, PyObject *args)

@@ -10,6 +10,8 @@ PyObject *pyro_py_load_profile(PyObject *module, PyObject *path);
 PyObject *pyro_py_read_profile(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_dump_stats(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_read_lines(PyObject *module, PyObject *path);
+PyObject *pyro_py_read_lprof(PyObject *module, PyObject *path);
+PyObject *pyro_py_merge_lines(PyObject *module, PyObject *profiles);
 PyObject *pyro_py_write_lines(PyObject *module, PyObject *args);
 PyObject *pyro_py_file_head(PyObject *module, PyObject *args);
 PyObject *pyro_py_write_file(PyObject *module, PyObject *args);

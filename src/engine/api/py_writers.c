@@ -326,6 +326,18 @@ PyObject *pyro_py_rekey(PyObject *module, PyObject *args, PyObject *kwargs)
     return result;
 }
 
+PyObject *pyro_py_strip_dirs(PyObject *module, PyObject *stats)
+{
+    (void)module;
+    PyObject *reason = NULL;
+    int bad = pyro_check_stats(stats, &reason);
+    if (bad > 0) {
+        PyErr_Format(PyExc_ValueError, "pyrometer: stats is not a pstats dict (%U)", reason);
+        Py_DECREF(reason);
+    }
+    return bad == 0 ? pyro_strip_dirs(stats) : NULL;
+}
+
 PyObject *pyro_py_path_split(PyObject *module, PyObject *arg)
 {
     (void)module;
@@ -510,12 +522,13 @@ PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwar
 {
     (void)module;
     static char *kwlist[] = {"stats", "sort", "limit", "files", "mode", "sampled", "unit",
-                             "layout", NULL};
+                             "layout", "color", "width", NULL};
     PyObject *stats, *sort = NULL, *limit = Py_None, *files = NULL, *sampled = NULL;
     const char *mode_name = "stats", *unit = NULL, *layout_name = "columns";
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OOOsOzs:format_report", kwlist,
+    pyro_report_style style = {0, 0};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|$OOOsOzspn:format_report", kwlist,
                                      &stats, &sort, &limit, &files, &mode_name, &sampled, &unit,
-                                     &layout_name))
+                                     &layout_name, &style.color, &style.width))
         return NULL;
     int layout;
     if (strcmp(layout_name, "columns") == 0)
@@ -541,7 +554,7 @@ PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwar
     PyObject *plain = plain_stats(stats, sampled, unit, &kind);
     if (plain == NULL)
         return NULL;
-    PyObject *text = pyro_report_text(plain, sort, limit, files, mode, kind, layout);
+    PyObject *text = pyro_report_text(plain, sort, limit, files, mode, kind, layout, &style);
     Py_DECREF(plain);
     return text;
 }
@@ -549,11 +562,11 @@ PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwar
 PyObject *pyro_py_format_lines(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;
-    static char *kwlist[] = {"stats", "unit", "show_zero", NULL};
+    static char *kwlist[] = {"stats", "unit", "show_zero", "color", NULL};
     PyObject *stats, *unit_arg = Py_None;
-    int show_zero = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|Op:format_lines", kwlist,
-                                     &stats, &unit_arg, &show_zero))
+    int show_zero = 0, color = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|Opp:format_lines", kwlist,
+                                     &stats, &unit_arg, &show_zero, &color))
         return NULL;
     double unit = 0.0;         /* None: the report chooses */
     if (unit_arg != Py_None) {
@@ -563,7 +576,7 @@ PyObject *pyro_py_format_lines(PyObject *module, PyObject *args, PyObject *kwarg
         if (!(unit > 0.0))
             return PyErr_Format(PyExc_ValueError, "pyrometer: the unit must be a positive number");
     }
-    return pyro_lines_text(stats, unit, show_zero);
+    return pyro_lines_text(stats, unit, show_zero, color);
 }
 
 PyObject *pyro_py_format_lines_memory(PyObject *module, PyObject *args, PyObject *kwargs)

@@ -13,6 +13,7 @@ PyObject *pyro_py_write_callgrind(PyObject *module, PyObject *args, PyObject *kw
 PyObject *pyro_py_write_dot(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_format_lines_diff(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_rekey(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_strip_dirs(PyObject *module, PyObject *stats);
 PyObject *pyro_py_path_split(PyObject *module, PyObject *arg);
 PyObject *pyro_py_keep_frames(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_group_frames(PyObject *module, PyObject *args, PyObject *kwargs);

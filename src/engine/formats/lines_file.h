@@ -21,9 +21,10 @@ PyObject *pyro_lines_read(PyObject *path);
 
 /* The report in line_profiler's layout, times in `out_unit` seconds (0:
  * a unit chosen so that no line that ran reads 0.0 per hit, said in the
- * header); `show_zero`: also functions that never ran.  A new str, or NULL
- * + exception. */
-PyObject *pyro_lines_text(PyObject *stats, double out_unit, int show_zero);
+ * header); `show_zero`: also functions that never ran; `color`: rows in
+ * colour by their share of every function's time (formats/terminal_style.h).
+ * A new str, or NULL + exception. */
+PyObject *pyro_lines_text(PyObject *stats, double out_unit, int show_zero, int color);
 
 /* A line profile with memory in memory_profiler's layout, with the exact
  * columns beside it (lines_memory_report.c); `rss_start` the RSS in bytes

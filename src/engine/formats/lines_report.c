@@ -17,9 +17,11 @@
  * or chosen (choose_unit) so that a line that ran never reads 0.0 per hit. */
 #include "core/text_out.h"
 #include "formats/lines_file.h"
+#include "formats/terminal_style.h"
 #include "model/line_view.h"
 
 #include <ctype.h>
+#include <limits.h>
 
 #include <stdio.h>
 
@@ -97,6 +99,8 @@ typedef struct {
     char share[48];            /* "% Time" */
     double to_shown;           /* shown value per integer */
     int timed;
+    int color;                 /* rows coloured by their share of `whole` */
+    long long whole;           /* every function's value added up */
 } value_column;
 
 static void describe_column(const pyro_line_metric *m, double out_unit, value_column *c)
@@ -235,9 +239,11 @@ static int show_function(out_text *o, const pyro_line_view *v, const pyro_line_f
             for (Py_ssize_t j = 0; j < nt && r == NULL; j++)
                 if (rows[j].line == line)
                     r = &rows[j];
+        const char *color = r != NULL && col->color && col->whole > 0
+            ? pyro_heat_color((double)trows[r - rows].value[0] / (double)col->whole) : NULL;
         char left[256];
-        snprintf(left, sizeof(left), "%*lld %*s %*s %*s %*s  ", width[0], line,
-                 width[1], r ? r->cell[0] : "", width[2], r ? r->cell[1] : "",
+        snprintf(left, sizeof(left), "%s%*lld %*s %*s %*s %*s  ", color ? color : "", width[0],
+                 line, width[1], r ? r->cell[0] : "", width[2], r ? r->cell[1] : "",
                  width[3], r ? r->cell[2] : "", width[4], r ? r->cell[3] : "");
         if (put(o, left) < 0)
             goto done;
@@ -245,7 +251,7 @@ static int show_function(out_text *o, const pyro_line_view *v, const pyro_line_f
             if (put_str(o, pyro_escape_controls(PyList_GET_ITEM(source, i), 1)) < 0)
                 goto done;
         }
-        if (put(o, "\n") < 0)
+        if (put(o, color ? PYRO_COLOR_RESET "\n" : "\n") < 0)
             goto done;
     }
     rc = put(o, "\n");
@@ -284,7 +290,7 @@ static double choose_unit(const pyro_line_view *v)
     return units[u];
 }
 
-PyObject *pyro_lines_text(PyObject *stats, double out_unit, int show_zero)
+PyObject *pyro_lines_text(PyObject *stats, double out_unit, int show_zero, int color)
 {
     if (!(out_unit >= 0.0)) {
         PyErr_SetString(PyExc_ValueError, "pyrometer: the unit must be a positive number");
@@ -297,6 +303,10 @@ PyObject *pyro_lines_text(PyObject *stats, double out_unit, int show_zero)
         out_unit = choose_unit(&v);
     value_column col;
     describe_column(&v.metrics[0], out_unit, &col);
+    col.color = color;
+    col.whole = 0;
+    for (size_t i = 0; i < v.nrows; i++)
+        col.whole += v.rows[i].value[0] < LLONG_MAX - col.whole ? v.rows[i].value[0] : 0;
     out_text o = {PyList_New(0)};
     PyObject *sorted = NULL, *result = NULL;
     if (o.parts == NULL)

@@ -14,6 +14,7 @@
  * (model/relocate.h). */
 #include "formats/merge.h"
 #include "core/errors.h"
+#include "model/pstats_add.h"
 #include "model/pstats_shape.h"
 #include "model/relocate.h"
 #include "model/stack_view.h"
@@ -21,106 +22,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-/* ---- statistics: pstats.Stats.add() ------------------------------------ */
-
-static int cannot_add(PyObject *name, PyObject *caller, PyObject *callee)
-{
-    PyErr_Format(pyro_FormatError,
-                 "pyrometer: cannot add %U: the call %.200R -> %.200R is a plain call count "
-                 "(the profile module's) in one profile and (nc, cc, tt, ct) (cProfile's) in "
-                 "the other", name, caller, callee);
-    return -1;
-}
-
-/* pstats' add_callers(), into `acc` (owned by the caller): a call known
- * to both becomes `src + acc` item by item, a new one is taken as is. */
-static int add_callers(PyObject *acc, PyObject *src, PyObject *callee, PyObject *name)
-{
-    Py_ssize_t pos = 0;
-    PyObject *ckey, *cval;
-    while (PyDict_Next(src, &pos, &ckey, &cval)) {
-        PyObject *old = PyDict_GetItemWithError(acc, ckey);   /* borrowed */
-        if (old == NULL) {
-            if (PyErr_Occurred() || PyDict_SetItem(acc, ckey, cval) < 0)
-                return -1;
-            continue;
-        }
-        PyObject *sum;
-        if (PyTuple_Check(cval) && PyTuple_Check(old)) {
-            /* tuple(i + j for i, j in zip(caller, new_callers[func])) */
-            Py_ssize_t n = PyTuple_GET_SIZE(cval);
-            if (PyTuple_GET_SIZE(old) < n)
-                n = PyTuple_GET_SIZE(old);
-            if ((sum = PyTuple_New(n)) == NULL)
-                return -1;
-            for (Py_ssize_t i = 0; i < n; i++) {
-                PyObject *item = PyNumber_Add(PyTuple_GET_ITEM(cval, i), PyTuple_GET_ITEM(old, i));
-                if (item == NULL) {
-                    Py_DECREF(sum);
-                    return -1;
-                }
-                PyTuple_SET_ITEM(sum, i, item);
-            }
-        } else if (!PyTuple_Check(cval) && !PyTuple_Check(old)) {
-            /* new_callers[func] += caller */
-            if ((sum = PyNumber_Add(old, cval)) == NULL)
-                return -1;
-        } else {
-            return cannot_add(name, ckey, callee);
-        }
-        int rc = PyDict_SetItem(acc, ckey, sum);
-        Py_DECREF(sum);
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
-
-int pyro_stats_add(PyObject *acc, PyObject *src, PyObject *src_name)
-{
-    Py_ssize_t pos = 0;
-    PyObject *key, *val;
-    while (PyDict_Next(src, &pos, &key, &val)) {
-        PyObject *old = PyDict_GetItemWithError(acc, key);    /* borrowed */
-        if (old == NULL && PyErr_Occurred())
-            return -1;
-        PyObject *callers = PyTuple_GET_ITEM(val, 4), *entry;
-        if (old == NULL) {
-            /* (0, 0, 0, 0, {}) + stat: the same numbers, callers copied
-             * so that later additions leave `src` alone */
-            PyObject *copy = PyDict_Copy(callers);
-            if (copy == NULL)
-                return -1;
-            entry = PyTuple_Pack(5, PyTuple_GET_ITEM(val, 0), PyTuple_GET_ITEM(val, 1),
-                                 PyTuple_GET_ITEM(val, 2), PyTuple_GET_ITEM(val, 3), copy);
-            Py_DECREF(copy);
-            if (entry == NULL)
-                return -1;
-        } else {
-            /* add_func_stats(old, stat): (cc + t_cc, ..., add_callers()) */
-            PyObject *acc_callers = PyTuple_GET_ITEM(old, 4);
-            if (add_callers(acc_callers, callers, key, src_name) < 0)
-                return -1;
-            if ((entry = PyTuple_New(5)) == NULL)
-                return -1;
-            for (Py_ssize_t i = 0; i < 4; i++) {
-                PyObject *sum = PyNumber_Add(PyTuple_GET_ITEM(val, i), PyTuple_GET_ITEM(old, i));
-                if (sum == NULL) {
-                    Py_DECREF(entry);
-                    return -1;
-                }
-                PyTuple_SET_ITEM(entry, i, sum);
-            }
-            PyTuple_SET_ITEM(entry, 4, Py_NewRef(acc_callers));
-        }
-        int rc = PyDict_SetItem(acc, key, entry);
-        Py_DECREF(entry);
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
 
 /* ---- call trees: path by path ------------------------------------------ */
 

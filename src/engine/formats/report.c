@@ -369,6 +369,9 @@ static void ob_share(outbuf *o, long long part, unsigned long long whole)
     ob_str(o, buf);
 }
 
+/* The columns before a name in the table of samples. */
+#define SAMPLE_COUNTS_PREFIX 38
+
 /* The stats table of samples with no time: direct and cumulative samples
  * and their shares of all samples (each sample ran one function, so the
  * direct ones add up to all). */
@@ -378,6 +381,9 @@ static int print_sample_counts(report *r)
     ob_str(o, "     self    self%    cumul   cumul%  filename:lineno(function)\n");
     for (Py_ssize_t i = 0; i < r->count; i++) {
         const entry *e = r->list[i];
+        const char *color = pyro_report_row_color(r, e);
+        if (color != NULL)
+            ob_str(o, color);
         ob_spaces(o, 9 - ll_width(e->cc));
         ob_ll(o, e->cc);
         ob_char(o, ' ');
@@ -387,8 +393,7 @@ static int print_sample_counts(report *r)
         ob_char(o, ' ');
         ob_share(o, e->nc, r->prim_calls);
         ob_str(o, "  ");
-        ob_put(o, e->std.s, (size_t)e->std.len);
-        ob_char(o, '\n');
+        pyro_report_end_row(r, e, SAMPLE_COUNTS_PREFIX, color);
     }
     ob_str(o, "\n\n");
     return 0;
@@ -446,6 +451,7 @@ typedef struct {
     Py_ssize_t count_width;
     num_col col[NCOLS];
     double whole;              /* what the shares are of (0: none shown) */
+    Py_ssize_t prefix;         /* the columns before the name */
 } columns;
 
 static const char *const count_title[2] = {"nsamples", "ncalls"};
@@ -488,9 +494,11 @@ static size_t plan_columns(const report *r, columns *t)
             pyro_col_add(&t->col[C_SHARE], share_of(r, e, t->whole));
     }
     size_t line = (size_t)t->count_width + 2;
+    t->prefix = t->count_width + 1;
     for (int c = 0; c < NCOLS; c++) {
         pyro_col_finish(&t->col[c], c == C_SHARE ? 6 : 8, col_title[traced][c]);
         line += (size_t)t->col[c].width + 1;
+        t->prefix += t->col[c].width + 1;
     }
     return line;
 }
@@ -508,6 +516,9 @@ static void print_columns(report *r, const columns *t)
     ob_str(o, " filename:lineno(function)\n");
     for (Py_ssize_t i = 0; i < r->count; i++) {
         const entry *e = r->list[i];
+        const char *color = pyro_report_row_color(r, e);
+        if (color != NULL)
+            ob_str(o, color);
         ob_spaces(o, t->count_width - count_width(e));
         ob_ll(o, e->nc);
         if (e->nc != e->cc) {
@@ -534,8 +545,7 @@ static void print_columns(report *r, const columns *t)
         else
             ob_spaces(o, t->col[C_SHARE].width);
         ob_char(o, ' ');
-        ob_put(o, e->std.s, (size_t)e->std.len);
-        ob_char(o, '\n');
+        pyro_report_end_row(r, e, t->prefix, color);
     }
 }
 
@@ -562,7 +572,9 @@ static int print_stats(report *r, PyObject *files)
     size_t line = r->layout == PYRO_LAYOUT_PSTATS || r->kind == PYRO_KIND_SAMPLE_COUNTS
                       ? 48 : plan_columns(r, &t);
     for (Py_ssize_t i = 0; i < r->count; i++)
-        need += (size_t)r->list[i]->std.len + line;
+        need += (size_t)r->list[i]->std.len + line + (r->style.color ? 12 : 0);
+    if (r->style.width > 0 && r->layout != PYRO_LAYOUT_PSTATS)
+        pyro_report_check_fit(r, r->kind == PYRO_KIND_SAMPLE_COUNTS ? SAMPLE_COUNTS_PREFIX : t.prefix);
     if (pyro_report_start_output(r, need) < 0)
         return -1;
     for (Py_ssize_t i = 0; i < nfiles; i++) {
@@ -672,7 +684,7 @@ static int print_list(report *r, PyObject *limit, const sort_spec *spec, Py_ssiz
 }
 
 PyObject *pyro_report_text(PyObject *stats, PyObject *sort, PyObject *limit, PyObject *files_arg,
-                           int mode, int kind, int layout)
+                           int mode, int kind, int layout, const pyro_report_style *style)
 {
     if (!PyDict_Check(stats))
         return PyErr_Format(PyExc_TypeError, "pyrometer: stats must be a dict, not %.100s",
@@ -681,6 +693,8 @@ PyObject *pyro_report_text(PyObject *stats, PyObject *sort, PyObject *limit, PyO
      * a second pass over the whole dict would cost as much as the report.
      * The entries are then held, as pstats holds its own copy. */
     report r = {.c = {.stats = stats}, .ascii = 1, .kind = kind, .layout = layout};
+    if (style != NULL && layout == PYRO_LAYOUT_COLUMNS)
+        r.style = *style;
     sort_spec spec;
     PyObject *files = NULL, *result = NULL;
     Py_ssize_t width;

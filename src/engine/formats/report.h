@@ -22,13 +22,23 @@ enum { PYRO_KIND_TRACED, PYRO_KIND_SAMPLED, PYRO_KIND_SAMPLE_COUNTS };
  * in every column, byte for byte. */
 enum { PYRO_LAYOUT_COLUMNS, PYRO_LAYOUT_PSTATS };
 
+/* How the report meets a terminal (formats/terminal_style.h): `color`, its
+ * hot rows coloured by their share of the profile's own time; `width`, the
+ * terminal's columns, names in the stats table too long for it shortened
+ * from the left (0: never).  Only pyrometer's columns are styled. */
+typedef struct {
+    int color;
+    Py_ssize_t width;
+} pyro_report_style;
+
 /* The text of pstats.Stats(...).sort_stats(*sort).print_stats(limit)
  * (PYRO_REPORT_STATS), print_callers(limit) or print_callees(limit) for a
  * pstats dict of `kind`.  sort: a tuple of keys (NULL: "cumulative");
  * limit: None, an int, a float fraction, a regex str or a tuple of them;
  * files: the header lines print_stats() starts with (NULL: none); layout:
- * PYRO_LAYOUT_*.  A new str, or NULL + exception. */
+ * PYRO_LAYOUT_*; style: NULL for plain text.  A new str, or NULL +
+ * exception. */
 PyObject *pyro_report_text(PyObject *stats, PyObject *sort, PyObject *limit, PyObject *files,
-                           int mode, int kind, int layout);
+                           int mode, int kind, int layout, const pyro_report_style *style);
 
 #endif

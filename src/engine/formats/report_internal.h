@@ -3,7 +3,8 @@
  *
  * report.c loads the entries and prints the stats table, report_sort.c
  * orders them, report_calls.c prints their callers and callees,
- * report_columns.c chooses how each column of numbers is written: one
+ * report_columns.c chooses how each column of numbers is written,
+ * report_terminal.c styles the table for a terminal: one
  * report passed between them, described here, with the few helpers they
  * all call on their hot paths kept inline. */
 #ifndef PYRO_REPORT_INTERNAL_H
@@ -147,6 +148,7 @@ typedef struct {
     int ascii;                 /* every name and header line is ASCII */
     int kind;                  /* PYRO_KIND_*: what the counts count */
     int layout;                /* PYRO_LAYOUT_* */
+    pyro_report_style style;   /* colour and width, in the columns layout */
     struct fkey_chunk *others; /* keys of callers without an entry */
 } report;
 
@@ -164,6 +166,15 @@ int pyro_report_start_output(report *r, size_t hint);
  * (`kind`), of 3.15's SampledStats.  0, or -1 + exception. */
 int pyro_report_parse_sort(PyObject *sort, sort_spec *spec, outbuf *title, int kind);
 int pyro_report_sort_entries(report *r, const sort_spec *spec);
+
+/* On a terminal (report_terminal.c): the colour escape a row starts with
+ * (NULL: plain); whether a name will be shortened, which makes the text
+ * other than ASCII (r->ascii cleared); and the end of a row: its name,
+ * shortened from the left to fit after `prefix` columns, the colour reset
+ * and the line's end. */
+const char *pyro_report_row_color(const report *r, const entry *e);
+void pyro_report_check_fit(report *r, Py_ssize_t prefix);
+void pyro_report_end_row(report *r, const entry *e, Py_ssize_t prefix, const char *color);
 
 /* print_callers() and print_callees() (report_calls.c) of the listed
  * entries, into r->out; name_size: the width of the name column.  0, or

@@ -1,6 +1,8 @@
-/* relocate.c: see relocate.h. */
+/* relocate.c: see relocate.h: functions renamed, and added up where two
+ * become one. */
 #include "model/relocate.h"
 #include "model/portable_path.h"
+#include "model/pstats_add.h"
 
 /* The keys of `a` that `b` lacks, as a list (borrowed items). */
 static PyObject *missing_from(PyObject *a, PyObject *b)
@@ -124,8 +126,10 @@ static PyObject *renamed(PyObject *map, PyObject *key)
     return Py_NewRef(to != NULL ? to : key);
 }
 
-/* A dict with its keys renamed (values kept). */
-static PyObject *rekey_dict(PyObject *d, PyObject *map, int callers_too)
+/* A dict with its keys renamed: a stats dict (`callee` NULL), its callers'
+ * keys renamed too, or the callers dict of `callee`.  Keys renamed to one
+ * are added up as pstats adds them (pstats_add.h). */
+static PyObject *rekey_dict(PyObject *d, PyObject *map, PyObject *callee)
 {
     PyObject *out = PyDict_New();
     if (out == NULL)
@@ -133,24 +137,27 @@ static PyObject *rekey_dict(PyObject *d, PyObject *map, int callers_too)
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     while (PyDict_Next(d, &pos, &key, &value)) {
-        PyObject *k = renamed(map, key), *v = NULL;
+        PyObject *k = renamed(map, key);
         if (k == NULL)
             goto fail;
-        if (callers_too && PyTuple_Check(value) && PyTuple_GET_SIZE(value) == 5
-            && PyDict_Check(PyTuple_GET_ITEM(value, 4))) {
-            PyObject *callers = rekey_dict(PyTuple_GET_ITEM(value, 4), map, 0);
+        int rc;
+        if (callee != NULL) {
+            rc = pyro_stats_add_call(out, k, value, callee, NULL);
+        } else if (PyTuple_Check(value) && PyTuple_GET_SIZE(value) == 5
+                   && PyDict_Check(PyTuple_GET_ITEM(value, 4))) {
+            PyObject *callers = rekey_dict(PyTuple_GET_ITEM(value, 4), map, k), *v = NULL;
             if (callers != NULL) {
                 v = PyTuple_Pack(5, PyTuple_GET_ITEM(value, 0), PyTuple_GET_ITEM(value, 1),
                                  PyTuple_GET_ITEM(value, 2), PyTuple_GET_ITEM(value, 3),
                                  callers);
                 Py_DECREF(callers);
             }
+            rc = v != NULL ? pyro_stats_add_entry(out, k, v, NULL) : -1;
+            Py_XDECREF(v);
         } else {
-            v = Py_NewRef(value);
+            rc = PyDict_SetItem(out, k, value);   /* the shape's checks say what is wrong */
         }
-        int rc = v != NULL ? PyDict_SetItem(out, k, v) : -1;
         Py_DECREF(k);
-        Py_XDECREF(v);
         if (rc < 0)
             goto fail;
     }
@@ -164,7 +171,65 @@ PyObject *pyro_rekey_stats(PyObject *stats, PyObject *map)
 {
     if (PyDict_GET_SIZE(map) == 0)
         return Py_NewRef(stats);
-    return rekey_dict(stats, map, 1);
+    return rekey_dict(stats, map, NULL);
+}
+
+/* pstats' func_strip_path(): (basename of file, line, name), or NULL with
+ * no error when nothing changes. */
+static PyObject *stripped(PyObject *key)
+{
+    if (!PyTuple_Check(key) || PyTuple_GET_SIZE(key) != 3
+        || !PyUnicode_Check(PyTuple_GET_ITEM(key, 0)))
+        return NULL;
+    PyObject *file = PyTuple_GET_ITEM(key, 0);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(file);
+    Py_ssize_t slash = PyUnicode_FindChar(file, '/', 0, n, -1);
+    if (slash < 0)
+        return NULL;   /* -1: no folder; -2: an error, set */
+    PyObject *base = PyUnicode_Substring(file, slash + 1, n);
+    if (base == NULL)
+        return NULL;
+    PyObject *r = PyTuple_Pack(3, base, PyTuple_GET_ITEM(key, 1), PyTuple_GET_ITEM(key, 2));
+    Py_DECREF(base);
+    return r;
+}
+
+static int map_stripped(PyObject *map, PyObject *key)
+{
+    if (PyDict_Contains(map, key))
+        return 0;
+    PyObject *to = stripped(key);
+    if (to == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    int rc = PyDict_SetItem(map, key, to);
+    Py_DECREF(to);
+    return rc;
+}
+
+PyObject *pyro_strip_dirs(PyObject *stats)
+{
+    PyObject *map = PyDict_New();
+    if (map == NULL)
+        return NULL;
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(stats, &pos, &key, &value)) {
+        int rc = map_stripped(map, key);
+        if (rc == 0 && PyTuple_Check(value) && PyTuple_GET_SIZE(value) == 5
+            && PyDict_Check(PyTuple_GET_ITEM(value, 4))) {
+            Py_ssize_t cpos = 0;
+            PyObject *ckey, *cvalue;
+            while (rc == 0 && PyDict_Next(PyTuple_GET_ITEM(value, 4), &cpos, &ckey, &cvalue))
+                rc = map_stripped(map, ckey);
+        }
+        if (rc < 0) {
+            Py_DECREF(map);
+            return NULL;
+        }
+    }
+    PyObject *out = PyDict_GET_SIZE(map) == 0 ? PyDict_Copy(stats) : rekey_dict(stats, map, NULL);
+    Py_DECREF(map);
+    return out;
 }
 
 PyObject *pyro_rekey_tree(PyObject *tree, PyObject *map)
