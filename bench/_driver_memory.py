@@ -72,17 +72,8 @@ def make_mode(mode, funcs):
         import memory_profiler
         prof = memory_profiler.LineProfiler(backend="psutil")
         for f in funcs:
-            prof.add_function(f)
-        # memory_profiler wraps functions to trace them: the workload's
-        # module must call the wrappers
-        wrapped = {f.__name__: prof(f) for f in funcs}
-
-        def start():
-            mod = sys.modules[funcs[0].__module__]
-            for name, w in wrapped.items():
-                if getattr(mod, name, None) is not None:
-                    setattr(mod, name, w)
-        return start, (lambda: None), memory_profiler.__version__
+            prof.add_function(f)   # its trace function reads the RSS on their lines
+        return prof.enable_by_count, prof.disable_by_count, memory_profiler.__version__
     raise SystemExit("unknown mode %r" % mode)
 
 
