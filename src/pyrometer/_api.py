@@ -77,6 +77,9 @@ def measured_by(profiler):
                                 f" ns per built-in call taken off")
     else:
         meta["compensation"] = "off"
+    root = getattr(profiler, "_program_root", None)
+    if root and len(root) <= 200:   # the file's meta holds short values only
+        meta["root"] = root      # the program's folder: its own files are under it
     return meta
 
 

@@ -259,6 +259,7 @@ class Session:
                                           compensate=opts["compensate"],
                                           memory=opts.get("memory", False))
             self.profile_builtin = ProfileBuiltin(_lines.identity_profile, any_reader=False)
+            self.profiler._program_root = opts.get("root")
         self.finished = False
         self.finish_lock = threading.RLock()
         self.sigterm_handler = None

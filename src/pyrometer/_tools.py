@@ -240,6 +240,16 @@ def select_frames(profile, frames):
                    f"{'s' if hidden != 1 else ''} hidden, {how}\n")
 
 
+def recorded_root(profile):
+    """The program's folder as `pyrometer run` recorded it in the profile
+    (docs/tree-format.md's meta "root"), when it is a folder here: files
+    under it are the program's own (--only-mine, short paths); else None
+    (the current folder)."""
+    meta = profile.meta if isinstance(profile.meta, dict) else {}
+    root = meta.get("root")
+    return root if isinstance(root, str) and os.path.isabs(root) and os.path.isdir(root) else None
+
+
 def short_paths(profile, root=None):
     """The profile with its files named as reports show them: the standard
     library as `<stdlib>/json/__init__.py`, installed packages as
@@ -460,6 +470,7 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
             if _lines.is_line_file(path):
                 raise Error(f"'{path}' is a line profile: it has no call tree")
             profile = _convert.load(path)
+            root = root if root is not None else recorded_root(profile)
         except OSError as exc:
             raise Error(f"cannot read '{path}': {_reason(exc)}") from None
         except _api.FormatError as exc:
@@ -488,6 +499,7 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
                         f"profiles")
         # the tree folds the imports; a damaged one is left out, the stats kept
         profile = _convert.load(path, need_tree=False)
+        root = root if root is not None else recorded_root(profile)
     except OSError as exc:
         raise Error(f"cannot read '{path}': {_reason(exc)}") from None
     except _api.FormatError as exc:
@@ -654,6 +666,7 @@ def convert(src, format=None, out=None, show_imports=False, only=(), hide=(), on
                 _convert.write_lines_html(path, stats, out)
             return out
         profile = _convert.load(path)
+        root = root if root is not None else recorded_root(profile)
     except OSError as exc:
         raise Error(f"cannot read '{path}': {_reason(exc)}") from None
     except _api.FormatError as exc:
