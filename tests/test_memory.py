@@ -238,3 +238,77 @@ def test_run_lines_memory_prints_memory_profilers_layout(tmp_path):
     assert r.returncode == 0, r.stderr
     r = run_python(["-m", "pyrometer", "report", str(saved)])
     assert r.returncode == 0 and "Increment  Occurrences" in r.stdout
+
+
+def test_a_full_block_table_stops_memory_with_a_note(tmp_path):
+    prog = tmp_path / "prog.py"
+    prog.write_text(PROGRAM + textwrap.dedent('''
+        import pyrometer
+        p = pyrometer.Profiler(memory=True, _block_limit=500)
+        p.enable()
+        kept = main()
+        p.disable()
+        info = p.info()
+        tree = p.get_tree()
+        from pyrometer._api import notes_for
+        print(info["memory_failed"], len(kept[0]), tree["version"])
+        print("\\n".join(notes_for(p)))
+    '''))
+    r = run_python([str(prog)])
+    assert r.returncode == 0, r.stderr
+    first, notes = r.stdout.split("\n", 1)
+    assert first == "True 20000 2"
+    assert "memory profiling stopped there" in notes
+
+
+FORK_PROGRAM = PROGRAM + textwrap.dedent('''
+    import multiprocessing as mp
+    def job(n):
+        return len(make_lists(n))
+    if __name__ == "__main__":
+        mp.set_start_method("fork", force=True)
+        with mp.Pool(3) as pool:
+            print(sum(pool.map(job, [1000] * 12)))
+        kept = main()
+''')
+
+
+def test_fork_pools_under_memory_profiling(tmp_path):
+    prog = tmp_path / "pool.py"
+    prog.write_text(FORK_PROGRAM)
+    for extra in ([], ["--follow-fork"]):
+        out = tmp_path / ("follow.prof" if extra else "plain.prof")
+        r = run_python(["-m", "pyrometer", "run", "--memory", *extra, "-o", str(out), str(prog)],
+                       timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == "12000\n"
+        from pyrometer import _engine
+        _stats, tree = _engine.load_profile(str(out))
+        assert tree["version"] == 2
+        children = list(tmp_path.glob(out.name + ".*"))
+        if extra:
+            assert children, "each followed child writes its own file"
+            for child in children:
+                _s, t = _engine.load_profile(str(child))
+                assert t["version"] == 2
+        else:
+            assert not children
+
+
+def test_sigterm_and_ctrl_c_still_save_the_memory_profile(tmp_path):
+    import signal
+    from pyrometer import _engine
+    for how, expected in (("os.kill(os.getpid(), signal.SIGTERM); time.sleep(10)", -signal.SIGTERM),
+                          ("raise KeyboardInterrupt", None)):
+        prog = tmp_path / "stop.py"
+        prog.write_text(PROGRAM + f"import os, signal, time\nkept = main()\n{how}\n")
+        out = tmp_path / "stop.prof"
+        r = run_python(["-m", "pyrometer", "run", "--memory", "-o", str(out), str(prog)],
+                       timeout=60)
+        if expected is not None:
+            assert r.returncode == expected, r.stderr
+        else:
+            assert r.returncode != 0 and "KeyboardInterrupt" in r.stderr
+        _stats, tree = _engine.load_profile(str(out))
+        assert tree["version"] == 2
+        out.unlink()

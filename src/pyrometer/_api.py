@@ -98,6 +98,9 @@ def notes_for(profiler):
     if info["out_of_memory"]:
         notes.append("pyrometer: memory ran out while profiling; "
                      "profiling stopped early and these statistics are partial")
+    if info.get("memory_failed"):
+        notes.append("pyrometer: memory ran out for the table of allocated blocks; memory "
+                     "profiling stopped there (the time profile goes on): the bytes are partial")
     if info.get("hook_taken_back_late"):
         notes.append(f"pyrometer: the program replaced the profile hook "
                      f"{info['hook_taken_back_late']} time(s) while a debugger or coverage "

@@ -22,14 +22,15 @@ static struct {
 static int profiler_init(pyro_profiler *self, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"builtins", "clock", "compensate", "fold_depth",
-                             "max_nodes", "_node_limit", "memory", NULL};
+                             "max_nodes", "_node_limit", "memory", "_block_limit", NULL};
     int builtins = 1, compensate = 1, memory = 0;
     const char *clock = "wall";
     unsigned int fold_depth = 64;
-    Py_ssize_t max_nodes = 2000000, node_limit = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|psp$Innp:Profiler", kwlist,
+    Py_ssize_t max_nodes = 2000000, node_limit = 0, block_limit = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|psp$Innpn:Profiler", kwlist,
                                      &builtins, &clock, &compensate,
-                                     &fold_depth, &max_nodes, &node_limit, &memory))
+                                     &fold_depth, &max_nodes, &node_limit, &memory,
+                                     &block_limit))
         return -1;
     if (strcmp(clock, "wall") != 0 && strcmp(clock, "cpu") != 0 && strcmp(clock, "test") != 0) {
         PyErr_Format(PyExc_ValueError,
@@ -42,6 +43,7 @@ static int profiler_init(pyro_profiler *self, PyObject *args, PyObject *kwds)
     }
     self->builtins = (uint8_t)builtins;
     self->memory = (uint8_t)memory;
+    self->blocks.limit = block_limit < 0 ? 0 : (size_t)block_limit;
     self->compensate = (uint8_t)compensate;
     snprintf(self->clock, sizeof(self->clock), "%s", clock);
     self->st.fold_depth = fold_depth < 2 ? 2 : fold_depth;

@@ -37,6 +37,8 @@ int pyro_memtable_put(pyro_memtable *m, void *ptr, size_t size, void *site, uint
                       pyro_mem_block *old)
 {
     old->ptr = 0;
+    if (m->limit && m->used >= m->limit)
+        return -1;
     if ((m->used + 1) * 2 > m->cap && grow(m) < 0)
         return -1;
     uintptr_t key = (uintptr_t)ptr;
@@ -88,5 +90,5 @@ void pyro_memtable_release(pyro_memtable *m)
 {
     PyMem_RawFree(m->slots);
     m->slots = NULL;
-    m->cap = m->used = 0;
+    m->cap = m->used = 0;   /* the limit stays */
 }

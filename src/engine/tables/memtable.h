@@ -20,6 +20,7 @@ typedef struct {
 typedef struct {
     pyro_mem_block *slots;
     size_t cap, used;          /* cap a power of two, or 0 */
+    size_t limit;              /* tests: act as if memory ran out past this many; 0 none */
 } pyro_memtable;
 
 /* Hold a new block.  A block already held at that address (its free went
