@@ -312,3 +312,31 @@ def test_sigterm_and_ctrl_c_still_save_the_memory_profile(tmp_path):
         _stats, tree = _engine.load_profile(str(out))
         assert tree["version"] == 2
         out.unlink()
+
+
+def test_bytes_alive_at_the_peak(tmp_path):
+    prog = tmp_path / "peak.py"
+    prog.write_text(textwrap.dedent('''
+        import json, pyrometer
+        def big():
+            x = bytearray(50_000_000)
+            return len(x)
+        def small():
+            return bytearray(20_000_000)
+        def main():
+            big()
+            return small()
+        p = pyrometer.Profiler(memory=True)
+        p.enable(); kept = main(); p.disable()
+        t = p.get_tree()
+        m = {d["name"]: d for d in t["metrics"]}
+        by = {t["funcs"][f][2]: i for i, f in enumerate(t["func"])}
+        print(json.dumps({n: [m["peak"]["total"][by[n]], m["net"]["total"][by[n]]]
+                          for n in ("big", "small", "main")}))
+    '''))
+    r = run_python([str(prog)])
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert got["big"][0] >= 50_000_000 and got["big"][1] < 10000      # held at the peak, freed
+    assert got["small"][0] < 10000 and got["small"][1] >= 20_000_000   # after the peak, kept
+    assert 50_000_000 <= got["main"][0] <= 50_000_000 * 1.01 + 65536

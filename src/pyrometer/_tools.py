@@ -422,23 +422,23 @@ def _size(n):
 
 def memory_text(tree, info, root=None, limit=None):
     """The memory part of a printed run report (run --memory): the totals,
-    then the call trees of bytes allocated and of net bytes (allocated and
-    still alive when profiling stopped)."""
+    then the call trees of bytes allocated, of bytes alive at the peak and
+    of net bytes (allocated and still alive when profiling stopped)."""
     metrics = tree.get("metrics") if isinstance(tree, dict) else None
     named = {m.get("name"): m for m in metrics} if isinstance(metrics, list) else {}
     if "allocated" not in named:
         return ""
     roots = [i for i, p in enumerate(tree["parent"]) if p < 0]
-    total = {name: sum(named[name]["total"][i] for i in roots)
-             for name in ("allocated", "allocations", "net")}
+    total = {name: sum(named[name]["total"][i] for i in roots) if name in named else 0
+             for name in ("allocated", "allocations", "net", "peak")}
     text = (f"\nMemory: {_size(total['allocated'])} allocated in {total['allocations']:,.0f} "
             f"blocks; {_size(total['net'])} of it still alive at the end (net); "
             f"peak of the blocks alive {_size(info.get('memory_peak_bytes', 0))}\n")
     if info.get("memory_failed"):
         text += ("pyrometer: note: memory ran out for the table of blocks: allocations after "
                  "that were not recorded\n")
-    half = max(8, (limit or 40) // 2)
-    for name in ("allocated", "net"):
+    half = max(8, (limit or 40) // 3)
+    for name in ("allocated", "peak", "net"):
         if total[name] > 0:
             text += "\n" + _engine.format_tree(
                 tree, root=None if root is None else os.fspath(root), min_share=0.01,

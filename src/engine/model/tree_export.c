@@ -17,7 +17,7 @@ typedef struct {
     uint32_t func;             /* canonical function id (first with its label) */
     uint64_t calls;
     int64_t self_time, total_time;
-    uint64_t alloc_bytes, alloc_count, net_bytes;   /* the node's own, then with its subtree */
+    uint64_t alloc_bytes, alloc_count, net_bytes, peak_bytes;   /* the node's own */
 } out_node;
 
 typedef struct {
@@ -126,6 +126,7 @@ static int add_node(tree_out *x, const uint32_t *canon, pyro_node *n)
         t->alloc_bytes += n->mem->alloc_bytes;
         t->alloc_count += n->mem->alloc_count;
         t->net_bytes += n->mem->alloc_bytes - n->mem->freed_bytes;
+        t->peak_bytes += n->mem->at_peak;
     }
     t->calls += calls;
     t->self_time += self_time > 0 ? self_time : 0;
@@ -187,49 +188,52 @@ static PyObject *metric_of(const char *name, const char *unit, PyObject *self_li
 }
 
 /* The version 2 tree (docs/tree-format.md): time, then what the nodes
- * allocated (bytes and blocks) and the net bytes still alive at the end.
- * The subtree sums go backwards, as every parent comes before its
- * children. */
+ * allocated (bytes and blocks), the net bytes still alive at the end and
+ * the bytes alive at the peak.  The subtree sums go backwards, as every
+ * parent comes before its children. */
+#define MEM_METRICS 4
+
+static uint64_t own_value(const out_node *nd, int m)
+{
+    return m == 0 ? nd->alloc_bytes : m == 1 ? nd->alloc_count : m == 2 ? nd->net_bytes
+                                                                         : nd->peak_bytes;
+}
+
 static PyObject *with_memory(out_node *nd, size_t kept, PyObject *funcs, PyObject **lists,
                              int folded)
 {
-    uint64_t *totals = PyMem_RawCalloc(3 * kept + 1, sizeof(*totals));
+    static const char *const names[MEM_METRICS] = {"allocated", "allocations", "net", "peak"};
+    static const char *const units[MEM_METRICS] = {"bytes", "count", "bytes", "bytes"};
+    uint64_t *totals = PyMem_RawCalloc(MEM_METRICS * kept + 1, sizeof(*totals));
     if (totals == NULL)
         return PyErr_NoMemory();
-    uint64_t *ab = totals, *ac = totals + kept, *nb = totals + 2 * kept;
-    for (size_t i = kept; i-- > 0;) {
-        ab[i] += nd[i].alloc_bytes;
-        ac[i] += nd[i].alloc_count;
-        nb[i] += nd[i].net_bytes;
-        if (nd[i].parent >= 0) {
-            ab[nd[i].parent] += ab[i];
-            ac[nd[i].parent] += ac[i];
-            nb[nd[i].parent] += nb[i];
+    for (size_t i = kept; i-- > 0;)
+        for (int m = 0; m < MEM_METRICS; m++) {
+            totals[m * kept + i] += own_value(&nd[i], m);
+            if (nd[i].parent >= 0)
+                totals[m * kept + (size_t)nd[i].parent] += totals[m * kept + i];
         }
+    PyObject *metrics = PyList_New(0), *result = NULL;
+    PyObject *time = metric_of("time", "seconds", lists[3], lists[4]);
+    int ok = metrics != NULL && time != NULL && PyList_Append(metrics, time) == 0;
+    Py_XDECREF(time);
+    for (int m = 0; ok && m < MEM_METRICS; m++) {
+        PyObject *self = NULL, *total = NULL;
+        FILL_LIST(self, kept, PyLong_FromUnsignedLongLong((unsigned long long)own_value(&nd[i], m)));
+        FILL_LIST(total, kept, PyLong_FromUnsignedLongLong((unsigned long long)totals[m * kept + i]));
+        PyObject *d = metric_of(names[m], units[m], self, total);
+        ok = d != NULL && PyList_Append(metrics, d) == 0;
+        Py_XDECREF(d);
+        Py_XDECREF(self);
+        Py_XDECREF(total);
     }
-    PyObject *l[6] = {NULL};
-    FILL_LIST(l[0], kept, PyLong_FromUnsignedLongLong((unsigned long long)nd[i].alloc_bytes));
-    FILL_LIST(l[1], kept, PyLong_FromUnsignedLongLong((unsigned long long)ab[i]));
-    FILL_LIST(l[2], kept, PyLong_FromUnsignedLongLong((unsigned long long)nd[i].alloc_count));
-    FILL_LIST(l[3], kept, PyLong_FromUnsignedLongLong((unsigned long long)ac[i]));
-    FILL_LIST(l[4], kept, PyLong_FromUnsignedLongLong((unsigned long long)nd[i].net_bytes));
-    FILL_LIST(l[5], kept, PyLong_FromUnsignedLongLong((unsigned long long)nb[i]));
     PyMem_RawFree(totals);
-    PyObject *m[4] = {metric_of("time", "seconds", lists[3], lists[4]),
-                      metric_of("allocated", "bytes", l[0], l[1]),
-                      metric_of("allocations", "count", l[2], l[3]),
-                      metric_of("net", "bytes", l[4], l[5])};
-    PyObject *result = NULL;
-    if (m[0] != NULL && m[1] != NULL && m[2] != NULL && m[3] != NULL)
-        result = Py_BuildValue("{s:s,s:i,s:O,s:O,s:O,s:O,s:[OOOO],s:O}",
+    if (ok)
+        result = Py_BuildValue("{s:s,s:i,s:O,s:O,s:O,s:O,s:O,s:O}",
                                "pyrometer", "calltree", "version", 2, "funcs", funcs,
                                "parent", lists[0], "func", lists[1], "calls", lists[2],
-                               "metrics", m[0], m[1], m[2], m[3],
-                               "folded", folded ? Py_True : Py_False);
-    for (int i = 0; i < 6; i++)
-        Py_XDECREF(l[i]);
-    for (int i = 0; i < 4; i++)
-        Py_XDECREF(m[i]);
+                               "metrics", metrics, "folded", folded ? Py_True : Py_False);
+    Py_XDECREF(metrics);
     return result;
 }
 

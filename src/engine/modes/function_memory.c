@@ -6,7 +6,9 @@
  * built-in's allocations to the built-in, as cProfile would time them),
  * and held in the block table with that node, so that its free, however
  * much later, counts against the node that made it: a node's net bytes
- * are what it allocated and was still alive when profiling stopped.
+ * are what it allocated and was still alive when profiling stopped, and
+ * its bytes at the peak what was alive of it when the blocks alive were
+ * at their most (within 1 %).
  * Allocations outside any profiled call (before the first call of a
  * thread) are only counted.  The time this takes is the profiler's, left
  * out of the thread's clock as the hooks' own cost is. */
@@ -18,6 +20,27 @@ static void give_up(pyro_profiler *p)
     /* The table cannot grow: no more memory is recorded, the rest of the
      * profile goes on, and the notes say so. */
     p->memory_failed = 1;
+}
+
+static int snapshot_node(pyro_node *n, void *arg)
+{
+    (void)arg;
+    if (n->mem != NULL)
+        n->mem->at_peak = n->mem->alloc_bytes - n->mem->freed_bytes;
+    return 0;
+}
+
+/* A new peak: when the bytes alive pass the last snapshot's by more than
+ * 1 % (massif's rule), every node's bytes alive are kept as its bytes at
+ * the peak.  Snapshots come at most every 1 % of growth, so their number
+ * grows with the logarithm of the peak, and the last one is within 1 % of
+ * the true peak. */
+static void maybe_snapshot(pyro_profiler *p)
+{
+    if (p->mem_live <= p->mem_snapshot + p->mem_snapshot / 100 + 4096)
+        return;
+    pyro_for_each_node(&p->st, snapshot_node, NULL);
+    p->mem_snapshot = p->mem_live;
 }
 
 static void on_alloc(void *ctx, void *ptr, size_t size)
@@ -60,8 +83,10 @@ static void on_alloc(void *ctx, void *ptr, size_t size)
         node->mem->alloc_count++;
         p->st.has_memory = 1;
         p->mem_live += size;
-        if (p->mem_live > p->mem_peak)
+        if (p->mem_live > p->mem_peak) {
             p->mem_peak = p->mem_live;
+            maybe_snapshot(p);
+        }
     }
 done:
     if (t != NULL)
@@ -86,6 +111,7 @@ int pyro_memory_start(pyro_profiler *p)
 {
     p->memory_failed = 0;
     p->mem_live = 0;
+    p->mem_snapshot = 0;
     pyro_alloc_sink sink = {on_alloc, on_free, p};
     return pyro_allocator_start(&sink);
 }
@@ -93,6 +119,8 @@ int pyro_memory_start(pyro_profiler *p)
 void pyro_memory_stop(pyro_profiler *p)
 {
     pyro_allocator_stop();
+    if (p->mem_live >= p->mem_snapshot && p->mem_live == p->mem_peak)
+        pyro_for_each_node(&p->st, snapshot_node, NULL);   /* the peak is now */
     /* What is still alive stays counted as net; later frees are not ours. */
     pyro_memtable_release(&p->blocks);
 }

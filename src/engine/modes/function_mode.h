@@ -38,6 +38,7 @@ typedef struct {
     uint8_t memory_failed;      /* the block table could not grow: memory stopped */
     pyro_memtable blocks;       /* blocks allocated while profiling, alive */
     uint64_t mem_live, mem_peak;              /* bytes of those blocks, now and at most */
+    uint64_t mem_snapshot;                    /* mem_live at the last peak snapshot */
     uint64_t mem_unattributed, mem_unattributed_count;   /* outside any profiled call */
     PyObject *weakreflist;
 } pyro_profiler;

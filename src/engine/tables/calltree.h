@@ -32,6 +32,7 @@ typedef struct {
 typedef struct {
     uint64_t alloc_bytes, alloc_count;
     uint64_t freed_bytes, freed_count;   /* of the blocks it allocated */
+    uint64_t at_peak;          /* its bytes alive at the last peak snapshot */
 } pyro_node_mem;
 
 struct pyro_node {
