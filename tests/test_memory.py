@@ -117,6 +117,15 @@ def test_run_memory_report_and_bytes_in_writers(tmp_path):
                     "-o", str(out)])
     assert r.returncode == 0, r.stderr
     assert json.loads(out.read_text())["profiles"][0]["unit"] == "bytes"
+    # every writer draws the metric asked for: callgrind's event is bytes, the
+    # graph says net, and the pstats-derived times of the folded tree stay times
+    cg = tmp_path / "callgrind.out.net"
+    r = run_python(["-m", "pyrometer", "convert", str(prof), "--metric", "net", "-o", str(cg)])
+    assert r.returncode == 0, r.stderr
+    assert "events: B\n" in cg.read_text()
+    dot = tmp_path / "net.dot"
+    r = run_python(["-m", "pyrometer", "convert", str(prof), "--metric", "net", "-o", str(dot)])
+    assert r.returncode == 0 and "Total net " in dot.read_text()
     r = run_python(["-m", "pyrometer", "convert", str(prof), "--metric", "nope", "-o", str(out)])
     assert r.returncode == 2 and "no metric 'nope'" in r.stderr
     r = run_python(["-m", "pyrometer", "run", "--metric", "net", str(prog)])

@@ -55,10 +55,21 @@ class LoadedProfile:
             tree.get("meta") if isinstance(tree, dict) and isinstance(tree.get("meta"), dict)
             else None)
 
+    # the call tree's metric the tree formats and graphs draw (None: the
+    # first, time); a memory profile has allocated, allocations, net, peak
+    metric = None
+
     def like(self, stats, tree):
         """The same profile shown otherwise (imports folded, frames hidden)."""
-        return LoadedProfile(self.path, stats, tree, self.sampled, self.unit, self.format,
-                             self.meta)
+        shown = LoadedProfile(self.path, stats, tree, self.sampled, self.unit, self.format,
+                              self.meta)
+        shown.metric = self.metric
+        return shown
+
+    def graph_args(self):
+        """What the graph writers take to draw the chosen metric: its tree
+        and name when one is chosen, else nothing (the pstats times)."""
+        return {"tree": self.tree, "metric": self.metric} if self.metric else {}
 
     @property
     def kind(self):
@@ -123,12 +134,12 @@ GRAPH_OPTIONS = {
 def _write_callgrind(profile, out, options):
     from . import __version__
     _engine.write_callgrind(out, profile.stats, f"pyrometer {__version__}",
-                            sampled=profile.sampled)
+                            sampled=profile.sampled, **profile.graph_args())
 
 
 def _write_dot(profile, out, options):
     _engine.write_dot(out, profile.stats, options["node_threshold"], options["edge_threshold"],
-                      sampled=profile.sampled)
+                      sampled=profile.sampled, **profile.graph_args())
 
 
 def _renderer(kind):
@@ -144,7 +155,8 @@ def _renderer(kind):
                 f"graphviz, or https://graphviz.org/download/), or use -f dot to write the "
                 f"graph without it")
         text = _engine.format_dot(profile.stats, options["node_threshold"],
-                                  options["edge_threshold"], sampled=profile.sampled)
+                                  options["edge_threshold"], sampled=profile.sampled,
+                                  **profile.graph_args())
         try:
             done = subprocess.run([dot, f"-T{kind}"], input=text, capture_output=True)
         except OSError as exc:
@@ -187,7 +199,8 @@ def _tree_writer(name):
                "for sampled stacks")
 @_tree_writer("collapsed")
 def _write_collapsed(profile, out, options):
-    _engine.write_collapsed(out, profile.tree, full_paths=options.get("full_paths", False))
+    _engine.write_collapsed(out, profile.tree, full_paths=options.get("full_paths", False),
+                            metric=profile.metric)
 
 
 def _speedscope_unit(value):
@@ -205,7 +218,8 @@ def _speedscope_unit(value):
 def _write_speedscope(profile, out, options):
     from . import __version__
     _engine.write_speedscope(out, profile.tree, name=os.path.basename(profile.path),
-                             unit=options["unit"], exporter=f"pyrometer@{__version__}")
+                             unit=options["unit"], exporter=f"pyrometer@{__version__}",
+                             metric=profile.metric)
 
 
 def _pixels(kind, low, high):
@@ -228,7 +242,7 @@ def _pixels(kind, low, high):
 def _write_flamegraph(profile, out, options):
     _engine.write_flamegraph(out, profile.tree, title=options["title"],
                              subtitle=os.path.basename(profile.path), width=options["width"],
-                             min_width=options["min_width"])
+                             min_width=options["min_width"], metric=profile.metric)
 
 
 # ---- the HTML report: the page is package data, the writer is C -----------
@@ -255,7 +269,7 @@ def _write_html(profile, out, options):
     meta = _html_meta(profile.path)
     meta.update(profile.meta or {})
     _engine.write_html(out, _html_template(), stats=profile.stats, tree=profile.tree,
-                       meta=meta, sampled=profile.sampled)
+                       meta=meta, sampled=profile.sampled, metric=profile.metric)
 
 
 register("html", help="a self-contained HTML page: sortable function table, icicle view of the "

@@ -588,21 +588,19 @@ def _to_stdout(write):
         out.flush()
 
 
-def metric_first(profile, metric):
-    """The profile with its call tree's metric `metric` first, the one the
-    tree formats draw (a memory profile has time, allocated, allocations
-    and net)."""
+def with_metric(profile, metric):
+    """The profile drawing its call tree's metric `metric` in the tree
+    formats and graphs (a memory profile has time, allocated, allocations,
+    net and peak); its pstats times stay what the tables show."""
     tree = profile.tree
     metrics = tree.get("metrics") if isinstance(tree, dict) else None
-    names = [m.get("name") for m in metrics] if isinstance(metrics, list) else ["time"]
+    names = ([m.get("name") for m in metrics if isinstance(m, dict)]
+             if isinstance(metrics, list) else ["time"])
     if metric not in names:
-        raise Error(f"the profile has no metric '{metric}' (it has {', '.join(names)})")
-    if metrics is None or names[0] == metric:
-        return profile
-    tree = dict(tree)
-    i = names.index(metric)
-    tree["metrics"] = [metrics[i]] + metrics[:i] + metrics[i + 1:]
-    return profile.like(profile.stats, tree)
+        raise Error(f"the profile has no metric '{metric}' (it has {', '.join(map(str, names))})")
+    shown = profile.like(profile.stats, tree)
+    shown.metric = None if metric == names[0] else metric
+    return shown
 
 
 def write_profile(profile, fmt_name, out, options=None, show_imports=False, frames=None,
@@ -616,7 +614,7 @@ def write_profile(profile, fmt_name, out, options=None, show_imports=False, fram
     opts = _options_for(fmt, options or {})
     opts["full_paths"] = bool(full_paths)
     if metric is not None and fmt_name != "prof":
-        profile = metric_first(profile, metric)
+        profile = with_metric(profile, metric)
     folded = 0
     if fmt_name != "prof" and not show_imports:
         profile, folded = fold_imports(profile)
