@@ -247,6 +247,15 @@ def test_run_lines_memory_prints_memory_profilers_layout(tmp_path):
     assert r.returncode == 0, r.stderr
     r = run_python(["-m", "pyrometer", "report", str(saved)])
     assert r.returncode == 0 and "Increment  Occurrences" in r.stdout
+    # per-line entries as JSON
+    out = tmp_path / "prog.json"
+    r = run_python(["-m", "pyrometer", "convert", str(saved), "-o", str(out)])
+    assert r.returncode == 0 and "json written" in r.stderr, r.stderr
+    data = json.loads(out.read_text())
+    rows = data["functions"][0]["lines"]
+    assert all({"line", "hits", "time", "allocated_bytes", "net_bytes", "allocations",
+                "peak_bytes"} <= set(row) for row in rows)
+    assert max(row["allocated_bytes"] for row in rows) >= 16 * 10 ** 6
 
 
 def test_a_full_block_table_stops_memory_with_a_note(tmp_path):

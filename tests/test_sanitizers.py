@@ -62,6 +62,8 @@ def line_files():
     mp.dump({out!r} + ".mem.lines")
     mstats = _lines.load({out!r} + ".mem.lines")
     pyrometer._engine.format_lines_memory(mstats, rss_start=1e6)
+    pyrometer._engine.write_lines_json({out!r} + ".mem.json", mstats)
+    pyrometer._engine.write_lines_json({out!r} + ".json", stats)
     _lines.format_report(mstats, metric="time")
     pyrometer._engine.write_html({out!r} + ".mem.html", _convert._html_template(), lines=mstats)
     for k in range(1, 60):

@@ -127,6 +127,9 @@ static PyMethodDef module_methods[] = {
      "line_profiler's layout, times in `unit` seconds (None: the largest of 1e-6 ... 1e-9\n"
      "in which every line that ran reads at least 1.0 per hit); color: lines of 10 % of\n"
      "all the time and more in bold red, of 2 % in yellow."},
+    {"write_lines_json", pyro_py_write_lines_json, METH_VARARGS,
+     "write_lines_json(path, stats): a line profile as JSON, one entry per line with each of\n"
+     "its metrics (time in seconds, allocated_bytes, net_bytes...), atomically."},
     {"format_lines_memory", (PyCFunction)(void (*)(void))pyro_py_format_lines_memory,
      METH_VARARGS | METH_KEYWORDS,
      "format_lines_memory(stats, *, rss_start=0.0) -> str: a line profile with memory in\n"

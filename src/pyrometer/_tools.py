@@ -653,15 +653,23 @@ def convert(src, format=None, out=None, show_imports=False, only=(), hide=(), on
     check_output(out, [path])
     try:
         if _lines.is_line_file(path):
-            if fmt_name != "html":
-                raise Error(f"'{path}' is a line profile: only -f html converts it "
-                            f"(the {fmt_name} format holds function profiles)")
+            # a .json name (speedscope's for function profiles) gives a line
+            # profile's own JSON: one entry per line with each metric
+            if fmt_name not in ("html", "speedscope"):
+                raise Error(f"'{path}' is a line profile: it converts to html or, named "
+                            f".json, to JSON (the {fmt_name} format holds function profiles)")
             _options_for(_convert.FORMATS["html"], options)
             stats = _lines.load(path)
-            if out == "-":
-                _to_stdout(lambda p: _convert.write_lines_html(path, stats, p))
+            if fmt_name == "html":
+                def write(p):
+                    _convert.write_lines_html(path, stats, p)
             else:
-                _convert.write_lines_html(path, stats, out)
+                def write(p):
+                    _engine.write_lines_json(p, stats)
+            if out == "-":
+                _to_stdout(write)
+            else:
+                write(out)
             return out
         profile = _convert.load(path)
         root = root if root is not None else recorded_root(profile)

@@ -533,7 +533,12 @@ def cmd_convert(args):
     _tools.convert(ns.file, fmt, ns.outfile, show_imports=ns.show_imports, **selection(ns),
                    metric=ns.metric, full_paths=ns.full_paths, **options)
     if ns.outfile != "-":
-        print(f"pyrometer: {fmt} written to {ns.outfile}", file=sys.stderr)
+        from . import _lines
+        try:
+            shown = "json" if fmt == "speedscope" and _lines.is_line_file(ns.file) else fmt
+        except OSError:
+            shown = fmt
+        print(f"pyrometer: {shown} written to {ns.outfile}", file=sys.stderr)
     if ns.open:
         if ns.outfile == "-":
             raise UsageError("--open needs -o FILE, not standard output")

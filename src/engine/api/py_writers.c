@@ -593,6 +593,16 @@ PyObject *pyro_py_format_lines_memory(PyObject *module, PyObject *args, PyObject
     return pyro_lines_memory_text(stats, rss_start);
 }
 
+PyObject *pyro_py_write_lines_json(PyObject *module, PyObject *args)
+{
+    (void)module;
+    PyObject *path, *stats;
+    if (!PyArg_ParseTuple(args, "OO:write_lines_json", &path, &stats))
+        return NULL;
+    pyro_text out = PYRO_TEXT_INIT;
+    return finish(&out, pyro_lines_json(stats, &out), path);
+}
+
 PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs)
 {
     (void)module;

@@ -23,6 +23,7 @@ PyObject *pyro_py_format_dot(PyObject *module, PyObject *args, PyObject *kwargs)
 PyObject *pyro_py_format_report(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_format_lines(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_format_lines_memory(PyObject *module, PyObject *args, PyObject *kwargs);
+PyObject *pyro_py_write_lines_json(PyObject *module, PyObject *args);
 PyObject *pyro_py_format_diff(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_merge_profiles(PyObject *module, PyObject *args, PyObject *kwargs);
 PyObject *pyro_py_write_html(PyObject *module, PyObject *args, PyObject *kwargs);

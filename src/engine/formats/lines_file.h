@@ -4,6 +4,7 @@
 #define PYRO_LINES_FILE_H
 
 #include "core/compat.h"
+#include "core/text_out.h"
 
 /* The bytes every line-profile file starts with. */
 #define PYRO_LINES_MAGIC "pyrometer-lines\n"
@@ -31,5 +32,9 @@ PyObject *pyro_lines_text(PyObject *stats, double out_unit, int show_zero, int c
  * when profiling began (0: unknown).  A str, or NULL + ValueError when the
  * profile holds no memory. */
 PyObject *pyro_lines_memory_text(PyObject *stats, double rss_start);
+
+/* A line profile as JSON, one entry per line with each metric (lines_json.c):
+ * 0, or -1 + exception. */
+int pyro_lines_json(PyObject *stats, pyro_text *out);
 
 #endif
