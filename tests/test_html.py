@@ -513,7 +513,7 @@ def test_bad_inputs_exit_2_and_leave_the_output(tmp_path, line_file):
         assert message in line, line
         assert out.read_text() == "keep"
     line = one_error_line(convert(line_file, out, fmt="prof"))
-    assert "is a line profile: only -f html" in line
+    assert "is a line profile: it converts to html" in line
     line = one_error_line(convert(line_file, tmp_path / "no" / "such" / "dir.html"))
     assert "no such directory" in line
     assert out.read_text() == "keep"
