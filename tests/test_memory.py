@@ -254,7 +254,7 @@ def test_run_lines_memory_prints_memory_profilers_layout(tmp_path):
     data = json.loads(out.read_text())
     rows = data["functions"][0]["lines"]
     assert all({"line", "hits", "time", "allocated_bytes", "net_bytes", "allocations",
-                "peak_bytes"} <= set(row) for row in rows)
+                "usage_bytes", "peak_bytes"} <= set(row) for row in rows)
     assert max(row["allocated_bytes"] for row in rows) >= 16 * 10 ** 6
 
 
@@ -358,3 +358,30 @@ def test_bytes_alive_at_the_peak(tmp_path):
     assert got["big"][0] >= 50_000_000 and got["big"][1] < 10000      # held at the peak, freed
     assert got["small"][0] < 10000 and got["small"][1] >= 20_000_000   # after the peak, kept
     assert 50_000_000 <= got["main"][0] <= 50_000_000 * 1.01 + 65536
+
+
+def test_line_bytes_at_the_peak(tmp_path):
+    prog = tmp_path / "linepeak.py"
+    prog.write_text(textwrap.dedent('''
+        import json
+        from pyrometer._lines import LineProfiler
+        def work():
+            x = bytearray(40_000_000)
+            del x
+            y = bytearray(10_000_000)
+            return y
+        lp = LineProfiler(work, memory=True)
+        lp.enable(); kept = work(); lp.disable()
+        st = lp.get_stats()
+        names = [m["name"] for m in st["metrics"]]
+        rows = {t[0]: dict(zip(["hits"] + names, t[1:])) for t in st["functions"][0]["timings"]}
+        print(json.dumps(rows))
+    '''))
+    r = run_python([str(prog)])
+    assert r.returncode == 0, r.stderr
+    rows = {int(k): v for k, v in json.loads(r.stdout).items()}
+    first = min(rows)
+    x, y = rows[first], rows[first + 2]
+    assert x["peak"] >= 40_000_000 and x["net"] < 4096      # held at the peak, freed by the end
+    assert y["peak"] < 4096 and y["net"] >= 10_000_000       # allocated after the peak
+    assert x["usage"] >= 40_000_000

@@ -17,6 +17,7 @@ MEMORY_METRICS = [{"name": "time", "unit": "seconds", "scale": UNIT},
                   {"name": "allocated", "unit": "bytes", "scale": 1.0},
                   {"name": "net", "unit": "bytes", "scale": 1.0},
                   {"name": "allocations", "unit": "count", "scale": 1.0},
+                  {"name": "usage", "unit": "bytes", "scale": 1.0},
                   {"name": "peak", "unit": "bytes", "scale": 1.0}]
 
 

@@ -27,7 +27,7 @@
 #include <string.h>
 
 typedef struct {
-    int hits, allocated, net, blocks, peak;   /* metric indices, -1 when absent */
+    int hits, allocated, net, blocks, usage;   /* metric indices, -1 when absent */
 } memory_columns;
 
 static int index_of(const pyro_line_view *v, const char *name)
@@ -100,8 +100,9 @@ static int show_function(PyObject *parts, const pyro_line_view *v, const pyro_li
         char usage[32] = "", incr[32] = "", hits[32] = "", alloc[32] = "", blocks[32] = "";
         if (r != NULL) {
             const pyro_line_metric *mt = v->metrics;
-            if (mc->peak >= 0 && r->value[mc->peak] > 0)
-                mib(usage, sizeof(usage), rss_start + (double)r->value[mc->peak] * mt[mc->peak].scale);
+            if (mc->usage >= 0 && r->value[mc->usage] > 0)
+                mib(usage, sizeof(usage),
+                    rss_start + (double)r->value[mc->usage] * mt[mc->usage].scale);
             mib(incr, sizeof(incr), (double)r->value[mc->net] * mt[mc->net].scale);
             snprintf(hits, sizeof(hits), "%lld", r->hits);
             mib(alloc, sizeof(alloc), (double)r->value[mc->allocated] * mt[mc->allocated].scale);
@@ -127,7 +128,7 @@ PyObject *pyro_lines_memory_text(PyObject *stats, double rss_start)
     if (pyro_line_view_of_arg(&v, stats) < 0)
         return NULL;
     memory_columns mc = {0, index_of(&v, "allocated"), index_of(&v, "net"),
-                         index_of(&v, "allocations"), index_of(&v, "peak")};
+                         index_of(&v, "allocations"), index_of(&v, "usage")};
     PyObject *parts = NULL, *result = NULL;
     if (mc.allocated < 0 || mc.net < 0) {
         PyErr_SetString(PyExc_ValueError,

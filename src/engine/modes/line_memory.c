@@ -10,7 +10,8 @@
  * its first line (the def).  The block table keeps each block's line, so
  * a free, however much later, counts against the line that allocated it:
  * a line's net bytes are what it allocated and was still alive when
- * profiling stopped. */
+ * profiling stopped, and its bytes at the peak what was alive of it when
+ * the blocks alive were at their most (within 1 %). */
 #include "modes/line_mode.h"
 #include "hooks/allocator.h"
 #include "core/rss.h"
@@ -19,6 +20,21 @@
  * innermost selected one, an allocation is not charged (a deep recursion
  * of other code under a selected line). */
 #define MAX_WALK 256
+
+/* A new peak, past the last snapshot by 1 % (massif's rule): every line's
+ * bytes alive are kept as its bytes at the peak. */
+static void maybe_snapshot(pyro_line_profiler *p, int now)
+{
+    if (!now && p->mem_live <= p->mem_snapshot + p->mem_snapshot / 100 + 4096)
+        return;
+    for (Py_ssize_t i = 0; i < p->nrecs; i++) {
+        pyro_code_lines *rec = p->recs[i];
+        if (rec->mem != NULL)
+            for (int j = 0; j < rec->nlines; j++)
+                rec->mem[j].at_peak = rec->mem[j].alloc_bytes - rec->mem[j].freed_bytes;
+    }
+    p->mem_snapshot = p->mem_live;
+}
 
 static void on_alloc(void *ctx, void *ptr, size_t size)
 {
@@ -53,10 +69,12 @@ static void on_alloc(void *ctx, void *ptr, size_t size)
             rec->mem[line].alloc_bytes += size;
             rec->mem[line].alloc_count++;
             p->mem_live += size;
-            if (p->mem_live > p->mem_peak)
+            if (p->mem_live > p->mem_peak) {
                 p->mem_peak = p->mem_live;
-            if (p->mem_live > rec->mem[line].peak)
-                rec->mem[line].peak = p->mem_live;
+                maybe_snapshot(p, 0);
+            }
+            if (p->mem_live > rec->mem[line].usage)
+                rec->mem[line].usage = p->mem_live;
         }
     }
     t->overhead += pyro_clock_now() - start;
@@ -78,6 +96,7 @@ int pyro_line_memory_start(pyro_line_profiler *p)
 {
     p->memory_failed = 0;
     p->mem_live = 0;
+    p->mem_snapshot = 0;
     uint64_t rss = 0;
     if (p->rss_start == 0 && pyro_rss_now(&rss))
         p->rss_start = rss;   /* the first enable's: Mem usage starts there */
@@ -88,5 +107,7 @@ int pyro_line_memory_start(pyro_line_profiler *p)
 void pyro_line_memory_stop(pyro_line_profiler *p)
 {
     pyro_allocator_stop();
+    if (p->mem_live == p->mem_peak)   /* the peak is now */
+        maybe_snapshot(p, 1);
     pyro_memtable_release(&p->blocks);
 }

@@ -516,11 +516,12 @@ static PyObject *lp_raw(pyro_line_profiler *self, PyObject *unused)
             PyObject *t;
             if (self->memory) {
                 /* with memory: allocated bytes, net bytes, blocks */
-                pyro_line_mem m = rec->mem != NULL ? rec->mem[j] : (pyro_line_mem){0, 0, 0, 0};
-                t = Py_BuildValue("(iKLKKKK)", rec->first_line + j, (unsigned long long)c->hits,
+                pyro_line_mem m = rec->mem != NULL ? rec->mem[j] : (pyro_line_mem){0, 0, 0, 0, 0};
+                t = Py_BuildValue("(iKLKKKKK)", rec->first_line + j, (unsigned long long)c->hits,
                                   ns < 0 ? 0LL : ns, (unsigned long long)m.alloc_bytes,
                                   (unsigned long long)(m.alloc_bytes - m.freed_bytes),
-                                  (unsigned long long)m.alloc_count, (unsigned long long)m.peak);
+                                  (unsigned long long)m.alloc_count, (unsigned long long)m.usage,
+                                  (unsigned long long)m.at_peak);
             } else
                 t = Py_BuildValue("(iKL)", rec->first_line + j, (unsigned long long)c->hits,
                                   ns < 0 ? 0LL : ns);

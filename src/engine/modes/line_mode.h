@@ -37,6 +37,7 @@ typedef struct {
     uint8_t memory_failed;     /* the block table could not grow: memory stopped */
     pyro_memtable blocks;      /* blocks allocated while profiling, alive */
     uint64_t mem_live, mem_peak;
+    uint64_t mem_snapshot;     /* mem_live at the last peak snapshot */
     uint64_t rss_start;        /* the RSS at the first enable with memory, 0 unknown */
     PyObject *weakreflist;
 } pyro_line_profiler;

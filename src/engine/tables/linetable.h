@@ -34,8 +34,9 @@ typedef struct {
 typedef struct {
     uint64_t alloc_bytes, alloc_count;
     uint64_t freed_bytes;      /* of the blocks it allocated */
-    uint64_t peak;             /* the most bytes alive (of those allocated while
+    uint64_t usage;            /* the most bytes alive (of those allocated while
                                   profiling) when it allocated */
+    uint64_t at_peak;          /* its bytes alive at the last peak snapshot */
 } pyro_line_mem;
 
 typedef struct pyro_code_lines {
