@@ -45,7 +45,7 @@ def test_the_next_process_loads_the_calibration(tmp_path):
     assert first["attempts"] >= 1
     names = stored(cache)
     assert "calibration-lines-tsc" in names or "calibration-lines-monotonic" in names
-    if first["attempts"] > 1 or first["rejected"] * 8 > 33:
+    if first["rejected"] * 4 > 33:
         pytest.skip("the machine was too busy for a calibration worth keeping")
     assert any(n.startswith("calibration-function-") for n in names)
     second = run(cache)

@@ -393,7 +393,11 @@ int pyro_calibrate(pyro_profiler *p)
         p->slowdown = best_slowdown;
         p->cal_rejected = (uint16_t)best;
         p->cal_attempts = (uint16_t)attempts;
-        p->cal_calm = attempts == 1 && best * 8 <= CAL_REPS * (count - 1);
+        /* Worth keeping once at most a quarter of its repetitions strayed:
+         * the next process checks every kind against it before use, so a
+         * busy machine (where a calmer one is rare) need not calibrate in
+         * every process. */
+        p->cal_calm = best * 4 <= CAL_REPS * (count - 1);
     }
     release_costs(p, &held);
     if (rc >= 0)

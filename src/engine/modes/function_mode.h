@@ -30,7 +30,7 @@ typedef struct {
     double slowdown;            /* how much slower code runs with hooks on */
     uint16_t cal_rejected;      /* calibration repetitions rejected as outliers */
     uint16_t cal_attempts;      /* calibrations run (more than one: noisy machine) */
-    uint8_t cal_calm;           /* the first attempt, an eighth astray at most: worth keeping */
+    uint8_t cal_calm;           /* a quarter astray at most: worth keeping */
     double data_seconds_per_tick;            /* seconds per tick of the data, 0 until read */
     /* Memory (function_memory.c): every allocation of the MEM and OBJ
      * domains charged to the call path running it. */
