@@ -14,6 +14,7 @@
  * out of the thread's clock as the hooks' own cost is. */
 #include "modes/function_mode.h"
 #include "hooks/allocator.h"
+#include "runtime/session.h"
 
 static void give_up(pyro_profiler *p)
 {
@@ -87,6 +88,7 @@ static void on_alloc(void *ctx, void *ptr, size_t size)
             p->mem_peak = p->mem_live;
             maybe_snapshot(p);
         }
+        pyro_session_heap_set(p->mem_live);
     }
 done:
     if (t != NULL)
@@ -105,6 +107,7 @@ static void on_free(void *ctx, void *ptr)
     m->freed_bytes += b.size;
     m->freed_count++;
     p->mem_live -= b.size;
+    pyro_session_heap_set(p->mem_live);
 }
 
 int pyro_memory_start(pyro_profiler *p)
@@ -113,12 +116,16 @@ int pyro_memory_start(pyro_profiler *p)
     p->mem_live = 0;
     p->mem_snapshot = 0;
     pyro_alloc_sink sink = {on_alloc, on_free, p};
-    return pyro_allocator_start(&sink);
+    if (pyro_allocator_start(&sink) < 0)
+        return -1;
+    pyro_session_heap_begin();   /* the timeline reads the bytes alive there */
+    return 0;
 }
 
 void pyro_memory_stop(pyro_profiler *p)
 {
     pyro_allocator_stop();
+    pyro_session_heap_end();
     if (p->mem_live >= p->mem_snapshot && p->mem_live == p->mem_peak)
         pyro_for_each_node(&p->st, snapshot_node, NULL);   /* the peak is now */
     /* What is still alive stays counted as net; later frees are not ours. */

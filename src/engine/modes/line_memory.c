@@ -14,6 +14,7 @@
  * the blocks alive were at their most (within 1 %). */
 #include "modes/line_mode.h"
 #include "hooks/allocator.h"
+#include "runtime/session.h"
 #include "core/rss.h"
 
 /* 3.9-3.11 push every frame: past this many unselected frames above the
@@ -75,6 +76,7 @@ static void on_alloc(void *ctx, void *ptr, size_t size)
             }
             if (p->mem_live > rec->mem[line].usage)
                 rec->mem[line].usage = p->mem_live;
+            pyro_session_heap_set(p->mem_live);
         }
     }
     t->overhead += pyro_clock_now() - start;
@@ -90,6 +92,7 @@ static void on_free(void *ctx, void *ptr)
         return;
     ((pyro_code_lines *)b.site)->mem[b.index].freed_bytes += b.size;
     p->mem_live -= b.size;
+    pyro_session_heap_set(p->mem_live);
 }
 
 int pyro_line_memory_start(pyro_line_profiler *p)
@@ -101,12 +104,16 @@ int pyro_line_memory_start(pyro_line_profiler *p)
     if (p->rss_start == 0 && pyro_rss_now(&rss))
         p->rss_start = rss;   /* the first enable's: Mem usage starts there */
     pyro_alloc_sink sink = {on_alloc, on_free, p};
-    return pyro_allocator_start(&sink);
+    if (pyro_allocator_start(&sink) < 0)
+        return -1;
+    pyro_session_heap_begin();   /* the timeline reads the bytes alive there */
+    return 0;
 }
 
 void pyro_line_memory_stop(pyro_line_profiler *p)
 {
     pyro_allocator_stop();
+    pyro_session_heap_end();
     if (p->mem_live == p->mem_peak)   /* the peak is now */
         maybe_snapshot(p, 1);
     pyro_memtable_release(&p->blocks);

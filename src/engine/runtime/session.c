@@ -4,6 +4,7 @@
 #include "runtime/speed.h"
 #include "runtime/tstate.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 static PyObject *owners[PYRO_MODE_N];   /* borrowed: an owner leaves before it dies */
@@ -201,4 +202,33 @@ void pyro_session_fail(unsigned failure)
 unsigned pyro_session_failures(void)
 {
     return failures;
+}
+
+/* ---- the traced heap ------------------------------------------------- */
+
+static _Atomic uint64_t heap_live;
+static _Atomic int heap_traced;
+
+void pyro_session_heap_begin(void)
+{
+    atomic_store_explicit(&heap_live, 0, memory_order_relaxed);
+    atomic_store_explicit(&heap_traced, 1, memory_order_release);
+}
+
+void pyro_session_heap_end(void)
+{
+    atomic_store_explicit(&heap_traced, 0, memory_order_release);
+}
+
+void pyro_session_heap_set(uint64_t live)
+{
+    atomic_store_explicit(&heap_live, live, memory_order_relaxed);
+}
+
+int pyro_session_heap_live(uint64_t *bytes)
+{
+    if (!atomic_load_explicit(&heap_traced, memory_order_acquire))
+        return 0;
+    *bytes = atomic_load_explicit(&heap_live, memory_order_relaxed);
+    return 1;
 }

@@ -72,4 +72,22 @@ double pyro_session_waited_seconds(void);
 /* How many times the modes were rescaled since the session began. */
 unsigned pyro_session_speed_changes(void);
 
+/* ---- the traced heap, for the timeline's sampler ---------------------
+ * The memory mode that is on (at most one: the allocator hooks take one
+ * sink) publishes here the bytes alive of the blocks it traced, after
+ * every change, so that a thread of ours can read them without the GIL
+ * and without knowing which mode counts them.  Relaxed atomics: a reader
+ * sees a value some allocation left, never a torn one. */
+
+/* A memory mode began (live bytes 0) or ended tracing. */
+void pyro_session_heap_begin(void);
+void pyro_session_heap_end(void);
+
+/* The memory mode's bytes alive now; called under the GIL by the mode. */
+void pyro_session_heap_set(uint64_t live);
+
+/* Any thread, no GIL: 1 and the bytes alive, or 0 when no memory mode is
+ * tracing. */
+int pyro_session_heap_live(uint64_t *bytes);
+
 #endif
