@@ -295,6 +295,81 @@ def test_memory_tools_under_asan_ubsan(tmp_path, sanitized):
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-5000:]
 
 
+TIMELINE_WORKLOAD = r'''
+import asyncio, os, sys, threading, time
+import pyrometer
+from pyrometer import _engine
+out = sys.argv[1]
+# a sampler thread at 1 ms over few samples and calls: halvings of both
+tl = pyrometer.Timeline(interval=0.001, max_samples=32, max_calls=16)
+
+@tl.bracket
+def work(n):
+    return [b"x" * 1000 for _ in range(n)]
+
+@tl.bracket
+def gen(n):
+    yield from range(n)
+
+@tl.bracket
+async def coro():
+    await asyncio.sleep(0)
+
+prof = pyrometer.Profiler(memory=True)
+with tl:
+    prof.enable()               # the traced heap, read by the sampler
+    for i in range(60):
+        work(200)
+        list(gen(3))
+    asyncio.run(coro())
+    threads = [threading.Thread(target=work, args=(300,)) for _ in range(4)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    pid = os.fork()
+    if pid == 0:
+        work(10)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    time.sleep(0.05)
+    tl.data(), tl.samples()
+    prof.disable()
+tree = prof.get_tree()
+for fmt in ("mem", "svg", "html", "mprof", "massif"):
+    tl.write(out + "." + fmt, fmt, tree=tree, metric="peak", tree_kind="peak")
+for fmt in ("svg", "html", "mprof", "massif", "mem"):
+    _engine.convert_timeline(out + ".mem", out + ".again." + fmt, fmt, title="t\x01<&\u2028")
+_engine.read_timeline(out + ".mem")
+never = pyrometer.Timeline()    # never started: empty files
+for fmt in ("mem", "svg", "massif", "mprof"):
+    never.write(out + ".never." + fmt, fmt)
+tl.start()
+tl.stop()
+print("ok")
+'''
+
+
+def test_timeline_under_asan_ubsan(tmp_path, sanitized):
+    """The timeline's sampler thread, brackets, halvings, a fork, every
+    writer, then crafted and fuzzed .mem files through the readers."""
+    import test_timeline
+    pkg, env = sanitized
+    out = tmp_path / "t"
+    r = subprocess.run([sys.executable, "-c", TIMELINE_WORKLOAD, str(out)], capture_output=True,
+                       text=True, env=env, timeout=600)
+    assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-5000:]
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-5000:]
+    for name, (data, _why) in test_timeline.HOSTILE.items():
+        bad = tmp_path / "bad.mem"
+        bad.write_bytes(data)
+        r = subprocess.run([sys.executable, "-c", "import sys; from pyrometer import _engine\n"
+                            "try: _engine.read_timeline(sys.argv[1])\n"
+                            "except _engine.FormatError: print('refused')", str(bad)],
+                           capture_output=True, text=True, env=env, timeout=120)
+        assert r.stdout.strip() == "refused", (name, r.stderr[-3000:])
+    r = test_timeline.fuzz(str(out) + ".mem", 600, env=env)
+    assert "AddressSanitizer" not in r.stderr and "runtime error" not in r.stderr, r.stderr[-5000:]
+
+
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind not installed")
 def test_engine_under_valgrind(tmp_path):
     script = tmp_path / "work.py"

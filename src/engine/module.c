@@ -4,15 +4,18 @@
 #include "api/py_heap.h"
 #include "api/py_rss.h"
 #include "api/py_tests.h"
+#include "api/py_timeline.h"
 #include "api/py_writers.h"
 #include "core/clock.h"
 #include "core/errors.h"
 #include "formats/html_writer.h"
 #include "formats/lines_file.h"
+#include "formats/timeline_file.h"
 #include "hooks/name_watch.h"
 #include "hooks/term_signal.h"
 #include "modes/function_mode.h"
 #include "modes/line_mode.h"
+#include "modes/timeline_mode.h"
 #include "runtime/speed.h"
 
 static PyObject *py_clock_name(PyObject *m, PyObject *unused)
@@ -48,6 +51,21 @@ static PyObject *py_speed_probe(PyObject *m, PyObject *unused)
 }
 
 static PyMethodDef module_methods[] = {
+    {"write_timeline", (PyCFunction)(void (*)(void))pyro_py_write_timeline,
+     METH_VARARGS | METH_KEYWORDS,
+     "write_timeline(path, timeline, *, format='mem', cmd='', tree=None, metric='net',\n"
+     "tree_kind='net', title=None): a Timeline written atomically as 'mem' (the saved\n"
+     "timeline, docs/timeline-format.md), 'svg', 'html', 'mprof' or 'massif'; with a memory\n"
+     "profile's call tree, its metric `metric` (bytes) as the heap's breakdown by call path\n"
+     "('net': left alive at the end; 'peak': held at the heap's peak)."},
+    {"read_timeline", pyro_py_read_timeline, METH_O,
+     "read_timeline(path) -> dict: a saved timeline; OSError if unreadable, FormatError if\n"
+     "it is not one or damaged."},
+    {"convert_timeline", (PyCFunction)(void (*)(void))pyro_py_convert_timeline,
+     METH_VARARGS | METH_KEYWORDS,
+     "convert_timeline(path, out, format, *, title=None): a saved timeline written as\n"
+     "'svg' or 'html' (memory against time), 'mprof' (memory_profiler's .dat), 'massif'\n"
+     "(valgrind massif's massif.out) or 'mem' again, atomically."},
     {"_speed_probe", py_speed_probe, METH_NOARGS,
      "_speed_probe() -> ticks of the clock in use that the speed probe's work takes now."},
     {"_calltree_run", (PyCFunction)(void (*)(void))pyro_py_calltree_run,
@@ -251,7 +269,8 @@ static struct PyModuleDef engine_module = {
 PyMODINIT_FUNC PyInit__engine(void)
 {
     if (PyType_Ready(&pyro_ProfilerType) < 0 || PyType_Ready(&pyro_LineProfilerType) < 0
-        || PyType_Ready(&pyro_RSSBlockType) < 0 || PyType_Ready(&pyro_HeapCensusType) < 0)
+        || PyType_Ready(&pyro_RSSBlockType) < 0 || PyType_Ready(&pyro_HeapCensusType) < 0
+        || PyType_Ready(&pyro_TimelineType) < 0 || PyType_Ready(&pyro_TimelineBracketType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&engine_module);
     if (m == NULL)
@@ -268,7 +287,8 @@ PyMODINIT_FUNC PyInit__engine(void)
         Py_DECREF(m);
         return NULL;
     }
-    PyTypeObject *memory_types[] = {&pyro_RSSBlockType, &pyro_HeapCensusType};
+    PyTypeObject *memory_types[] = {&pyro_RSSBlockType, &pyro_HeapCensusType,
+                                    &pyro_TimelineType, &pyro_TimelineBracketType};
     for (size_t i = 0; i < sizeof memory_types / sizeof memory_types[0]; i++) {
         const char *dot = strrchr(memory_types[i]->tp_name, '.');
         Py_INCREF(memory_types[i]);
@@ -297,6 +317,12 @@ PyMODINIT_FUNC PyInit__engine(void)
     }
     PyObject *magic = PyBytes_FromString(PYRO_LINES_MAGIC);
     if (magic == NULL || PyModule_AddObject(m, "LINES_MAGIC", magic) < 0) {
+        Py_XDECREF(magic);
+        Py_DECREF(m);
+        return NULL;
+    }
+    magic = PyBytes_FromString(PYRO_TIMELINE_MAGIC);
+    if (magic == NULL || PyModule_AddObject(m, "TIMELINE_MAGIC", magic) < 0) {
         Py_XDECREF(magic);
         Py_DECREF(m);
         return NULL;

@@ -25,11 +25,15 @@
     @pyrometer.rss                   # RSS before, after and at the peak of each call
     def load_data(): ...
     pyrometer.show_growth()          # objects and bytes per type since the last call
+    with pyrometer.Timeline() as tl: # the RSS over time, sampled by a C thread
+        work()
+    tl.write("work.svg")             # or .mem (pyrometer plot), .dat (mprof), massif.out.x
 """
 from ._api import Profiler, load, profile, run
 from ._heap import HeapTracker, show_growth
 from ._lines import LineProfiler, lines
 from ._rss import rss
+from ._timeline import Timeline
 
 
 def report(src, sort="cumulative", limit=None, callers=False, callees=False, unit=None,
@@ -83,6 +87,6 @@ def __getattr__(name):
     raise AttributeError(f"module 'pyrometer' has no attribute '{name}'")
 
 
-__all__ = ["Error", "HeapTracker", "LineProfiler", "Profiler", "convert", "diff", "lines", "load",
-           "merge", "profile", "report", "rss", "run", "show_growth"]
+__all__ = ["Error", "HeapTracker", "LineProfiler", "Profiler", "Timeline", "convert", "diff",
+           "lines", "load", "merge", "profile", "report", "rss", "run", "show_growth"]
 __version__ = "0.1.0"

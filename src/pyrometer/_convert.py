@@ -280,3 +280,20 @@ register("html", help="a self-contained HTML page: sortable function table, icic
 def write_lines_html(path, stats, out):
     """The HTML page of a line profile (a dict as _lines.load gives)."""
     _engine.write_html(out, _html_template(), lines=stats, meta=_html_meta(path))
+
+
+# ---- memory timelines: written from a .mem file (_tools.convert_timeline) ----
+
+def _timeline_only(name):
+    def write(profile, out, options):
+        raise ConvertError(f"the {name} format holds memory over time: convert a timeline "
+                           f"('pyrometer run --timeline -o run.mem'), not a profile")
+    return write
+
+
+register("mprof", help="memory_profiler's mprof .dat (from a timeline: pyrometer run "
+                       "--timeline): CMDLINE, MEM and FUNC lines, for mprof plot")(
+    _timeline_only("mprof"))
+register("massif", help="valgrind massif's massif.out (from a timeline), for ms_print and "
+                        "massif-visualizer: snapshots in ms, the peak's call paths with "
+                        "--memory")(_timeline_only("massif"))

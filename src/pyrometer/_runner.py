@@ -15,7 +15,7 @@ import sys
 import threading
 import types
 
-from . import _api, _convert, _engine, _lines, _tools
+from . import _api, _convert, _engine, _lines, _timeline, _tools
 
 
 class TargetError(Exception):
@@ -244,21 +244,35 @@ class Session:
         self.in_child = False
         self.forks = 0
         self.pid = os.getpid()
-        if self.lines:
+        # --timeline: the RSS over time beside the profile, or alone
+        self.timeline_opts = opts.get("timeline")
+        self.timeline = (_timeline.Timeline(interval=self.timeline_opts["interval"])
+                         if self.timeline_opts is not None else None)
+        self.command_line = "pyrometer " + " ".join(map(_quote, sys.argv[1:]))
+        if opts.get("timeline_only"):
+            # as mprof run: nothing profiled, @profile brackets calls
+            self.profiler = None
+            self.profile_builtin = ProfileBuiltin(_timeline.BracketingProfile(self.timeline),
+                                                  any_reader=False)
+        elif self.lines:
             self.profiler = _lines.LineProfiler(clock=opts["clock"], compensate=opts["compensate"],
                                                 memory=opts.get("memory", False))
             self.profiler._owned_by_runner = True
             for pattern in opts.get("patterns", ()):
                 self.profiler.add_pattern(pattern)
             _lines._default = self.profiler
-            # As kernprof does: @profile marks the functions to profile.
-            self.profile_builtin = ProfileBuiltin(self.profiler,
-                                                  any_reader=opts.get("kernprof", True))
+            # As kernprof does: @profile marks the functions to profile
+            # (and brackets their calls in the timeline).
+            value = (self.profiler if self.timeline is None
+                     else _timeline.BracketingProfile(self.timeline, self.profiler))
+            self.profile_builtin = ProfileBuiltin(value, any_reader=opts.get("kernprof", True))
         else:
             self.profiler = _api.Profiler(builtins=opts["builtins"], clock=opts["clock"],
                                           compensate=opts["compensate"],
                                           memory=opts.get("memory", False))
-            self.profile_builtin = ProfileBuiltin(_lines.identity_profile, any_reader=False)
+            value = (_lines.identity_profile if self.timeline is None
+                     else _timeline.BracketingProfile(self.timeline))
+            self.profile_builtin = ProfileBuiltin(value, any_reader=False)
             self.profiler._program_root = opts.get("root")
         self.finished = False
         self.finish_lock = threading.RLock()
@@ -278,8 +292,11 @@ class Session:
 
     def _finish(self):
         self.profile_builtin.stop()
+        if self.timeline is not None:
+            self.timeline.stop()   # before the memory profiler stops tracing
         prof = self.profiler
-        prof.disable()
+        if prof is not None:
+            prof.disable()
         if self.in_child:
             try:
                 return self._finish_child(prof)
@@ -287,8 +304,40 @@ class Session:
                 # Only now: a second SIGTERM while the file is written must
                 # not end the process half-way.
                 _engine.term_unwatch()
+        saved = self._save_timeline(prof) if self.timeline is not None else True
+        if prof is None:
+            return saved
         if self.lines:
-            return self._finish_lines(prof)
+            return self._finish_lines(prof) and saved
+        return self._finish_profile(prof) and saved
+
+    def _save_timeline(self, prof):
+        """The timeline, to its file in its format; the memory profile's
+        call tree gives massif's peak snapshot its call paths."""
+        tl, where = self.timeline, self.timeline_opts
+        tree = None
+        if prof is not None and not self.lines and self.opts.get("memory"):
+            try:
+                tree = prof.get_tree()
+            except (ValueError, MemoryError):
+                tree = None
+        names = [m.get("name") for m in tree.get("metrics", ())] if tree else []
+        # massif's peak snapshot: the bytes each path held at the traced
+        # heap's peak, or (a tree without them) those left alive at the end
+        metric, kind = ("peak", "peak") if "peak" in names else ("net", "net")
+        try:
+            tl.write(where["path"], where["format"], cmd=self.command_line,
+                     tree=tree if "net" in names else None, metric=metric, tree_kind=kind)
+        except (OSError, ValueError) as exc:
+            return self._save_failed(exc, what="timeline", where=where["shown"])
+        how = "" if where["format"] == "mem" else f" ({where['format']})"
+        hint = (f"; draw it with: pyrometer plot {_quote(where['shown'])}"
+                if where["format"] == "mem" else "")
+        print(f"pyrometer: timeline written to {where['shown']}{how}: "
+              f"{timeline_summary(tl.data())}{hint}", file=sys.stderr)
+        return True
+
+    def _finish_profile(self, prof):
         out = self.outfile
         fmt = self.opts.get("format") or "prof"
         try:
@@ -384,15 +433,15 @@ class Session:
         sys.stderr.write(text)
         sys.stderr.flush()
 
-    def _save_failed(self, exc):
-        """The profile is lost: say so, and make the exit status say so
-        (EXIT_SAVE_FAILED when the program itself succeeded)."""
+    def _save_failed(self, exc, what="profile", where=None):
+        """The profile (or timeline) is lost: say so, and make the exit
+        status say so (EXIT_SAVE_FAILED when the program itself succeeded)."""
         self.save_failed = True
         reason = str(exc)
         if reason.startswith("pyrometer: "):
             reason = reason[len("pyrometer: "):]
-        where = self.opts.get("outfile_shown") or "standard output"
-        print(f"pyrometer: error: the profile could not be saved to {where}: {reason}",
+        where = where or self.opts.get("outfile_shown") or "standard output"
+        print(f"pyrometer: error: the {what} could not be saved to {where}: {reason}",
               file=sys.stderr)
         return False
 
@@ -500,11 +549,14 @@ class Session:
                 pass
             self.sigterm_handler = None
         self.pid = os.getpid()
-        if not self.follow_fork:
+        # The timeline is the parent's: its sampler did not come along.
+        self.timeline = None
+        if not self.follow_fork or self.profiler is None:
             # Not profiled: nothing recorded, nothing written, no report.
             self.finished = True
-            self.profiler.disable()
-            self.profiler.clear()
+            if self.profiler is not None:
+                self.profiler.disable()
+                self.profiler.clear()
             return
         # Followed: the child's own profile from the fork on, in its own file.
         self.in_child = True
@@ -522,6 +574,29 @@ class Session:
         _exit.__wrapped__ = real_exit
         os._exit = _exit   # multiprocessing's workers end through os._exit
         self.profiler.enable()
+
+
+def _quote(arg):
+    import shlex
+    return shlex.quote(arg)
+
+
+def _mib(n):
+    return f"{n / 1048576:.1f} MiB"
+
+
+def timeline_summary(data):
+    """'812 samples over 8.12 s, peak 70.2 MiB at 1.23 s': the line after
+    a timeline is written."""
+    samples = data["samples"]
+    seconds = samples[-1][0] if samples else 0.0
+    text = f"{len(samples)} sample{'s' if len(samples) != 1 else ''} over {seconds:.2f} s"
+    for key, what in (("peak_rss", "peak"), ("peak_heap", "traced heap's peak")):
+        peak = data[key]
+        value = None if peak is None else peak[1 if key == "peak_rss" else 2]
+        if value is not None:
+            text += f", {what} {_mib(value)} at {peak[0]:.2f} s"
+    return text
 
 
 def summary(prof):
@@ -616,7 +691,10 @@ def run(target, opts):
     interrupted = None
     exit_code = 0
     runpy = None if target.code is not None else __import__("runpy")
-    session.profiler.enable()
+    if session.timeline is not None:
+        session.timeline.start()   # first: a call after enable() would be profiled
+    if session.profiler is not None:
+        session.profiler.enable()
     # The program runs straight from this frame: calls made from pyrometer's
     # own functions are left out of the profile, and this one was running
     # when profiling began.
@@ -636,7 +714,10 @@ def run(target, opts):
         # -m named no module: bad input, nothing written.
         session.finished = True
         session.profile_builtin.stop()
-        session.profiler.disable()
+        if session.timeline is not None:
+            session.timeline.stop()
+        if session.profiler is not None:
+            session.profiler.disable()
         print(f"pyrometer: error: cannot run module '{target.name}': {exc}", file=sys.stderr)
         return 2
     except SystemExit as exc:

@@ -7,7 +7,7 @@ Error, whose message is the one line the command line prints.
 import os
 import sys
 
-from . import _api, _convert, _engine, _lines
+from . import _api, _convert, _engine, _lines, _timeline
 
 
 class Error(ValueError):
@@ -27,6 +27,7 @@ EXTENSIONS = {
     ".collapsed": "collapsed", ".folded": "collapsed",
     ".json": "speedscope",
     ".html": "html", ".htm": "html",
+    ".dat": "mprof",
 }
 
 # Other names users give formats.
@@ -49,6 +50,8 @@ def format_of(out):
     base = os.path.basename(os.fspath(out)).lower()
     if base.startswith("callgrind.out"):
         return "callgrind"
+    if base.startswith("massif.out"):
+        return "massif"
     _, ext = os.path.splitext(base)
     return EXTENSIONS.get(ext)
 
@@ -98,9 +101,18 @@ def check_output(out, inputs=()):
                         f"replaced")
 
 
+def not_a_timeline(path, command):
+    """Error if `path` is a memory timeline, which `command` does not take."""
+    if _timeline.is_timeline_file(path):
+        raise Error(f"'{path}' is a memory timeline: {command} takes profiles; draw it with "
+                    f"'pyrometer plot {path}' or convert it (-o x.dat for mprof, -o "
+                    f"massif.out.x for massif)")
+
+
 def load_function_profile(path, command):
     """The function profile in `path` (_convert.LoadedProfile), or Error."""
     try:
+        not_a_timeline(path, command)
         if _lines.is_line_file(path):
             raise Error(f"'{path}' is a line profile; {command} takes function profiles (.prof)")
         return _convert.load(path)
@@ -461,6 +473,10 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
     tree=True: the call tree instead, the user's frames first (files under
     `root`, default the current folder, shown relative to it)."""
     path = _fspath(src, "the profile")
+    try:
+        not_a_timeline(path, "report")
+    except OSError:
+        pass   # said below, as for any profile
     pattern = check_patterns(callers, callees)
     if tree:
         if callers or callees or unit is not None or show_zero or strip_dirs:
@@ -652,6 +668,11 @@ def convert(src, format=None, out=None, show_imports=False, only=(), hide=(), on
     fmt_name = format_name(format)
     check_output(out, [path])
     try:
+        if _timeline.is_timeline_file(path):
+            return convert_timeline(path, fmt_name, out, options)
+        if fmt_name in TIMELINE_ONLY:
+            raise Error(f"the {fmt_name} format holds memory over time: convert a timeline "
+                        f"('pyrometer run --timeline -o run.mem'), not the profile '{path}'")
         if _lines.is_line_file(path):
             # a .json name (speedscope's for function profiles) gives a line
             # profile's own JSON: one entry per line with each metric
@@ -685,6 +706,56 @@ def convert(src, format=None, out=None, show_imports=False, only=(), hide=(), on
     except _api.FormatError as exc:
         raise Error(_clean(exc)) from None
     return out
+
+
+# The formats only a memory timeline is written as; and what a timeline
+# becomes under the names that mean a profile's formats elsewhere.
+TIMELINE_ONLY = ("mprof", "massif")
+TIMELINE_AS = {"mprof": "mprof", "massif": "massif", "flamegraph": "svg", "svg": "svg",
+               "html": "html", "mem": "mem"}
+
+
+def convert_timeline(path, fmt_name, out, options=None):
+    """A saved timeline written as mprof's .dat, massif's massif.out, or
+    its plot (.svg, .html).  Returns `out`."""
+    fmt = TIMELINE_AS.get(fmt_name)
+    if fmt is None:
+        raise Error(f"'{path}' is a memory timeline: it converts to mprof (.dat), massif "
+                    f"(massif.out.NAME), svg or html (a plot), not {fmt_name}")
+    title = None
+    for key, value in (options or {}).items():
+        if key != "title" or fmt not in ("svg", "html"):
+            raise Error(f"option {key} does not apply to a timeline's {fmt}")
+        title = value
+    try:
+        if out == "-":
+            _to_stdout(lambda p: _engine.convert_timeline(path, p, fmt, title=title))
+        else:
+            _engine.convert_timeline(path, out, fmt, title=title)
+    except OSError as exc:
+        if exc.filename == path or not os.path.exists(path):
+            raise Error(f"cannot read '{path}': {_reason(exc)}") from None
+        raise Error(f"cannot write '{out}': {_reason(exc)}") from None
+    except _api.FormatError as exc:
+        raise Error(_clean(exc)) from None
+    return out
+
+
+def plot(src, out, format="svg", title=None):
+    """Draw the timeline in `src` (pyrometer run --timeline, Timeline.dump)
+    to `out` as "svg" or "html".  Returns `out`; Error for bad input."""
+    path = _fspath(src, "the timeline")
+    out = _fspath(out, "the output")
+    if format not in ("svg", "html"):
+        raise Error(f"a plot is svg or html, not {format}")
+    check_output(out, [path])
+    try:
+        if not _timeline.is_timeline_file(path):
+            raise Error(f"'{path}' is not a memory timeline (pyrometer run --timeline -o "
+                        f"run.mem writes one)")
+    except OSError as exc:
+        raise Error(f"cannot read '{path}': {_reason(exc)}") from None
+    return convert_timeline(path, format, out, {"title": title} if title is not None else {})
 
 
 def has_magic(pattern):

@@ -112,6 +112,17 @@ def unit_value(text):
     return unit
 
 
+def interval_value(text):
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"takes a number of seconds such as 0.01, not '{text}'") from None
+    if not 0.001 <= seconds <= 3600:
+        raise argparse.ArgumentTypeError("takes from 0.001 to 3600 seconds")
+    return seconds
+
+
 def sort_value(text):
     try:
         return _tools.check_sort(text, sampled=False)
@@ -239,6 +250,8 @@ RUN_EXAMPLES = """\
   pyrometer run -o flame.svg script.py      a flame graph
   pyrometer run --lines script.py           line by line, for functions marked @profile
   pyrometer run --lines-of mymodule.parse script.py
+  pyrometer run --timeline -o run.mem script.py     memory over time, as mprof run
+  pyrometer run --timeline --memory -o run.mem script.py   and the heap's call paths
 """
 
 
@@ -258,7 +271,7 @@ def run_parser():
                           "KCachegrind or QCachegrind")
     out.add_argument("--metric", metavar="NAME",
                      help="what the call-tree formats of -o draw: time (default), or with "
-                          "--memory allocated, allocations or net")
+                          "--memory allocated, allocations, net or peak")
     add_report_options(p)
     lines = p.add_argument_group("line profiling")
     lines.add_argument("--lines", action="store_true",
@@ -286,6 +299,18 @@ def run_parser():
     how.add_argument("--follow-fork", action="store_true",
                      help="also profile forked children (os.fork, multiprocessing's fork "
                           "start method): each writes FILE.<pid> next to -o FILE")
+    over_time = p.add_argument_group("memory over time")
+    over_time.add_argument("--timeline", action="store_true",
+                           help="sample the process's RSS (and with --memory the bytes alive "
+                                "of the traced blocks) from a thread of ours, @profile calls "
+                                "bracketed, as mprof run does; alone it profiles nothing else "
+                                "and -o FILE is the timeline (.mem; .svg or .html a plot, .dat "
+                                "mprof's, massif.out.* massif's); with --memory or --lines it "
+                                "goes to -o FILE.mem, else next to the profile as NAME.mem, "
+                                "else to timeline-<date>.mem; draw it with 'pyrometer plot'")
+    over_time.add_argument("--timeline-interval", metavar="SECONDS", type=interval_value,
+                           help="seconds between samples (default 0.01); a long run keeps at "
+                                "most 8192 samples, doubling the interval as it needs")
     return p
 
 
@@ -344,6 +369,9 @@ def cmd_run(args):
     if ns.metric is not None and not ns.memory and ns.metric != "time":
         raise UsageError(f"--metric {ns.metric} needs --memory (a time profile has one metric, "
                          f"time)")
+    timeline = timeline_options(ns, lines)
+    if timeline is not None and timeline["only"]:
+        return run_timeline_only(ns, target, prog_args, timeline)
     if ns.open and (ns.outfile is None or ns.outfile == "-"):
         raise UsageError("--open needs -o FILE")
     if ns.follow_fork and ns.outfile is None:
@@ -397,6 +425,104 @@ def cmd_run(args):
             return fail(f"-o '{shown}' is the script itself: it would be replaced by the profile")
     elif ns.outfile == "-":
         opts["outfile_shown"] = "standard output"
+    if timeline is not None:
+        if timeline["path"] is not None:   # -o NAME.mem: the profile is printed
+            opts["outfile"] = None
+            opts["format"] = None
+        else:
+            timeline["path"] = (os.path.splitext(ns.outfile)[0] + ".mem"
+                                if ns.outfile not in (None, "-") else default_timeline_name())
+        problem = check_timeline_path(timeline, target)
+        if problem:
+            return fail(problem)
+        opts["timeline"] = timeline
+    from . import _runner
+    try:
+        resolved = _runner.Target.resolve(kind, name, prog_args)
+    except _runner.TargetError as exc:
+        return fail(str(exc))
+    return _runner.run(resolved, opts)
+
+
+# ---- run --timeline ------------------------------------------------------------
+
+# Options that only a profile takes: refused with --timeline alone.
+PROFILE_ONLY = (("--sort", "sort", None), ("--limit", "limit", None), ("--tree", "tree", False),
+                ("--callers", "callers", False), ("--callees", "callees", False),
+                ("--show-imports", "show_imports", False), ("--only", "only", []),
+                ("--hide", "hide", []), ("--only-mine", "only_mine", False),
+                ("--by", "by", None), ("--full-paths", "full_paths", False),
+                ("--metric", "metric", None), ("-f", "format", None), ("--open", "open", False),
+                ("--clock", "clock", "wall"), ("--no-builtins", "no_builtins", False),
+                ("--no-compensate", "no_compensate", False),
+                ("--follow-fork", "follow_fork", False))
+
+
+def timeline_options(ns, lines):
+    """What --timeline asks: None without it, else {"only": no profile
+    beside it, "path": its file when -o names it, "interval"}."""
+    if not ns.timeline:
+        if ns.timeline_interval is not None:
+            raise UsageError("--timeline-interval needs --timeline")
+        return None
+    only = not (lines or ns.memory)
+    if only:
+        for opt, dest, default in PROFILE_ONLY:
+            if getattr(ns, dest) != default:
+                raise UsageError(f"option {opt} does not apply to --timeline alone (add "
+                                 f"--memory or --lines for a profile beside it)")
+    path = None
+    if ns.outfile == "-":
+        if only:
+            raise UsageError("--timeline writes a file: give -o FILE, not standard output")
+    elif ns.outfile is not None and (only or ns.outfile.lower().endswith(".mem")):
+        path = ns.outfile
+        for opt, on in (("--follow-fork", ns.follow_fork), ("--open", ns.open),
+                        ("-f", ns.format is not None)):
+            if on and not only:
+                raise UsageError(f"-o {ns.outfile} names the timeline (the profile is printed): "
+                                 f"{opt} needs the profile saved, -o PROFILE (the timeline then "
+                                 f"goes next to it as NAME.mem)")
+    return {"only": only, "path": path, "interval": ns.timeline_interval or 0.01}
+
+
+def default_timeline_name():
+    import time
+    return time.strftime("timeline-%Y%m%d%H%M%S.mem")
+
+
+def check_timeline_path(timeline, target):
+    """Resolve the timeline's file (the program may change the working
+    directory); a problem with it in one line, or None."""
+    shown = timeline["path"]
+    path = os.path.abspath(shown)
+    folder = os.path.dirname(path)
+    if not os.path.isdir(folder):
+        return f"cannot write '{shown}': no such directory '{folder}'"
+    if os.path.isdir(path):
+        return f"cannot write '{shown}': it is a directory"
+    if not os.access(folder, os.W_OK):
+        return f"cannot write '{shown}': directory is not writable"
+    kind, name = target
+    if kind == "script" and _tools.same_file(name, path):
+        return f"'{shown}' is the script itself: it would be replaced by the timeline"
+    from . import _timeline
+    timeline.update(shown=shown, path=path, format=_timeline.format_of(path))
+    return None
+
+
+def run_timeline_only(ns, target, prog_args, timeline):
+    """run --timeline without a profile: the RSS over time, as mprof run."""
+    if timeline["path"] is None:
+        timeline["path"] = default_timeline_name()
+    problem = check_timeline_path(timeline, target)
+    if problem:
+        return fail(problem)
+    kind, name = target
+    opts = {"timeline": timeline, "timeline_only": True, "outfile": None, "lines": False,
+            "clock": "wall", "compensate": True, "builtins": True, "memory": False,
+            "root": (os.path.dirname(os.path.abspath(name)) if kind == "script"
+                     else os.getcwd())}
     from . import _runner
     try:
         resolved = _runner.Target.resolve(kind, name, prog_args)
@@ -500,7 +626,7 @@ def convert_parser():
                         "<import module> node, its time kept; prof keeps everything)")
     p.add_argument("--metric", metavar="NAME",
                    help="what the call-tree formats draw: time (default), or for a memory "
-                        "profile allocated, allocations or net")
+                        "profile allocated, allocations, net or peak")
     add_selection(p.add_argument_group("what is shown"))
     p.add_argument("--full-paths", action="store_true",
                    help="collapsed: name files by their whole path (by default <stdlib>/..., "
@@ -628,6 +754,45 @@ def cmd_diff(args):
     return 1 if text.regressed else 0
 
 
+# ---- plot -------------------------------------------------------------------
+
+PLOT_EXAMPLES = """\
+  pyrometer plot run.mem                      memory against time: run.svg
+  pyrometer plot run.mem -o run.html          a page: the plot, a readout, the calls
+  pyrometer plot run.mem -o mem.svg --title "nightly import"
+"""
+
+
+def plot_parser():
+    p = new_parser("plot", "pyrometer plot FILE [-o OUT] [--title TITLE]",
+                   "Draw a timeline (pyrometer run --timeline) as mprof plot draws it: memory "
+                   "against time, the calls of @profile functions bracketed, the peak marked; "
+                   "with --memory, the traced heap beside the RSS. An SVG, or an HTML page "
+                   "holding it.", PLOT_EXAMPLES)
+    p.add_argument("file", metavar="FILE", help="the timeline (.mem)")
+    p.add_argument("-o", "--outfile", metavar="OUT",
+                   help="where to write it: .svg, or .html for a page (default: FILE's name "
+                        "with .svg)")
+    p.add_argument("-f", "--format", choices=("svg", "html"),
+                   help="the format, whatever OUT's name")
+    p.add_argument("--title", help="the title (default: the command that ran)")
+    return p
+
+
+def cmd_plot(args):
+    ns = plot_parser().parse_args(args)
+    out = ns.outfile or os.path.splitext(ns.file)[0] + ".svg"
+    fmt = ns.format
+    if fmt is None:
+        from . import _timeline
+        fmt = _timeline.format_of(out)
+        if fmt not in ("svg", "html"):
+            raise UsageError(f"a plot is .svg or .html, not '{out}' (or give -f svg|html)")
+    _tools.plot(ns.file, out, fmt, title=ns.title)
+    print(f"pyrometer: {fmt} written to {out}", file=sys.stderr)
+    return 0
+
+
 # ---- pyrometer --------------------------------------------------------------
 
 COMMANDS = {
@@ -637,6 +802,7 @@ COMMANDS = {
                                              "flame graph, callgrind, speedscope, ...)"),
     "merge": (cmd_merge, merge_parser, "add up profiles"),
     "diff": (cmd_diff, diff_parser, "compare two profiles"),
+    "plot": (cmd_plot, plot_parser, "draw a memory timeline: memory against time (svg, html)"),
 }
 
 OVERVIEW = """\
@@ -653,6 +819,7 @@ examples:
   pyrometer run --lines script.py         line by line (@profile, as with kernprof)
   pyrometer report out.prof -s tottime    print a saved profile
   pyrometer convert out.prof -o out.svg   a flame graph of it
+  pyrometer run --timeline -o run.mem script.py; pyrometer plot run.mem
 
 options:
   -h, --help       this help
