@@ -21,11 +21,24 @@ struct pyro_timer {
 
 #define NS 1000000000LL
 
-static int64_t now_ns(void)
+/* Linux waits on a monotonic condition variable; macOS has none, so there
+ * the monotonic deadline becomes a wall-clock one at each wait. */
+#if defined(__APPLE__)
+#define COND_CLOCK CLOCK_REALTIME
+#else
+#define COND_CLOCK CLOCK_MONOTONIC
+#endif
+
+static int64_t clock_of(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * NS + ts.tv_nsec;
+}
+
+static int64_t now_ns(void)
+{
+    return clock_of(CLOCK_MONOTONIC);
 }
 
 static void *timer_main(void *arg)
@@ -34,7 +47,10 @@ static void *timer_main(void *arg)
     int64_t deadline = now_ns() + t->interval;
     pthread_mutex_lock(&t->lock);
     while (!t->stopping) {
-        struct timespec until = {(time_t)(deadline / NS), (long)(deadline % NS)};
+        int64_t at = deadline;
+        if (COND_CLOCK != CLOCK_MONOTONIC)
+            at += clock_of(COND_CLOCK) - now_ns();
+        struct timespec until = {(time_t)(at / NS), (long)(at % NS)};
         int rc = pthread_cond_timedwait(&t->wake, &t->lock, &until);
         if (t->stopping)
             break;
@@ -68,7 +84,9 @@ pyro_timer *pyro_timer_start(int64_t interval_ns, pyro_timer_tick tick, void *ct
     t->ctx = ctx;
     pthread_condattr_t cattr;
     pthread_condattr_init(&cattr);
-    pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+#if !defined(__APPLE__)
+    pthread_condattr_setclock(&cattr, COND_CLOCK);
+#endif
     int rc = pthread_cond_init(&t->wake, &cattr);
     pthread_condattr_destroy(&cattr);
     if (rc == 0 && (rc = pthread_mutex_init(&t->lock, NULL)) != 0)
