@@ -12,9 +12,6 @@ import os
 
 from . import _engine
 
-# What a file name asks a timeline to be written as.
-FORMATS = ("mem", "svg", "html", "mprof", "massif")
-
 
 def format_of(path):
     """The timeline format a file name asks for: .svg, .html/.htm, .dat
