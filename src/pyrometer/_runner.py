@@ -374,14 +374,16 @@ class Session:
                 pattern = _tools.check_patterns(self.opts["callers"], self.opts["callees"])
                 if pattern is not None:   # what it matches, unless --limit says otherwise
                     limit = self.opts["limit"]
-                restriction, rows = _tools.limit_rows(limit, len(stats))
+                restriction, rows = _tools.restrictions(self.opts.get("match", ()), limit,
+                                                        len(stats))
                 text = _api.format_report(stats, sort=self.opts["sort"], limit=restriction,
                                           callers=self.opts["callers"],
                                           callees=self.opts["callees"], notes=(),
                                           files=_api.header_lines(profile.meta),
                                           color=color, width=width)
                 left_out = (_tools.no_match_note(text, pattern) if pattern is not None
-                            else _tools.left_out_note(rows, len(stats)))
+                            else _tools.left_out_note(rows, len(stats)) if rows is not None
+                            else "")
                 memory = _tools.memory_text(profile.tree, prof.info(), self.opts.get("root"),
                                             limit) if self.opts.get("memory") else ""
                 self._print(overview + text + notes + left_out + _tools.imports_note(folded)

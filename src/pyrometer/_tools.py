@@ -132,6 +132,23 @@ def check_same_kind(profiles, command, verb):
                         f"{first.kind}, the second {p.kind}, and the two do not {verb}")
 
 
+def restrictions(match, limit, total):
+    """pstats' restrictions in order: each regex of `match` (as
+    print_stats('parse') takes one: searched in 'file:line(function)'),
+    then the limit.  Returns (what the report takes, the rows left or None
+    when a regex leaves an unknown number: the report says how many)."""
+    restriction, rows = limit_rows(limit, total)
+    if not match:
+        return restriction, rows
+    import re
+    for m in match:
+        try:
+            re.compile(m)
+        except re.error as exc:
+            raise Error(f"--match '{m}' is not a regular expression ({exc})") from None
+    return tuple(match) + (() if restriction is None else (restriction,)), None
+
+
 def limit_rows(limit, total):
     """pstats' restriction: a whole number of rows, or a fraction of them
     (0 < limit < 1); None or 0: every row.  Returns (the restriction to
@@ -461,7 +478,7 @@ def memory_text(tree, info, root=None, limit=None):
 def report(src, sort="cumulative", limit=None, callers=False, callees=False, unit=None,
            show_zero=False, header=None, tree=False, root=None, show_imports=False,
            only=(), hide=(), only_mine=False, full_paths=False, by=None, strip_dirs=False,
-           color=False, width=None):
+           color=False, width=None, match=()):
     """The report of a profile file as text: pstats' table for a function
     profile (ours, cProfile's, 3.15's sampled), line_profiler's for a line
     profile (ours, or line_profiler's .lprof).  `limit`: rows (or a fraction
@@ -532,7 +549,7 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
         header = [time.ctime(os.stat(path).st_mtime) + "    " + path]
         header += _api.header_lines(profile.meta)
     sort = check_sort(sort, profile.sampled)
-    restriction, shown = limit_rows(limit, len(profile.stats))
+    restriction, shown = restrictions(match, limit, len(profile.stats))
     try:
         text = _api.format_report(profile.stats, sort=sort, limit=restriction, callers=callers,
                                   callees=callees, files=header, sampled=profile.sampled,
@@ -541,7 +558,8 @@ def report(src, sort="cumulative", limit=None, callers=False, callees=False, uni
         raise Error(_clean(exc)) from None
     if pattern is not None:   # the functions the pattern names, whatever the screen holds
         return text + no_match_note(text, pattern) + selected + imports_note(folded)
-    return text + left_out_note(shown, len(profile.stats)) + selected + imports_note(folded)
+    left_out = left_out_note(shown, len(profile.stats)) if shown is not None else ""
+    return text + left_out + selected + imports_note(folded)
 
 
 SORT_KEYS = {"calls", "cumulative", "cumtime", "file", "filename", "module", "ncalls",
@@ -620,12 +638,14 @@ def with_metric(profile, metric):
 
 
 def write_profile(profile, fmt_name, out, options=None, show_imports=False, frames=None,
-                  metric=None, full_paths=False):
+                  metric=None, full_paths=False, by=None, strip=False):
     """Write a loaded (or just profiled) function profile in a format: a
     display (every format but prof) with the imports folded unless
     show_imports, drawing the tree's `metric` (None: its first); collapsed
-    stacks name files short unless full_paths.  Returns the number of
-    imports folded."""
+    stacks name files short unless full_paths; grouped by file, module or
+    package with `by`; files without folders with `strip` (pstats'
+    strip_dirs(): per-function formats only, the call tree is dropped).
+    Returns the number of imports folded."""
     fmt = _convert.FORMATS[fmt_name]
     opts = _options_for(fmt, options or {})
     opts["full_paths"] = bool(full_paths)
@@ -636,6 +656,14 @@ def write_profile(profile, fmt_name, out, options=None, show_imports=False, fram
         profile, folded = fold_imports(profile)
     if frames:
         profile, _note = select_frames(profile, frames)
+    if by:
+        profile, _note = group_frames(profile, by, frames.root if frames else None)
+    if strip:
+        if fmt.needs_tree:
+            raise Error(f"--strip-dirs merges functions the call tree tells apart: the "
+                        f"{fmt_name} format draws the tree (use -f prof, callgrind, dot, or "
+                        f"-f svg or png for the call graph)")
+        profile = strip_dirs(profile)
     try:
         if fmt.needs_tree:
             _convert.check_tree(profile, fmt_name)
@@ -649,7 +677,7 @@ def write_profile(profile, fmt_name, out, options=None, show_imports=False, fram
 
 
 def convert(src, format=None, out=None, show_imports=False, only=(), hide=(), only_mine=False,
-            root=None, metric=None, full_paths=False, **options):
+            root=None, metric=None, full_paths=False, by=None, strip_dirs=False, **options):
     """Convert a profile file: format as `pyrometer convert -f` names it
     (inferred from `out`'s extension when None), options as the format's
     (`node_threshold=1.0`, `title="..."`); `metric` the call tree's metric
@@ -700,7 +728,7 @@ def convert(src, format=None, out=None, show_imports=False, only=(), hide=(), on
         raise Error(_clean(exc)) from None
     try:
         write_profile(profile, fmt_name, out, options, show_imports,
-                      Frames(only, hide, only_mine, root), metric, full_paths)
+                      Frames(only, hide, only_mine, root), metric, full_paths, by, strip_dirs)
     except OSError as exc:
         raise Error(f"cannot write '{out}': {_reason(exc)}") from None
     except _api.FormatError as exc:

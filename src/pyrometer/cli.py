@@ -209,6 +209,10 @@ def add_report_options(parser, sort_type=sort_value):
                        help="print the first N functions, or that fraction of them (0.1); "
                             "0 prints them all; by default what fits the terminal (for run, "
                             "the call tree and then the top functions)")
+    group.add_argument("--match", metavar="REGEX", action="append", default=[],
+                       help="only the rows whose 'file:line(function)' the regular expression "
+                            "finds, as pstats' print_stats('REGEX') (repeatable: each narrows "
+                            "the last, then --limit)")
     group.add_argument("--tree", action="store_true",
                        help="print the call tree instead: the user's own frames, the library "
                             "frames under them folded into one line")
@@ -360,6 +364,7 @@ def cmd_run(args):
                                  ("--limit", ns.limit is not None),
                                  ("--callers", ns.callers), ("--callees", ns.callees),
                                  ("--tree", ns.tree), ("--strip-dirs", ns.strip_dirs),
+                                 ("--match", bool(ns.match)),
                                  ("--no-builtins", ns.no_builtins)) if on}
     if lines and given:
         raise UsageError(f"option {sorted(given)[0]} does not apply to a line profile")
@@ -404,7 +409,7 @@ def cmd_run(args):
             "compensate": not ns.no_compensate, "lines": lines, "patterns": ns.lines_of,
             "kernprof": ns.lines, "unit": ns.unit, "show_zero": ns.show_zero,
             "follow_fork": ns.follow_fork, "default_limit": screen_rows(),
-            "memory": ns.memory, "metric": ns.metric}
+            "memory": ns.memory, "metric": ns.metric, "match": ns.match}
     kind, name = target
     # the program's own files are shown relative to its folder
     opts["root"] = (os.path.dirname(os.path.abspath(name)) if kind == "script"
@@ -455,7 +460,7 @@ PROFILE_ONLY = (("--sort", "sort", None), ("--limit", "limit", None), ("--tree",
                 ("--metric", "metric", None), ("-f", "format", None), ("--open", "open", False),
                 ("--clock", "clock", "wall"), ("--no-builtins", "no_builtins", False),
                 ("--no-compensate", "no_compensate", False),
-                ("--follow-fork", "follow_fork", False))
+                ("--follow-fork", "follow_fork", False), ("--match", "match", []))
 
 
 def timeline_options(ns, lines):
@@ -590,7 +595,7 @@ def cmd_report(args):
                          callers=ns.callers, callees=ns.callees, unit=ns.unit,
                          show_zero=ns.show_zero, tree=ns.tree, show_imports=ns.show_imports,
                          full_paths=ns.full_paths, by=ns.by, strip_dirs=ns.strip_dirs,
-                         color=color, width=width, **selection(ns))
+                         color=color, width=width, match=ns.match, **selection(ns))
     sys.stdout.write(text)
     return 0
 
@@ -627,6 +632,11 @@ def convert_parser():
     p.add_argument("--metric", metavar="NAME",
                    help="what the call-tree formats draw: time (default), or for a memory "
                         "profile allocated, allocations, net or peak")
+    p.add_argument("--by", choices=("function", "file", "module", "package"),
+                   help="one node per file, module or package instead of per function")
+    p.add_argument("--strip-dirs", action="store_true",
+                   help="name files without their folders, as pstats' strip_dirs(), functions "
+                        "that become one added up (prof, callgrind, dot, svg, png)")
     add_selection(p.add_argument_group("what is shown"))
     p.add_argument("--full-paths", action="store_true",
                    help="collapsed: name files by their whole path (by default <stdlib>/..., "
@@ -657,7 +667,8 @@ def cmd_convert(args):
             opt = "--" + key.replace("_", "-")
             raise UsageError(f"option {opt} does not apply to the {fmt} format")
     _tools.convert(ns.file, fmt, ns.outfile, show_imports=ns.show_imports, **selection(ns),
-                   metric=ns.metric, full_paths=ns.full_paths, **options)
+                   metric=ns.metric, full_paths=ns.full_paths, by=ns.by,
+                   strip_dirs=ns.strip_dirs, **options)
     if ns.outfile != "-":
         from . import _lines
         try:
