@@ -163,7 +163,9 @@ int pyro_timeline_file_is(const char *data, size_t len)
 /* Fill `v` from the chunks in p[0:len): NULL, or what is wrong. */
 static const char *parse(const unsigned char *p, size_t len, pyro_timeline_view *v, int *nomem)
 {
-    enum { HEAD = 1, CMD = 2, NAME = 4, SAMP = 8, PEAK = 16, CALL = 32, TREE = 64 };
+    /* CHUNK_ prefixed: 3.11's opcode.h defines CALL */
+    enum { CHUNK_HEAD = 1, CHUNK_CMD = 2, CHUNK_NAME = 4, CHUNK_SAMP = 8, CHUNK_PEAK = 16,
+           CHUNK_CALL = 32, CHUNK_TREE = 64 };
     unsigned seen = 0;
     size_t at = 0;
     for (;;) {
@@ -176,24 +178,27 @@ static const char *parse(const unsigned char *p, size_t len, pyro_timeline_view 
             return "a chunk runs past the end of the file";
         const unsigned char *c = p + at;
         at += n;
-        unsigned which = !memcmp(tag, "HEAD", 4) ? HEAD : !memcmp(tag, "CMD ", 4) ? CMD
-                       : !memcmp(tag, "NAME", 4) ? NAME : !memcmp(tag, "SAMP", 4) ? SAMP
-                       : !memcmp(tag, "PEAK", 4) ? PEAK : !memcmp(tag, "CALL", 4) ? CALL
-                       : !memcmp(tag, "TREE", 4) ? TREE : 0;
+        unsigned which = !memcmp(tag, "HEAD", 4) ? CHUNK_HEAD
+                       : !memcmp(tag, "CMD ", 4) ? CHUNK_CMD
+                       : !memcmp(tag, "NAME", 4) ? CHUNK_NAME
+                       : !memcmp(tag, "SAMP", 4) ? CHUNK_SAMP
+                       : !memcmp(tag, "PEAK", 4) ? CHUNK_PEAK
+                       : !memcmp(tag, "CALL", 4) ? CHUNK_CALL
+                       : !memcmp(tag, "TREE", 4) ? CHUNK_TREE : 0;
         if (!memcmp(tag, "END ", 4)) {
             if (n != 0 || at != len)
                 return "it goes on after its END chunk";
-            if (!(seen & HEAD))
+            if (!(seen & CHUNK_HEAD))
                 return "it has no HEAD chunk";
             return NULL;
         }
-        if (seen == 0 && which != HEAD)
+        if (seen == 0 && which != CHUNK_HEAD)
             return "its first chunk is not HEAD";
         if (which & seen)
             return "a chunk comes twice";
         seen |= which;
         switch (which) {
-        case HEAD:
+        case CHUNK_HEAD:
             if (n != HEAD_LEN)
                 return "its HEAD chunk has the wrong size";
             if (get_u32(c) != PYRO_TIMELINE_VERSION)
@@ -210,7 +215,7 @@ static const char *parse(const unsigned char *p, size_t len, pyro_timeline_view 
             if (get_u32(c + 44) != 0 || v->tree_kind < 0 || v->tree_kind > PYRO_MEM_TREE_PEAK)
                 return "its HEAD chunk holds unknown values";
             break;
-        case CMD:
+        case CHUNK_CMD:
             if (n > PYRO_MEM_MAX_CMD || memchr(c, 0, n) != NULL || !utf8_ok(c, n))
                 return "its command line is too long, or not text";
             if ((v->cmd = PyMem_RawMalloc(n + 1)) == NULL)
@@ -218,7 +223,7 @@ static const char *parse(const unsigned char *p, size_t len, pyro_timeline_view 
             memcpy(v->cmd, c, n);
             v->cmd[n] = '\0';
             break;
-        case NAME: {
+        case CHUNK_NAME: {
             if (n < 4)
                 return "its NAME chunk is too short";
             uint32_t count = get_u32(c);
@@ -243,7 +248,7 @@ static const char *parse(const unsigned char *p, size_t len, pyro_timeline_view 
                 return "its NAME chunk holds more than its names";
             break;
         }
-        case SAMP:
+        case CHUNK_SAMP:
             if (n % POINT_LEN != 0 || n / POINT_LEN > PYRO_MEM_MAX_POINTS)
                 return "its SAMP chunk is not a whole number of samples, or too many";
             v->npoints = n / POINT_LEN;
@@ -253,13 +258,13 @@ static const char *parse(const unsigned char *p, size_t len, pyro_timeline_view 
             for (size_t i = 0; i < v->npoints; i++)
                 v->points[i] = get_point(c + i * POINT_LEN);
             break;
-        case PEAK:
+        case CHUNK_PEAK:
             if (n != 2 * POINT_LEN)
                 return "its PEAK chunk has the wrong size";
             v->peak_rss = get_point(c);
             v->peak_heap = get_point(c + POINT_LEN);
             break;
-        case CALL:
+        case CHUNK_CALL:
             if (n % CALL_LEN != 0 || n / CALL_LEN > PYRO_MEM_MAX_SPANS)
                 return "its CALL chunk is not a whole number of calls, or too many";
             v->nspans = n / CALL_LEN;
@@ -275,7 +280,7 @@ static const char *parse(const unsigned char *p, size_t len, pyro_timeline_view 
                 v->spans[i] = x;
             }
             break;
-        case TREE:
+        case CHUNK_TREE:
             if (n % NODE_LEN != 0 || n / NODE_LEN > PYRO_MEM_MAX_NODES)
                 return "its TREE chunk is not a whole number of nodes, or too many";
             v->nnodes = n / NODE_LEN;
