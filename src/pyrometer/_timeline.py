@@ -7,7 +7,6 @@ formats/timeline_*.c); this layer wraps functions so that their calls are
 bracketed, names them as mprof does, and tells formats by file names.
 """
 import functools
-import inspect
 import os
 
 from . import _engine
@@ -68,7 +67,14 @@ def coroutine_bracket(func, name, enter, leave):
     return bracket
 """
 _wrappers = {}
-exec(compile(_WRAPPERS, "<pyrometer timeline>", "exec"), _wrappers)
+
+
+def _wrapper(kind):
+    """The wrapper maker `kind`, compiled at its first use (not at import:
+    every run would pay for it)."""
+    if not _wrappers:
+        exec(compile(_WRAPPERS, "<pyrometer timeline>", "exec"), _wrappers)
+    return _wrappers[kind]
 
 
 def bracketed(timeline, func, name=None):
@@ -78,10 +84,11 @@ def bracketed(timeline, func, name=None):
     no frame of its own, nothing raised of its own.  Generators and
     coroutines are bracketed from their first step to their end."""
     name = name or call_name(func)
+    import inspect   # here: importing it costs start-up every run pays
     if inspect.iscoroutinefunction(func):
-        wrapper = _wrappers["coroutine_bracket"](func, name, timeline.enter, timeline.exit)
+        wrapper = _wrapper("coroutine_bracket")(func, name, timeline.enter, timeline.exit)
     elif inspect.isgeneratorfunction(func):
-        wrapper = _wrappers["generator_bracket"](func, name, timeline.enter, timeline.exit)
+        wrapper = _wrapper("generator_bracket")(func, name, timeline.enter, timeline.exit)
     else:
         wrapper = _engine.TimelineBracket(timeline, func, name)
     return functools.update_wrapper(wrapper, func)
@@ -153,6 +160,7 @@ class BracketingProfile:
     def __call__(self, func):
         if self._lines is not None:
             func = self._lines(func)
+        import inspect
         if not (inspect.isfunction(func) or inspect.ismethod(func)):
             return func   # a class, a property...: left as it is
         return bracketed(self._timeline, func)
