@@ -31,13 +31,49 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+def terminal_columns():
+    """The terminal's width as shutil.get_terminal_size() finds it: $COLUMNS,
+    then standard output's terminal, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+        if columns > 0:
+            return columns
+    except ValueError:
+        pass
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 class Formatter(argparse.HelpFormatter):
     """Everything wrapped at the terminal's width: paragraphs as paragraphs,
     an indented line (a list entry) under its own indent; the examples are
     kept as written."""
 
     def __init__(self, prog):
-        super().__init__(prog, max_help_position=30)
+        # the width given, as shutil would find it: argparse would import
+        # shutil for it (3 ms of every run's start-up on 3.14+, where
+        # formatters are made whenever an option is added)
+        super().__init__(prog, max_help_position=30, width=terminal_columns() - 2)
+
+    def _set_color(self, color, **kwargs):
+        # argparse colours help from 3.14 on by importing _colorize (with
+        # dataclasses and inspect: 11 ms) for every formatter, made also
+        # when options are only added: start-up every run would pay.  Our
+        # help is plain text.  3.15+ import it lazily, when colour is on.
+        if isinstance(getattr(argparse.HelpFormatter, "_theme", None), property):
+            super()._set_color(False, **kwargs)
+        else:
+            self._theme = _NoTheme()
+            self._decolor = str
+
+
+class _NoTheme:
+    """argparse's colour theme with every colour empty."""
+
+    def __getattr__(self, name):
+        return ""
 
     def _fill_text(self, text, width, indent):
         import textwrap
