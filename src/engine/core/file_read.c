@@ -136,3 +136,23 @@ int pyro_read_head(const char *path, char *buf, size_t want, size_t *got)
     *got = n > 0 ? (size_t)n : 0;
     return err;
 }
+
+PyObject *pyro_read_path(PyObject *path_obj, char **data, size_t *len)
+{
+    PyObject *path_bytes = NULL;
+    if (!PyUnicode_FSConverter(path_obj, &path_bytes))
+        return NULL;
+    const char *path = PyBytes_AS_STRING(path_bytes);
+    int err;
+    *data = NULL;
+    *len = 0;
+    Py_BEGIN_ALLOW_THREADS
+    err = pyro_read_file(path, data, len);
+    Py_END_ALLOW_THREADS
+    if (err != 0) {
+        pyro_raise_read_error(path, err);
+        Py_DECREF(path_bytes);
+        return NULL;
+    }
+    return path_bytes;
+}

@@ -28,4 +28,10 @@ int pyro_read_head(const char *path, char *buf, size_t want, size_t *got);
  * for a pyro_read_file failure, one line naming `path`. */
 void pyro_raise_read_error(const char *path, int err);
 
+/* Read all of the file a path object names (str, bytes or os.PathLike),
+ * with the GIL released while reading: the path as bytes (a new reference,
+ * for messages), *data (freed with PyMem_RawFree) and *len; or NULL with
+ * the exception set (pyro_raise_read_error's) and nothing to free. */
+PyObject *pyro_read_path(PyObject *path_obj, char **data, size_t *len);
+
 #endif

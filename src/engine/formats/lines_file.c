@@ -75,21 +75,13 @@ static void not_lines(const char *path, const char *why)
 
 PyObject *pyro_lines_read(PyObject *path_obj)
 {
-    PyObject *path_bytes = NULL;
-    if (!PyUnicode_FSConverter(path_obj, &path_bytes))
+    char *data;
+    size_t len;
+    PyObject *path_bytes = pyro_read_path(path_obj, &data, &len);
+    if (path_bytes == NULL)
         return NULL;
     const char *path = PyBytes_AS_STRING(path_bytes);
-    char *data = NULL;
-    size_t len = 0;
-    int err;
-    Py_BEGIN_ALLOW_THREADS
-    err = pyro_read_file(path, &data, &len);
-    Py_END_ALLOW_THREADS
     PyObject *stats = NULL;
-    if (err != 0) {
-        pyro_raise_read_error(path, err);
-        goto done;
-    }
     if (len < MAGIC_LEN || memcmp(data, PYRO_LINES_MAGIC, MAGIC_LEN) != 0) {
         not_lines(path, "it does not start as one");
         goto done;

@@ -182,20 +182,14 @@ int pyro_lprof_sniff(const char *data, size_t len)
 
 PyObject *pyro_lprof_read(PyObject *path_obj)
 {
-    PyObject *path_bytes = NULL;
-    if (!PyUnicode_FSConverter(path_obj, &path_bytes))
+    char *data;
+    size_t len;
+    PyObject *path_bytes = pyro_read_path(path_obj, &data, &len);
+    if (path_bytes == NULL)
         return NULL;
     const char *path = PyBytes_AS_STRING(path_bytes);
-    char *data = NULL;
-    size_t len = 0;
-    int err;
-    Py_BEGIN_ALLOW_THREADS
-    err = pyro_read_file(path, &data, &len);
-    Py_END_ALLOW_THREADS
     PyObject *stats = NULL;
-    if (err != 0)
-        pyro_raise_read_error(path, err);
-    else if (len == 0)
+    if (len == 0)
         refuse(path, "it is empty");
     else if ((unsigned char)data[0] == 0x80 && len >= 2 && !pyro_lprof_sniff(data, len))
         refuse(path, "it is a pickle of protocol %d, which line_profiler does not write",

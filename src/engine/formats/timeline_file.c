@@ -305,21 +305,13 @@ nomem:
 int pyro_timeline_file_read(PyObject *path_obj, pyro_timeline_view *v)
 {
     pyro_timeline_view_clear(v);
-    PyObject *path_bytes = NULL;
-    if (!PyUnicode_FSConverter(path_obj, &path_bytes))
+    char *data;
+    size_t len;
+    PyObject *path_bytes = pyro_read_path(path_obj, &data, &len);
+    if (path_bytes == NULL)
         return -1;
     const char *path = PyBytes_AS_STRING(path_bytes);
-    char *data = NULL;
-    size_t len = 0;
-    int err;
-    Py_BEGIN_ALLOW_THREADS
-    err = pyro_read_file(path, &data, &len);
-    Py_END_ALLOW_THREADS
     int rc = -1;
-    if (err != 0) {
-        pyro_raise_read_error(path, err);
-        goto done;
-    }
     if (!pyro_timeline_file_is(data, len)) {
         PyErr_Format(pyro_FormatError, "pyrometer: %s is not a memory timeline (it does not "
                      "start as one)", path);
