@@ -351,12 +351,7 @@ static PyObject *tm_data(pyro_timeline_mode *self, PyObject *unused)
 
 static PyObject *tm_samples(pyro_timeline_mode *self, PyObject *unused)
 {
-    (void)unused;
-    pyro_timeline_view v;
-    if (pyro_timeline_mode_view((PyObject *)self, &v) < 0)
-        return NULL;
-    PyObject *d = pyro_timeline_view_as_dict(&v);
-    pyro_timeline_view_release(&v);
+    PyObject *d = tm_data(self, unused);
     if (d == NULL)
         return NULL;
     PyObject *samples = Py_XNewRef(PyDict_GetItemString(d, "samples"));
