@@ -38,7 +38,7 @@ static int snapshot_node(pyro_node *n, void *arg)
  * the true peak. */
 static void maybe_snapshot(pyro_profiler *p)
 {
-    if (p->mem_live <= p->mem_snapshot + p->mem_snapshot / 100 + 4096)
+    if (!pyro_mem_past_snapshot(p->mem_live, p->mem_snapshot))
         return;
     pyro_for_each_node(&p->st, snapshot_node, NULL);
     p->mem_snapshot = p->mem_live;

@@ -26,7 +26,7 @@
  * bytes alive are kept as its bytes at the peak. */
 static void maybe_snapshot(pyro_line_profiler *p, int now)
 {
-    if (!now && p->mem_live <= p->mem_snapshot + p->mem_snapshot / 100 + 4096)
+    if (!now && !pyro_mem_past_snapshot(p->mem_live, p->mem_snapshot))
         return;
     for (Py_ssize_t i = 0; i < p->nrecs; i++) {
         pyro_code_lines *rec = p->recs[i];

@@ -34,4 +34,13 @@ int pyro_memtable_take(pyro_memtable *m, void *ptr, pyro_mem_block *out);
 
 void pyro_memtable_release(pyro_memtable *m);
 
+/* Whether the bytes alive have passed the last peak snapshot's by more
+ * than 1 % (and a page): then every site's bytes alive are kept as its
+ * bytes at the peak (massif's rule), so snapshots grow with the logarithm
+ * of the peak and the last is within 1 % of it. */
+static inline int pyro_mem_past_snapshot(uint64_t live, uint64_t snapshot)
+{
+    return live > snapshot + snapshot / 100 + 4096;
+}
+
 #endif
